@@ -1,0 +1,15 @@
+//! privpath: prove whether traffic to AWS services stayed on private paths.
+//!
+//! Layers (dependencies point down only):
+//! - [`ingest`]: flow logs and captures → [`flow::Flow`] records (parallel, streaming)
+//! - [`topology`]: AWS CLI JSON → an immutable, shared index
+//! - [`classify`]: pure `Flow × TopologyIndex → Classification` with evidence
+//! - [`report`]: aggregation (polars) and renderers (pure functions of a report)
+
+pub mod classify;
+pub mod error;
+pub mod exit;
+pub mod flow;
+pub mod ingest;
+pub mod report;
+pub mod topology;

@@ -1,0 +1,4 @@
+//! The one integration test binary: whole-CLI runs of `privpath`.
+
+mod harness;
+mod smoke;
