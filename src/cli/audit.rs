@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::GlobalArgs;
-use crate::exit::ExitStatus;
+use privpath::exit::ExitStatus;
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {

@@ -6,7 +6,7 @@ use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
 use super::Cli;
-use crate::exit::ExitStatus;
+use privpath::exit::ExitStatus;
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {

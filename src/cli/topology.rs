@@ -3,7 +3,7 @@
 use clap::Subcommand;
 
 use super::GlobalArgs;
-use crate::exit::ExitStatus;
+use privpath::exit::ExitStatus;
 
 #[derive(Debug, Subcommand)]
 pub enum TopologyCommand {

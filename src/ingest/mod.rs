@@ -9,7 +9,6 @@
 //!   stops the run.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 use crate::flow::{DnsRecord, Flow, SourceId, SourceKind, SourceTally};
 
