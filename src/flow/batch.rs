@@ -11,7 +11,7 @@ use super::{Flow, SourceId, Text};
 pub const MAX_EXAMPLES: usize = 5;
 
 /// What an input turned out to be (decided by content, not by name).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum SourceKind {
     FlowLogText,
@@ -21,6 +21,7 @@ pub enum SourceKind {
     CloudWatch,
     Pcap,
     Pcapng,
+    #[default]
     Unknown,
 }
 
