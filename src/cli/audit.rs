@@ -1,17 +1,388 @@
-//! `privpath audit`.
+//! `privpath audit`: verdicts per service and host, expectations (the CI
+//! contract), reports.
+//!
+//! Stages: the clap struct ([`AuditArgs`]) is resolved into a [`Plan`]
+//! (case folders expanded, expectations parsed, output targets opened up
+//! front); [`pipeline`] ingests, classifies and collects; the report is
+//! built once and rendered by every requested format.
 
-use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
-use super::GlobalArgs;
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+
+use super::{ColorChoice, GlobalArgs};
 use privpath::exit::ExitStatus;
+use privpath::report::expect::ExpectSet;
+use privpath::report::{Format, RenderOptions, Report};
 
-#[derive(Debug, Args)]
-pub struct AuditArgs {
-    /// Input files or folders
-    #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<std::path::PathBuf>,
+/// Output formats of `-o`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Verdict table, expectations, DNS, findings (default)
+    Table,
+    /// The `privpath.audit/v1` document
+    Json,
+    /// Audit report for people and CI job summaries
+    Markdown,
+    /// One self-contained HTML file with SVG charts
+    Html,
+    /// Every classified flow: Athena columns + classification
+    Csv,
+    /// One test case per expectation and host
+    Junit,
 }
 
-pub fn run(_args: &AuditArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("'audit' is not built yet")
+impl From<OutputFormat> for Format {
+    fn from(f: OutputFormat) -> Format {
+        match f {
+            OutputFormat::Table => Format::Table,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Markdown => Format::Markdown,
+            OutputFormat::Html => Format::Html,
+            OutputFormat::Csv => Format::Csv,
+            OutputFormat::Junit => Format::Junit,
+        }
+    }
+}
+
+/// Audit flow logs and captures against the topology.
+///
+/// Exit codes: 0 every expectation held (or none was given), 1 an
+/// expectation failed, 2 error (unreadable input, bad topology, bad
+/// expectation, bad records under --strict).
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Flow logs, captures, folders of them, or case folders (a folder with
+    /// `topology/` and optionally `expect.toml` beside the evidence)
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// AWS CLI JSON of the VPC (files or folders); repeatable
+    #[arg(long, value_name = "PATH")]
+    pub topology: Vec<PathBuf>,
+
+    /// SERVICE[@SCOPE]=PATH: every matching flow must take PATH
+    ///
+    /// SCOPE: an instance id (i-…), ENI (eni-…), subnet id (subnet-…) or
+    /// address. PATH: interface-endpoint, gateway-endpoint, internet-gateway,
+    /// nat-gateway, local, peering, transit-gateway, virtual-private-gateway,
+    /// no-route, unknown; or `endpoint` (either endpoint kind), `private`
+    /// (nothing via the internet gateway or a NAT gateway), `blocked`
+    /// (nothing answered). Repeatable.
+    #[arg(long, value_name = "EXPECTATION")]
+    pub expect: Vec<String>,
+
+    /// SERVICE=private|public: how the service's names must resolve; repeatable
+    #[arg(long, value_name = "EXPECTATION")]
+    pub expect_dns: Vec<String>,
+
+    /// Audit only flows starting at or after this time (RFC 3339 or unix seconds)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Audit only flows starting at or before this time (RFC 3339 or unix seconds)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Output format; repeat with --out DIR for several
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Vec<OutputFormat>,
+
+    /// Write to this file (one format) or into this folder (audit.json,
+    /// audit.md, audit.html, flows.csv, junit.xml, audit.txt)
+    #[arg(long, value_name = "FILE|DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Exit 0 even when an expectation fails (errors still exit 2)
+    #[arg(long)]
+    pub exit_zero: bool,
+
+    /// `--log-format` for header-less flow-log text (`${version} ${account-id} …`)
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// Where one rendered format goes.
+#[derive(Debug)]
+enum Target {
+    Stdout,
+    File(PathBuf),
+}
+
+/// The resolved run: no clap types below this point.
+#[derive(Debug)]
+pub struct Plan {
+    /// Evidence inputs (case folders replaced by their evidence).
+    pub inputs: Vec<PathBuf>,
+    pub topology: Vec<PathBuf>,
+    pub expect: ExpectSet,
+    outputs: Vec<(Format, Target)>,
+    pub color: bool,
+    pub progress: bool,
+    pub strict: bool,
+    pub exit_zero: bool,
+    pub quiet: bool,
+    pub log_format: Option<String>,
+}
+
+impl Plan {
+    /// Keep every classified flow in the report (a per-flow format was asked for).
+    pub fn keep_flows(&self) -> bool {
+        self.outputs.iter().any(|(f, _)| f.needs_flows())
+    }
+}
+
+/// Names inside a case folder that are not evidence.
+const CASE_SKIP: [&str; 3] = ["topology", "expect.toml", "README.md"];
+
+/// A folder holding `topology/` is a case folder.
+pub fn is_case_folder(p: &Path) -> bool {
+    p.is_dir() && p.join("topology").is_dir()
+}
+
+/// Split a case folder into (evidence paths, topology folder, expect.toml).
+fn expand_case(dir: &Path) -> anyhow::Result<(Vec<PathBuf>, PathBuf, Option<PathBuf>)> {
+    let mut evidence = Vec::new();
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot list the case folder", dir.display()))?;
+    for entry in entries {
+        let entry =
+            entry.with_context(|| format!("{}: cannot list the case folder", dir.display()))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || CASE_SKIP.contains(&name.as_ref()) {
+            continue;
+        }
+        evidence.push(entry.path());
+    }
+    evidence.sort();
+    let expect = dir.join("expect.toml");
+    Ok((
+        evidence,
+        dir.join("topology"),
+        expect.is_file().then_some(expect),
+    ))
+}
+
+/// Resolve the arguments: case folders, expectations, output targets.
+pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
+    let mut expect = ExpectSet::parse_cli(
+        &args.expect,
+        &args.expect_dns,
+        args.since.as_deref(),
+        args.until.as_deref(),
+    )?;
+    let mut inputs = Vec::new();
+    let mut topology = args.topology.clone();
+    for p in &args.inputs {
+        if is_case_folder(p) {
+            let (evidence, topo, file) = expand_case(p)?;
+            inputs.extend(evidence);
+            topology.push(topo);
+            if let Some(f) = file {
+                expect.extend(ExpectSet::load_toml(&f)?)?;
+            }
+        } else {
+            inputs.push(p.clone());
+        }
+    }
+    if topology.is_empty() {
+        bail!("no topology: give --topology PATH or a case folder holding topology/");
+    }
+
+    let stdout_tty = std::io::stdout().is_terminal();
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let mut formats: Vec<Format> = args.output.iter().map(|&f| f.into()).collect();
+    formats.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    formats.retain(|f| seen.insert(*f));
+    if formats.is_empty() {
+        formats.push(Format::Table);
+    }
+    let outputs = plan_outputs(&formats, args.out.as_deref())?;
+    Ok(Plan {
+        inputs,
+        topology,
+        expect,
+        color: color
+            && outputs
+                .iter()
+                .any(|(f, t)| *f == Format::Table && matches!(t, Target::Stdout)),
+        outputs,
+        progress: !global.quiet && std::io::stderr().is_terminal(),
+        strict: global.strict,
+        exit_zero: args.exit_zero,
+        quiet: global.quiet,
+        log_format: args.log_format.clone(),
+    })
+}
+
+/// Decide where each format goes and create the files now, so that a bad
+/// path fails before the long work starts.
+fn plan_outputs(formats: &[Format], out: Option<&Path>) -> anyhow::Result<Vec<(Format, Target)>> {
+    let Some(out) = out else {
+        if formats.len() > 1 {
+            bail!("several -o formats need --out DIR");
+        }
+        return Ok(formats.iter().map(|&f| (f, Target::Stdout)).collect());
+    };
+    let as_dir =
+        formats.len() > 1 || out.is_dir() || out.as_os_str().to_string_lossy().ends_with('/');
+    let mut targets = Vec::new();
+    if as_dir {
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("{}: cannot create the output folder", out.display()))?;
+        for &f in formats {
+            targets.push((f, Target::File(out.join(f.file_name()))));
+        }
+    } else {
+        for &f in formats {
+            targets.push((f, Target::File(out.to_path_buf())));
+        }
+    }
+    for (_, t) in &targets {
+        if let Target::File(p) = t {
+            std::fs::File::create(p)
+                .with_context(|| format!("{}: cannot create the output file", p.display()))?;
+        }
+    }
+    Ok(targets)
+}
+
+/// Write every requested format. Returns the files written.
+fn write_outputs(plan: &Plan, report: &Report) -> anyhow::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for (format, target) in &plan.outputs {
+        let opts = RenderOptions {
+            color: plan.color && matches!(target, Target::Stdout),
+        };
+        let bytes = privpath::report::render(*format, report, opts)?;
+        match target {
+            Target::Stdout => {
+                #[allow(clippy::print_stdout)]
+                let mut out = std::io::stdout().lock();
+                out.write_all(&bytes)?;
+                out.flush()?;
+            }
+            Target::File(p) => {
+                std::fs::write(p, &bytes)
+                    .with_context(|| format!("{}: cannot write", p.display()))?;
+                written.push(p.clone());
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// Decide the exit status from the report and the errors seen.
+pub fn exit_status(report: &Report, plan: &Plan) -> ExitStatus {
+    let errored = report.inputs.iter().any(|i| i.error.is_some());
+    let bad = report.inputs.iter().any(|i| i.skipped > 0);
+    if errored || (plan.strict && bad) {
+        return ExitStatus::Error;
+    }
+    if report.all_met() || plan.exit_zero {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    }
+}
+
+pub fn run(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let plan = resolve(args, global)?;
+    let report = pipeline::build(&plan)?;
+    let written = write_outputs(&plan, &report)?;
+    let status = exit_status(&report, &plan);
+    if !plan.quiet {
+        let mut err = std::io::stderr().lock();
+        for p in &written {
+            writeln!(
+                err,
+                "privpath: wrote {}",
+                privpath::error::sanitize(&p.display().to_string(), 500)
+            )?;
+        }
+        for i in report.inputs.iter().filter(|i| i.error.is_some()) {
+            writeln!(
+                err,
+                "privpath: {}",
+                privpath::error::sanitize(i.error.as_deref().unwrap_or(""), 500)
+            )?;
+        }
+        if plan.strict && status == ExitStatus::Error {
+            let bad: u64 = report.inputs.iter().map(|i| i.skipped).sum();
+            if bad > 0 {
+                writeln!(err, "privpath: {bad} bad records (--strict)")?;
+            }
+        }
+        if !report.expectations.is_empty() {
+            let failed = report.failed_expectations();
+            writeln!(
+                err,
+                "privpath: {failed} of {} expectations failed{}",
+                report.expectations.len(),
+                if failed > 0 && plan.exit_zero {
+                    " (--exit-zero)"
+                } else {
+                    ""
+                }
+            )?;
+        }
+    }
+    Ok(status)
+}
+
+/// Ingest, classify, collect, aggregate.
+pub mod pipeline {
+    use super::Plan;
+    use privpath::report::Report;
+
+    pub fn build(_plan: &Plan) -> anyhow::Result<Report> {
+        anyhow::bail!("'audit' needs the ingest and classifier layers (not merged yet)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_outputs_needs_a_folder_for_several_formats() {
+        let err = plan_outputs(&[Format::Json, Format::Html], None).unwrap_err();
+        assert_eq!(err.to_string(), "several -o formats need --out DIR");
+        let dir = tempfile::tempdir().unwrap();
+        let t = plan_outputs(&[Format::Json, Format::Junit], Some(dir.path())).unwrap();
+        assert_eq!(t.len(), 2);
+        assert!(dir.path().join("audit.json").is_file());
+        assert!(dir.path().join("junit.xml").is_file());
+        let file = dir.path().join("one.md");
+        plan_outputs(&[Format::Markdown], Some(&file)).unwrap();
+        assert!(file.is_file());
+    }
+
+    #[test]
+    fn expand_case_separates_topology_and_expectations() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("topology")).unwrap();
+        std::fs::create_dir(dir.path().join("flowlogs")).unwrap();
+        std::fs::write(dir.path().join("expect.toml"), "expect = []").unwrap();
+        std::fs::write(dir.path().join("a.pcap"), "").unwrap();
+        std::fs::write(dir.path().join(".hidden"), "").unwrap();
+        assert!(is_case_folder(dir.path()));
+        let (evidence, topo, expect) = expand_case(dir.path()).unwrap();
+        assert_eq!(
+            evidence,
+            vec![dir.path().join("a.pcap"), dir.path().join("flowlogs")]
+        );
+        assert_eq!(topo, dir.path().join("topology"));
+        assert_eq!(expect, Some(dir.path().join("expect.toml")));
+    }
 }

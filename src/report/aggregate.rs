@@ -242,6 +242,7 @@ fn verdict_rows(
             flows_with_outcome("answered"),
             flows_with_outcome("unanswered"),
             flows_with_outcome("rejected"),
+            flows_with_outcome("unknown"),
         ])
         .sort(["service", "host", "path"], SortMultipleOptions::default())
         .collect()?;
@@ -257,6 +258,7 @@ fn verdict_rows(
     let answered = u64s(&df, "answered")?;
     let unanswered = u64s(&df, "unanswered")?;
     let rejected = u64s(&df, "rejected")?;
+    let unknown = u64s(&df, "unknown")?;
 
     let mut by_key: BTreeMap<(String, u64), Vec<PathRow>> = BTreeMap::new();
     for i in 0..df.height() {
@@ -286,6 +288,7 @@ fn verdict_rows(
                 answered: at(&answered, "answered")?,
                 unanswered: at(&unanswered, "unanswered")?,
                 rejected: at(&rejected, "rejected")?,
+                unknown: at(&unknown, "unknown")?,
             },
             evidence,
         });

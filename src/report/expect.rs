@@ -173,7 +173,12 @@ impl Expectation {
             Want::Endpoint => !path.is_endpoint(),
             // A flow rejected at the interface never left it.
             Want::Private => path.is_public() && outcome != Outcome::Rejected,
-            Want::Blocked => outcome == Outcome::Answered,
+            // Not shown to be blocked: answered, or sent on a path with an
+            // unknown outcome.
+            Want::Blocked => {
+                outcome == Outcome::Answered
+                    || (outcome == Outcome::Unknown && path != PathKind::NoRoute)
+            }
         }
     }
 }
@@ -269,17 +274,28 @@ enum TimeValue {
 }
 
 impl TimeValue {
-    fn resolve(&self) -> Result<u64, ExpectError> {
+    fn resolve(&self, ceil: bool) -> Result<u64, ExpectError> {
         match self {
             TimeValue::Seconds(s) => Ok(*s),
-            TimeValue::Text(t) => parse_time(t),
-            TimeValue::Date(d) => parse_time(&d.to_string()),
+            TimeValue::Text(t) => parse_time_rounded(t, ceil),
+            TimeValue::Date(d) => parse_time_rounded(&d.to_string(), ceil),
         }
     }
 }
 
-/// RFC 3339 (`2026-11-25T10:00:00Z`) or unix seconds.
+/// RFC 3339 (`2026-11-25T10:00:00Z`) or unix seconds; a fraction of a
+/// second rounds down.
 pub fn parse_time(text: &str) -> Result<u64, ExpectError> {
+    parse_time_rounded(text, false)
+}
+
+/// [`parse_time`] rounding a fraction of a second up (for `--since`: a flow
+/// logged at 09:10:27 started before 09:10:27.318).
+pub fn parse_time_ceil(text: &str) -> Result<u64, ExpectError> {
+    parse_time_rounded(text, true)
+}
+
+fn parse_time_rounded(text: &str, ceil: bool) -> Result<u64, ExpectError> {
     let t = text.trim();
     if let Ok(n) = t.parse::<u64>() {
         return Ok(n);
@@ -288,7 +304,11 @@ pub fn parse_time(text: &str) -> Result<u64, ExpectError> {
         text: text.to_owned(),
     };
     let ts: jiff::Timestamp = t.parse().map_err(|_| err())?;
-    u64::try_from(ts.as_second()).map_err(|_| err())
+    let up = u64::from(ceil && ts.subsec_nanosecond() > 0);
+    u64::try_from(ts.as_second())
+        .map_err(|_| err())?
+        .checked_add(up)
+        .ok_or_else(err)
 }
 
 impl ExpectSet {
@@ -308,7 +328,7 @@ impl ExpectSet {
                 .iter()
                 .map(|e| DnsExpectation::parse(e, "--expect-dns"))
                 .collect::<Result<_, _>>()?,
-            since: since.map(parse_time).transpose()?,
+            since: since.map(parse_time_ceil).transpose()?,
             until: until.map(parse_time).transpose()?,
         };
         set.check_window()?;
@@ -339,13 +359,13 @@ impl ExpectSet {
             since: file
                 .since
                 .as_ref()
-                .map(TimeValue::resolve)
+                .map(|t| t.resolve(true))
                 .transpose()
                 .map_err(|e| file_err(e.to_string()))?,
             until: file
                 .until
                 .as_ref()
-                .map(TimeValue::resolve)
+                .map(|t| t.resolve(false))
                 .transpose()
                 .map_err(|e| file_err(e.to_string()))?,
         };
@@ -455,6 +475,8 @@ mod tests {
         let blocked = e("s3=blocked");
         assert!(blocked.violated_by(GatewayEndpoint, Answered));
         assert!(!blocked.violated_by(NoRoute, Unanswered));
+        assert!(!blocked.violated_by(NoRoute, Outcome::Unknown));
+        assert!(blocked.violated_by(InternetGateway, Outcome::Unknown));
         let gw = e("s3=gateway-endpoint");
         assert!(gw.violated_by(InterfaceEndpoint, Answered));
     }
@@ -507,5 +529,11 @@ until = 1795700000
         let err = ExpectSet::parse_cli(&[], &[], Some("200"), Some("100")).unwrap_err();
         assert_eq!(err.to_string(), "--since 200 is after --until 100");
         assert!(parse_time("yesterday").is_err());
+        assert_eq!(parse_time("2026-11-02T09:10:27.318Z"), Ok(1_793_610_627));
+        assert_eq!(
+            parse_time_ceil("2026-11-02T09:10:27.318Z"),
+            Ok(1_793_610_628)
+        );
+        assert_eq!(parse_time_ceil("2026-11-02T09:10:27Z"), Ok(1_793_610_627));
     }
 }

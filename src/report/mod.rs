@@ -122,6 +122,8 @@ pub enum Outcome {
     Answered,
     Unanswered,
     Rejected,
+    /// Not decidable (flow logs of an interface with no ingress records).
+    Unknown,
 }
 
 impl Outcome {
@@ -130,6 +132,7 @@ impl Outcome {
             Outcome::Answered => "answered",
             Outcome::Unanswered => "unanswered",
             Outcome::Rejected => "rejected",
+            Outcome::Unknown => "unknown",
         }
     }
 }
@@ -185,11 +188,12 @@ impl Verdict {
                 known = true;
             }
             // A flow rejected at the interface never left it.
-            let left = p.outcomes.answered + p.outcomes.unanswered > 0;
+            let left = p.outcomes.answered + p.outcomes.unanswered + p.outcomes.unknown > 0;
             if p.path.is_public() && left {
                 public = true;
             }
-            if p.path.is_private() && p.outcomes.answered > 0 {
+            // Sent on a private path and not shown to be unanswered.
+            if p.path.is_private() && p.outcomes.answered + p.outcomes.unknown > 0 {
                 private = true;
             }
         }
@@ -261,16 +265,23 @@ pub struct OutcomeCounts {
     pub answered: u64,
     pub unanswered: u64,
     pub rejected: u64,
+    pub unknown: u64,
 }
 
 impl OutcomeCounts {
     /// One word: the only outcome seen, or `mixed`.
     pub fn summary(&self) -> &'static str {
-        match (self.answered > 0, self.unanswered > 0, self.rejected > 0) {
-            (true, false, false) => "answered",
-            (false, true, false) => "unanswered",
-            (false, false, true) => "rejected",
-            (false, false, false) => "none",
+        match (
+            self.answered > 0,
+            self.unanswered > 0,
+            self.rejected > 0,
+            self.unknown > 0,
+        ) {
+            (true, false, false, false) => "answered",
+            (false, true, false, false) => "unanswered",
+            (false, false, true, false) => "rejected",
+            (false, false, false, true) => "unknown",
+            (false, false, false, false) => "none",
             _ => "mixed",
         }
     }
@@ -280,6 +291,7 @@ impl OutcomeCounts {
             Outcome::Answered => self.answered += n,
             Outcome::Unanswered => self.unanswered += n,
             Outcome::Rejected => self.rejected += n,
+            Outcome::Unknown => self.unknown += n,
         }
     }
 }
@@ -738,6 +750,7 @@ mod tests {
                 answered,
                 unanswered,
                 rejected,
+                unknown: 0,
             },
             evidence: vec![],
         }
@@ -780,6 +793,18 @@ mod tests {
                 Verdict::Mixed,
             ),
             ("nat", vec![row(NatGateway, 1, 0, 0)], Verdict::Public),
+            (
+                "endpoint, outcome unknown (egress records only)",
+                vec![PathRow {
+                    outcomes: OutcomeCounts {
+                        unknown: 2,
+                        ..OutcomeCounts::default()
+                    },
+                    flows: 2,
+                    ..row(GatewayEndpoint, 0, 0, 0)
+                }],
+                Verdict::Private,
+            ),
             (
                 "host not in topology",
                 vec![row(Unknown, 1, 0, 0)],

@@ -81,7 +81,7 @@ pub struct PathW<'a> {
     pub bytes: u64,
     pub first: String,
     pub last: String,
-    /// `answered`, `unanswered`, `rejected` or `mixed`.
+    /// `answered`, `unanswered`, `rejected`, `unknown` or `mixed`.
     pub outcome: &'static str,
     pub outcomes: OutcomesW,
     pub evidence: &'a [String],
@@ -92,6 +92,7 @@ pub struct OutcomesW {
     pub answered: u64,
     pub unanswered: u64,
     pub rejected: u64,
+    pub unknown: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -225,6 +226,7 @@ fn path_w(p: &PathRow) -> PathW<'_> {
             answered: p.outcomes.answered,
             unanswered: p.outcomes.unanswered,
             rejected: p.outcomes.rejected,
+            unknown: p.outcomes.unknown,
         },
         evidence: &p.evidence,
     }
