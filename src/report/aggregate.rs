@@ -471,10 +471,13 @@ fn dns_expectations(finished: &Finished, dns: &[DnsRow]) -> Vec<ExpectationResul
     let mut out = Vec::new();
     for e in &finished.expect.dns {
         let mut per_host: BTreeMap<&Host, HostResult> = BTreeMap::new();
+        // Endpoint-specific names resolve privately by construction: the
+        // expectation is about the service's own names.
         for row in dns.iter().filter(|r| {
-            r.service
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(&e.service))
+            !r.endpoint_specific
+                && r.service
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(&e.service))
         }) {
             let entry = per_host.entry(&row.host).or_insert_with(|| HostResult {
                 host: Some(row.host.clone()),

@@ -261,6 +261,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             host: private_host(),
             name: cfn.clone(),
             service: Some("cloudformation".into()),
+            endpoint_specific: false,
             answers: vec![
                 Answer {
                     address: "10.0.1.100".parse().unwrap(),
@@ -279,6 +280,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             host: public_host(),
             name: cfn,
             service: Some("cloudformation".into()),
+            endpoint_specific: false,
             answers: vec![Answer {
                 address: "10.0.0.100".parse().unwrap(),
                 resolution: endpoint("eni-0cfn2"),
@@ -291,6 +293,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             host: public_host(),
             name: HOSTILE_SNI.to_owned(),
             service: Some("s3".into()),
+            endpoint_specific: false,
             answers: vec![Answer {
                 address: "52.219.60.1".parse().unwrap(),
                 resolution: Resolution::Public,

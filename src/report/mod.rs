@@ -407,6 +407,9 @@ pub struct DnsRow {
     pub name: String,
     /// The AWS service the name belongs to, when it is an AWS name.
     pub service: Option<Text>,
+    /// An endpoint-specific name (`vpce-….<service>.<region>.vpce.amazonaws.com`):
+    /// private by construction, so `--expect-dns` leaves it out.
+    pub endpoint_specific: bool,
     /// Sorted, distinct.
     pub answers: Vec<Answer>,
     pub first: u64,

@@ -134,6 +134,8 @@ pub struct DnsW<'a> {
     pub host: HostW<'a>,
     pub name: &'a str,
     pub service: Option<&'a str>,
+    /// `vpce-….<service>.<region>.vpce.amazonaws.com`: not checked by `--expect-dns`.
+    pub endpoint_specific: bool,
     /// `private`, `public`, `mixed` or `none`.
     pub resolution: &'static str,
     pub answers: Vec<AnswerW<'a>>,
@@ -261,6 +263,7 @@ fn dns_w(d: &DnsRow) -> DnsW<'_> {
         host: HostW::from(&d.host),
         name: &d.name,
         service: d.service.as_deref(),
+        endpoint_specific: d.endpoint_specific,
         resolution: d.summary(),
         answers: d
             .answers
