@@ -542,6 +542,12 @@ fn dns_expectations(finished: &Finished, dns: &[DnsRow]) -> Vec<ExpectationResul
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 

@@ -217,6 +217,8 @@ impl<'a> Collector<'a> {
 
     /// Fold `other` (any part of the input) into `self`.
     pub fn merge(&mut self, other: Collector<'a>) {
+        // Summing is order-independent; output is sorted in `finish`.
+        #[allow(clippy::iter_over_hash_type)]
         for (k, c) in other.groups {
             self.groups.entry(k).and_modify(|g| g.add(&c)).or_insert(c);
         }
@@ -327,6 +329,12 @@ impl Expectation {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use crate::flow::Provenance;

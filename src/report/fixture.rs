@@ -4,6 +4,13 @@
 //! input-derived text (a `<script>` SNI, control characters, a `|` in a
 //! file name) that every format must escape.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use crate::flow::{Flow, Provenance, SourceId};
 
 use super::aggregate::{ReportInput, build_report};

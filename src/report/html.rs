@@ -172,7 +172,7 @@ pub fn render_html(r: &Report) -> Result<Vec<u8>, RenderError> {
     if let (Some(a), Some(b)) = (r.window.first, r.window.last) {
         let _ = write!(o, ", {} .. {}", format_time(a), format_time(b));
     }
-    o.push_str(".");
+    o.push('.');
     if !r.expectations.is_empty() {
         let failed = r.failed_expectations();
         if failed == 0 {
@@ -414,6 +414,12 @@ pub fn render_html(r: &Report) -> Result<Vec<u8>, RenderError> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use crate::report::fixture;

@@ -10,6 +10,12 @@ pub fn render_json(report: &Report) -> Result<Vec<u8>, RenderError> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use crate::report::fixture;

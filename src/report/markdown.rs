@@ -254,6 +254,12 @@ pub fn render_markdown(r: &Report) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use crate::report::fixture;

@@ -22,7 +22,7 @@ fn new_table(opts: RenderOptions, header: &[&str]) -> Table {
     if opts.color {
         t.enforce_styling();
     }
-    t.set_header(header.iter().map(|h| Cell::new(h)).collect::<Vec<_>>());
+    t.set_header(header.iter().map(Cell::new).collect::<Vec<_>>());
     t
 }
 
@@ -328,6 +328,12 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use crate::report::fixture;
