@@ -452,3 +452,120 @@ fn peek(reader: &mut Box<dyn BufRead + Send>, n: usize) -> std::io::Result<Vec<u
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gz(text: &str) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    }
+
+    const REC: &str = "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 443 6 1 100 1 2 ACCEPT OK\n";
+
+    #[test]
+    fn read_inputs_reads_multi_member_gzip_and_keeps_records_before_truncation() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut two = gz(&REC.repeat(2));
+        two.extend(gz(&REC.repeat(3)));
+        std::fs::write(dir.path().join("a.log.gz"), &two).unwrap();
+        let big: String = (0..2000)
+            .map(|i| REC.replace("eni-1", &format!("eni-{i}")))
+            .collect();
+        let mut cut = gz(&big);
+        cut.truncate(cut.len() / 2);
+        std::fs::write(dir.path().join("b.log.gz"), &cut).unwrap();
+        std::fs::write(dir.path().join(".hidden"), "junk").unwrap();
+        let got = read_inputs(
+            &[dir.path().to_path_buf()],
+            &IngestOptions::default(),
+            Vec::<Flow>::new,
+        )
+        .unwrap();
+        assert_eq!(got.sources.len(), 2);
+        let a = &got.sources[0];
+        assert_eq!(
+            (a.kind, a.tally.records, a.tally.error.is_none()),
+            (SourceKind::FlowLogGzip, 5, true)
+        );
+        let b = &got.sources[1];
+        assert_eq!(b.id, SourceId(1));
+        assert!(
+            b.tally.records > 0 && b.tally.records < 2000,
+            "{}",
+            b.tally.records
+        );
+        assert_eq!(b.tally.skipped_total(), 0);
+        assert!(
+            b.tally.error.as_deref().unwrap().contains("b.log.gz: "),
+            "{:?}",
+            b.tally.error
+        );
+        assert_eq!(got.sink.len() as u64, 5 + b.tally.records);
+    }
+
+    #[test]
+    fn read_inputs_reports_missing_paths_and_bad_formats_up_front() {
+        let e = read_inputs(
+            &[PathBuf::from("/no/such/file")],
+            &IngestOptions::default(),
+            Vec::<Flow>::new,
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "/no/such/file: no such file or folder");
+        let opts = IngestOptions {
+            log_format: Some("${version} 2".into()),
+            ..IngestOptions::default()
+        };
+        let e = read_inputs(&[], &opts, Vec::<Flow>::new).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid --log-format: '2' is not a field name"
+        );
+    }
+
+    #[test]
+    fn read_inputs_handles_gzip_json_and_base64_payloads_and_captures() {
+        use base64::Engine;
+        let dir = tempfile::tempdir().unwrap();
+        let payload = format!(
+            r#"{{"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"eni-1","logEvents":[{{"id":"1","timestamp":1,"message":"{}"}}]}}"#,
+            REC.trim()
+        );
+        std::fs::write(dir.path().join("1.json.gz"), gz(&payload)).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(gz(&payload));
+        std::fs::write(dir.path().join("2.b64"), b64).unwrap();
+        std::fs::write(dir.path().join("3.pcap.gz"), gz("\u{d4}")).unwrap();
+        let mut pcap = vec![0xd4, 0xc3, 0xb2, 0xa1];
+        pcap.extend([0u8; 20]);
+        std::fs::write(dir.path().join("4.cap"), &pcap).unwrap();
+        std::fs::write(dir.path().join("5.empty"), "").unwrap();
+        std::fs::write(dir.path().join("6.json"), "{\"x\": 1}").unwrap();
+        let got = read_inputs(
+            &[dir.path().to_path_buf()],
+            &IngestOptions::default(),
+            Vec::<Flow>::new,
+        )
+        .unwrap();
+        let kinds: Vec<SourceKind> = got.sources.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds[0], SourceKind::CloudWatch);
+        assert_eq!(kinds[1], SourceKind::CloudWatch);
+        assert_eq!(got.sources[0].tally.records, 1);
+        assert_eq!(got.sources[1].tally.records, 1);
+        // A gzip of one byte that is not a capture magic is text.
+        assert_eq!(kinds[2], SourceKind::FlowLogGzip);
+        assert!(matches!(kinds[3], SourceKind::Pcap | SourceKind::Pcapng));
+        assert!(got.sources[4].tally.warnings[0].ends_with("empty input"));
+        assert!(
+            got.sources[5]
+                .tally
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("json without flow-log records")
+        );
+    }
+}

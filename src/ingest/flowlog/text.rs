@@ -292,3 +292,114 @@ pub fn describe_io(e: &std::io::Error) -> String {
         _ => e.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Flow;
+
+    fn sample_text() -> String {
+        let mut s = String::new();
+        for i in 0..400u32 {
+            match i % 97 {
+                0 => s.push_str("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"),
+                50 => s.push_str("srcaddr dstaddr bytes ${encryption-status}\r\n"),
+                _ => {}
+            }
+            if (i % 97) >= 50 {
+                s.push_str(&format!(
+                    "10.0.{}.{} 10.1.0.1 {} 1\r\n",
+                    i / 250,
+                    i % 250,
+                    i
+                ));
+                continue;
+            }
+            match i % 13 {
+                3 => s.push_str("2 1 eni-9 10.0.0.1 10.0.0.2 1 http 6 1 1 1 2 ACCEPT OK\n"),
+                5 => s.push('\n'),
+                7 => s.push_str(&format!("2 1 eni-{i} - - - - - - - 1 2 - NODATA\n")),
+                _ => s.push_str(&format!(
+                    "2 123456789012 eni-{i}  10.0.0.{} 52.219.60.{} {} 443 6 {} {} 1 2 ACCEPT OK\n",
+                    i % 250,
+                    i % 7,
+                    1024 + i,
+                    i,
+                    i * 10
+                )),
+            }
+        }
+        s.push_str("2 1 eni-last 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 REJECT OK"); // no final newline
+        s
+    }
+
+    fn read(bytes: &[u8], chunk: usize) -> (Vec<Flow>, SourceTally) {
+        let plan = FieldPlan::default_v2();
+        let input = TextInput {
+            name: "t.log",
+            source: SourceId(1),
+            plan: &plan,
+            chunk_bytes: chunk,
+        };
+        read_text(bytes, input, &Vec::<Flow>::new)
+    }
+
+    #[test]
+    fn read_text_result_does_not_depend_on_chunk_size() {
+        let text = sample_text();
+        let (whole, wt) = read(text.as_bytes(), 1 << 20);
+        assert!(whole.len() > 300, "{}", whole.len());
+        assert!(wt.skipped_total() > 10);
+        assert_eq!(wt.warnings.len(), 1, "{:?}", wt.warnings);
+        assert_eq!(
+            whole.last().unwrap().interface_id.as_deref(),
+            Some("eni-last")
+        );
+        // Line numbers are 1-based lines of the input.
+        for f in &whole {
+            let line = text.lines().nth(f.provenance.index as usize - 1).unwrap();
+            if let Some(eni) = &f.interface_id {
+                assert!(line.contains(eni.as_str()), "{line} vs {eni}");
+            } else {
+                assert!(line.contains(&f.bytes.unwrap().to_string()), "{line}");
+            }
+        }
+        for chunk in [1, 7, 64, 500, 4096] {
+            let (flows, tally) = read(text.as_bytes(), chunk);
+            assert_eq!(flows, whole, "chunk {chunk}");
+            assert_eq!(tally, wt, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn read_text_keeps_records_before_a_read_error() {
+        struct Failing<'a>(&'a [u8]);
+        impl Read for Failing<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::new(ErrorKind::UnexpectedEof, "cut"));
+                }
+                let n = buf.len().min(self.0.len()).min(10);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let text = "2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\n2 1 eni-2 10.0.0.1 10.0";
+        let plan = FieldPlan::default_v2();
+        let input = TextInput {
+            name: "t.log.gz",
+            source: SourceId(0),
+            plan: &plan,
+            chunk_bytes: 16,
+        };
+        let (flows, tally): (Vec<Flow>, _) =
+            read_text(Failing(text.as_bytes()), input, &Vec::<Flow>::new);
+        assert_eq!(flows.len(), 1);
+        assert_eq!(tally.skipped_total(), 0, "the cut line is not a bad record");
+        assert_eq!(
+            tally.error.as_deref(),
+            Some("t.log.gz: truncated input (unexpected end of compressed data)")
+        );
+    }
+}
