@@ -5,7 +5,8 @@
 //! Every column is cast to text first and parsed like a text token, so
 //! files with unusual physical types (the synthetic corpus file stores
 //! ports as strings and the account id as an integer) still read, with
-//! the same checks as text.
+//! the same checks as text. Empty strings, `-` and `None` (pandas' text
+//! for a missing value) read as absent.
 
 use std::io::Cursor;
 
@@ -79,7 +80,9 @@ pub fn read_parquet<S: FlowSink>(
         for ((value, flow), err) in strings.iter().zip(flows.iter_mut()).zip(errors.iter_mut()) {
             let Some(v) = value else { continue };
             let v = v.trim();
-            if v.is_empty() || v == "-" {
+            // `None` is what pandas writes for a missing value in a text
+            // column (the synthetic flowlogs-reader file): absent too.
+            if v.is_empty() || v == "-" || v == "None" {
                 continue;
             }
             match slot {
