@@ -233,17 +233,19 @@ pub fn decode_batch(batch: &Batch, ctx: &Ctx<'_>) -> BatchResult {
             });
         }
         if d.src_port == 53 || d.dst_port == 53 {
-            dns_packet(&d, p.index, p.offset, ts, ctx, &mut out);
+            dns_packet(&d, p.index, p.offset, ts, truncated, ctx, &mut out);
         }
     }
     out
 }
 
+#[allow(clippy::too_many_arguments)]
 fn dns_packet(
     d: &Decoded<'_>,
     index: u64,
     offset: u64,
     ts: Ts,
+    truncated: bool,
     ctx: &Ctx<'_>,
     out: &mut BatchResult,
 ) {
@@ -275,23 +277,44 @@ fn dns_packet(
             continue;
         }
         match dns::parse_response(m) {
-            Ok(Some(a)) => out.dns.push(DnsRecord {
-                time: u64::try_from(ts.0.max(0)).unwrap_or(0),
-                time_nanos: ts.1,
-                client: d.dst,
-                resolver: d.src,
-                query: a.query,
-                qtype: a.qtype,
-                rcode: a.rcode,
-                answers: a.answers,
-                cnames: a.cnames,
-                ttl: a.ttl,
-                provenance: Provenance {
-                    source: ctx.source,
-                    index,
-                },
-            }),
+            Ok(Some(a)) => {
+                if let Some(e) = &a.stopped {
+                    if d.stop.is_some() || truncated {
+                        *out.tally
+                            .notes
+                            .entry("dns answers cut by the snaplen".into())
+                            .or_insert(0) += 1;
+                    } else {
+                        let name = ctx.name;
+                        out.tally.skip("malformed dns", || {
+                            format!("{name}: packet {index} (offset {offset}): {e}")
+                        });
+                    }
+                }
+                out.dns.push(DnsRecord {
+                    time: u64::try_from(ts.0.max(0)).unwrap_or(0),
+                    time_nanos: ts.1,
+                    client: d.dst,
+                    resolver: d.src,
+                    query: a.query,
+                    qtype: a.qtype,
+                    rcode: a.rcode,
+                    answers: a.answers,
+                    cnames: a.cnames,
+                    ttl: a.ttl,
+                    provenance: Provenance {
+                        source: ctx.source,
+                        index,
+                    },
+                })
+            }
             Ok(None) => {}
+            Err(_) if truncated || d.stop.is_some() => {
+                *out.tally
+                    .notes
+                    .entry("dns message cut by the snaplen".into())
+                    .or_insert(0) += 1;
+            }
             Err(e) => {
                 let name = ctx.name;
                 out.tally.skip("malformed dns", || {

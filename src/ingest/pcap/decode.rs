@@ -123,9 +123,74 @@ fn from_ip(data: &[u8]) -> Result<LaxSlicedPacket<'_>, Skip> {
     LaxSlicedPacket::from_ip(data).map_err(|_| Skip::BadHeader("ip header".into()))
 }
 
+/// Ether types etherparse stops at that carry IP one shim header further.
+const MPLS_UNICAST: u16 = 0x8847;
+const MPLS_MULTICAST: u16 = 0x8848;
+const PPPOE_SESSION: u16 = 0x8864;
+const VN_TAG: u16 = 0x8926;
+
+/// Step over an MPLS label stack, a PPPoE session header or a VN-Tag that
+/// etherparse leaves as payload; None when nothing more is to be had.
+fn shim(ether_type: u16, p: &[u8]) -> Option<LaxSlicedPacket<'_>> {
+    match ether_type {
+        MPLS_UNICAST | MPLS_MULTICAST => {
+            let mut at = 0;
+            loop {
+                let entry = p.get(at..at + 4)?;
+                at += 4;
+                if entry.get(2).is_some_and(|b| b & 0x01 != 0) {
+                    break;
+                }
+            }
+            let rest = p.get(at..)?;
+            match rest.first().map(|b| b >> 4) {
+                Some(4 | 6) => LaxSlicedPacket::from_ip(rest).ok(),
+                _ => None,
+            }
+        }
+        PPPOE_SESSION => {
+            let proto = be16(p, 6)?;
+            let rest = p.get(8..)?;
+            match proto {
+                0x0021 | 0x0057 => LaxSlicedPacket::from_ip(rest).ok(),
+                _ => None,
+            }
+        }
+        VN_TAG => {
+            let inner = be16(p, 4)?;
+            Some(LaxSlicedPacket::from_ether_type(
+                EtherType(inner),
+                p.get(6..)?,
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// Decode one captured frame. `orig_len` is the frame's original length.
 pub fn decode(linktype: u32, data: &[u8], orig_len: u32) -> Result<Decoded<'_>, Skip> {
-    let sliced = slice(linktype, data)?;
+    let mut sliced = slice(linktype, data)?;
+    // Raw IPv4/IPv6 link types promise one version.
+    if let Some(net) = &sliced.net {
+        let v6 = matches!(net, LaxNetSlice::Ipv6(_));
+        if (linktype == linktype::IPV4 && v6) || (linktype == linktype::IPV6 && !v6) {
+            return Err(Skip::BadHeader(
+                "ip header (version does not match the link type)".into(),
+            ));
+        }
+    }
+    for _ in 0..4 {
+        if sliced.net.is_some() {
+            break;
+        }
+        let Some(p) = sliced.ether_payload() else {
+            break;
+        };
+        match shim(p.ether_type.0, p.payload) {
+            Some(inner) => sliced = inner,
+            None => break,
+        }
+    }
     let stop = sliced
         .stop_err
         .as_ref()

@@ -20,6 +20,9 @@ pub struct DnsAnswer {
     pub answers: Vec<IpAddr>,
     pub cnames: Vec<String>,
     pub ttl: Option<u32>,
+    /// Why the answer section could not be read to its end (a message cut by
+    /// the snaplen, or malformed): the answers before it are kept.
+    pub stopped: Option<DnsError>,
 }
 
 /// Why a DNS message was refused.
@@ -127,38 +130,50 @@ pub fn parse_response(msg: &[u8]) -> Result<Option<DnsAnswer>, DnsError> {
         answers: Vec::new(),
         cnames: Vec::new(),
         ttl: None,
+        stopped: None,
     };
     for _ in 0..an {
-        let (_, p) = read_name(msg, pos)?;
-        let rtype = be16(msg, p).ok_or(DnsError::RecordOverrun)?;
-        let ttl = be32(msg, p + 4).ok_or(DnsError::RecordOverrun)?;
-        let rdlen = usize::from(be16(msg, p + 8).ok_or(DnsError::RecordOverrun)?);
-        let rd_at = p + 10;
-        let rdata = msg
-            .get(rd_at..rd_at + rdlen)
-            .ok_or(DnsError::RecordOverrun)?;
-        let mut counted = true;
-        match (rtype, rdlen) {
-            (1, 4) => {
-                let a: [u8; 4] = rdata.try_into().map_err(|_| DnsError::RecordOverrun)?;
-                out.answers.push(IpAddr::V4(Ipv4Addr::from(a)));
-            }
-            (28, 16) => {
-                let a: [u8; 16] = rdata.try_into().map_err(|_| DnsError::RecordOverrun)?;
-                out.answers.push(IpAddr::V6(Ipv6Addr::from(a)));
-            }
-            (5, _) => {
-                let (target, _) = read_name(msg, rd_at)?;
-                out.cnames.push(target);
-            }
-            _ => counted = false,
+        if let Err(e) = answer(msg, &mut pos, &mut out) {
+            out.stopped = Some(e);
+            break;
         }
-        if counted {
-            out.ttl = Some(out.ttl.map_or(ttl, |t: u32| t.min(ttl)));
-        }
-        pos = rd_at + rdlen;
     }
     Ok(Some(out))
+}
+
+/// Read one answer record at `pos` into `out`.
+fn answer(msg: &[u8], pos: &mut usize, out: &mut DnsAnswer) -> Result<(), DnsError> {
+    let (_, p) = read_name(msg, *pos)?;
+    let rtype = be16(msg, p).ok_or(DnsError::RecordOverrun)?;
+    let ttl = be32(msg, p + 4).ok_or(DnsError::RecordOverrun)?;
+    let rdlen = usize::from(be16(msg, p + 8).ok_or(DnsError::RecordOverrun)?);
+    let rd_at = p + 10;
+    let rdata = msg
+        .get(rd_at..rd_at + rdlen)
+        .ok_or(DnsError::RecordOverrun)?;
+    let counted = match (rtype, rdlen) {
+        (1, 4) => {
+            let a: [u8; 4] = rdata.try_into().map_err(|_| DnsError::RecordOverrun)?;
+            out.answers.push(IpAddr::V4(Ipv4Addr::from(a)));
+            true
+        }
+        (28, 16) => {
+            let a: [u8; 16] = rdata.try_into().map_err(|_| DnsError::RecordOverrun)?;
+            out.answers.push(IpAddr::V6(Ipv6Addr::from(a)));
+            true
+        }
+        (5, _) => {
+            let (target, _) = read_name(msg, rd_at)?;
+            out.cnames.push(target);
+            true
+        }
+        _ => false,
+    };
+    if counted {
+        out.ttl = Some(out.ttl.map_or(ttl, |t: u32| t.min(ttl)));
+    }
+    *pos = rd_at + rdlen;
+    Ok(())
 }
 
 #[cfg(test)]

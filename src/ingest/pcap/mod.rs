@@ -162,3 +162,6 @@ pub fn read_capture_file(path: &Path, source: SourceId, opts: &IngestOptions) ->
         read_capture(&mut r, &name, source, opts)
     }
 }
+
+#[cfg(test)]
+mod conformance;

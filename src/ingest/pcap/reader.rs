@@ -179,7 +179,8 @@ impl<'r> CaptureReader<'r> {
         match parse_pcap_header(head) {
             Ok((rest, h)) => {
                 let used = head.len() - rest.len();
-                let linktype = u32::try_from(h.network.0).unwrap_or(u32::MAX);
+                // The upper bits of the field carry FCS information (LT_FCS_*).
+                let linktype = u32::try_from(h.network.0).unwrap_or(u32::MAX) & 0xFFFF;
                 let snap = usize::try_from(h.snaplen).unwrap_or(usize::MAX);
                 r.format = Format::Legacy {
                     big_endian: h.is_bigendian(),
