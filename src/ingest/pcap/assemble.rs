@@ -70,6 +70,9 @@ pub struct Acc {
     truncated: u32,
     echo_requests: u32,
     echo_replies: u32,
+    /// Sequence number of this direction's SYN (or SYN-ACK): the stream
+    /// starts one after it.
+    syn_seq: Option<u32>,
     segments: Vec<Segment>,
     segment_bytes: usize,
 }
@@ -91,6 +94,7 @@ impl Acc {
             truncated: 0,
             echo_requests: 0,
             echo_replies: 0,
+            syn_seq: None,
             segments: Vec::new(),
             segment_bytes: 0,
         }
@@ -112,6 +116,9 @@ impl Acc {
         self.truncated += o.truncated;
         self.echo_requests += o.echo_requests;
         self.echo_replies += o.echo_replies;
+        if self.syn_seq.is_none() {
+            self.syn_seq = o.syn_seq;
+        }
     }
 }
 
@@ -213,6 +220,9 @@ pub fn decode_batch(batch: &Batch, ctx: &Ctx<'_>) -> BatchResult {
             acc.syn |= syn && !ack;
             acc.synack |= syn && ack;
             acc.rst |= rst;
+            if syn && acc.syn_seq.is_none() {
+                acc.syn_seq = Some(d.tcp_seq);
+            }
         }
         match (d.protocol, d.icmp_type) {
             (1, Some(8)) | (58, Some(128)) => acc.echo_requests += 1,
@@ -419,6 +429,9 @@ impl FlowTable {
                 entry.0 = acc;
             } else {
                 entry.0.absorb(acc);
+            }
+            if entry.1.base.is_none() {
+                entry.1.base = entry.0.syn_seq.map(|s| s.wrapping_add(1));
             }
             if !segs.is_empty() {
                 entry.1.add(segs, first);

@@ -10,6 +10,9 @@
 //!   header tshark does not name);
 //! - frames whose IP header tshark could not read (`src: null`) are not
 //!   flows for us either: we count them in the tally instead;
+//! - the same holds for wire bytes (Σ original frame length), and per TCP
+//!   5-tuple the OR of flow-log flags equals what tshark's SYN / SYN-ACK /
+//!   RST / FIN counters imply;
 //! - files with link types we do not decode (PKTAP, NFLOG, IPoIB, PPP,
 //!   802.15.4, DSA …, see `decode::linktype`) give no flows for those
 //!   frames: per (src, dst) we must not count more than tshark.
@@ -202,6 +205,47 @@ fn corpus_flows_dns_and_sni_match_tshark() {
                 .or_insert(0) += n;
             *theirs_pair.entry((src.into(), dst.into())).or_insert(0) += n;
         }
+        // Wire bytes (Σ original frame length) and TCP flags per 5-tuple.
+        let mut theirs_bytes: BTreeMap<(String, String), u64> = BTreeMap::new();
+        let mut theirs_tcp: BTreeMap<String, u16> = BTreeMap::new();
+        for f in e.v["flows"].as_array().into_iter().flatten() {
+            let (Some(src), Some(dst)) = (f["src"].as_str(), f["dst"].as_str()) else {
+                continue;
+            };
+            *theirs_bytes.entry((src.into(), dst.into())).or_insert(0) +=
+                f["bytes"].as_u64().unwrap();
+            if f["proto"] == "tcp" && f["sport"].is_u64() {
+                let mut fl = 0u16;
+                if f["fin"].as_u64() > Some(0) {
+                    fl |= 1;
+                }
+                if f["syn"].as_u64() > Some(0) {
+                    fl |= 2;
+                }
+                if f["rst"].as_u64() > Some(0) {
+                    fl |= 4;
+                }
+                if f["synack"].as_u64() > Some(0) {
+                    fl |= 18;
+                }
+                let k = format!("{src}:{} > {dst}:{}", f["sport"], f["dport"]);
+                *theirs_tcp.entry(k).or_insert(0) |= fl;
+            }
+        }
+        let mut ours_bytes: BTreeMap<(String, String), u64> = BTreeMap::new();
+        let mut ours_tcp: BTreeMap<String, u16> = BTreeMap::new();
+        for f in &out.flows {
+            let (s, d) = (
+                f.src_addr.unwrap().to_string(),
+                f.dst_addr.unwrap().to_string(),
+            );
+            *ours_bytes.entry((s.clone(), d.clone())).or_insert(0) +=
+                f.capture.as_ref().unwrap().wire_bytes;
+            if f.protocol == Some(6) {
+                let k = format!("{s}:{} > {d}:{}", f.src_port.unwrap(), f.dst_port.unwrap());
+                *ours_tcp.entry(k).or_insert(0) |= f.tcp_flags.unwrap();
+            }
+        }
         let mut ours: BTreeMap<(String, String, String), u64> = BTreeMap::new();
         let mut ours_pair: BTreeMap<(String, String), u64> = BTreeMap::new();
         for f in &out.flows {
@@ -221,6 +265,14 @@ fn corpus_flows_dns_and_sni_match_tshark() {
                     failures.push(format!(
                         "{file}: per (src,dst) counts differ\n  ours:   {ours_pair:?}\n  tshark: {theirs_pair:?}\n  notes: {:?}",
                         out.tally.notes
+                    ));
+                } else if ours_bytes != theirs_bytes {
+                    failures.push(format!(
+                        "{file}: per (src,dst) wire bytes differ\n  ours:   {ours_bytes:?}\n  tshark: {theirs_bytes:?}"
+                    ));
+                } else if proto_level && ours_tcp != theirs_tcp {
+                    failures.push(format!(
+                        "{file}: tcp flags differ\n  ours:   {ours_tcp:?}\n  tshark: {theirs_tcp:?}"
                     ));
                 } else if proto_level && ours != theirs {
                     failures.push(format!(

@@ -165,3 +165,6 @@ pub fn read_capture_file(path: &Path, source: SourceId, opts: &IngestOptions) ->
 
 #[cfg(test)]
 mod conformance;
+
+#[cfg(test)]
+mod tests;
