@@ -10,6 +10,17 @@
 //! wave is read; tables are merged in batch order into one
 //! [`assemble::FlowTable`]. Memory holds two waves of batches plus one entry
 //! per distinct flow, whatever the capture's size.
+//!
+//! Known limits (each counted, none fatal):
+//! - no IP defragmentation: fragments are counted in the tally; a first
+//!   fragment is keyed with its ports, later ones without ports under the
+//!   datagram's protocol (tshark files them as `data`);
+//! - DNS over TCP: whole messages inside one segment only;
+//! - SNI over TCP only (QUIC Initials are encrypted; not decrypted here);
+//!   reassembly keeps at most [`tls::MAX_HELLO`] bytes of the first client
+//!   bytes per flow;
+//! - link types other than Ethernet, SLL, SLL2, raw IP and NULL/LOOP are
+//!   counted by link type in `tally.notes` and skipped.
 
 use std::fs::File;
 use std::io::{BufReader, Read};

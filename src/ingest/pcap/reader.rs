@@ -218,19 +218,12 @@ impl<'r> CaptureReader<'r> {
             }
             let old = self.buf.len();
             let want = READ_CHUNK.max(n - old);
-            self.buf.resize(old + want, 0);
-            let got = loop {
-                match self.src.read(self.buf.get_mut(old..).unwrap_or(&mut [])) {
-                    Ok(k) => break k,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        self.buf.truncate(old);
-                        return Err(e.into());
-                    }
-                }
-            };
-            self.buf.truncate(old + got);
-            if got == 0 {
+            // `take` + `read_to_end` fills up to `want` bytes (retrying short
+            // reads such as a gzip decoder's) without zeroing the buffer first.
+            let got = (&mut *self.src)
+                .take(want as u64)
+                .read_to_end(&mut self.buf)?;
+            if got < want {
                 self.eof = true;
             }
         }

@@ -70,7 +70,8 @@ fn tls_sni(buf: &[u8]) -> AppName {
         let Some(header) = buf.get(pos..pos + 5) else {
             return AppName::NeedMore;
         };
-        let (ctype, major) = (header[0], header[1]);
+        let (ctype, major) = (header.first().copied(), header.get(1).copied());
+        let (ctype, major) = (ctype.unwrap_or(0), major.unwrap_or(0));
         if ctype != 0x16 || major != 3 {
             return if hs.is_empty() {
                 AppName::Other
@@ -84,12 +85,11 @@ fn tls_sni(buf: &[u8]) -> AppName {
             .unwrap_or(&[]);
         hs.extend_from_slice(body);
         // The handshake header says how long the ClientHello is.
-        if let (Some(&t), Some(l)) = (hs.first(), hs.get(1..4)) {
+        if let (Some(&t), Some(&[l0, l1, l2])) = (hs.first(), hs.get(1..4)) {
             if t != 1 {
                 return AppName::NoName;
             }
-            let need =
-                4 + ((usize::from(l[0]) << 16) | (usize::from(l[1]) << 8) | usize::from(l[2]));
+            let need = 4 + ((usize::from(l0) << 16) | (usize::from(l1) << 8) | usize::from(l2));
             if hs.len() >= need {
                 return client_hello(hs.get(4..need).unwrap_or(&[]));
             }
