@@ -2,4 +2,5 @@
 
 mod flowlog;
 mod harness;
+mod pcap;
 mod smoke;
