@@ -30,6 +30,8 @@ pub enum OutputFormat {
     Html,
     /// Every classified flow: Athena columns + classification
     Csv,
+    /// The same as CSV, as a Parquet file (typed as AWS delivers flow logs)
+    Parquet,
     /// One test case per expectation and host
     Junit,
 }
@@ -42,6 +44,7 @@ impl From<OutputFormat> for Format {
             OutputFormat::Markdown => Format::Markdown,
             OutputFormat::Html => Format::Html,
             OutputFormat::Csv => Format::Csv,
+            OutputFormat::Parquet => Format::Parquet,
             OutputFormat::Junit => Format::Junit,
         }
     }
@@ -91,7 +94,7 @@ pub struct AuditArgs {
     pub output: Vec<OutputFormat>,
 
     /// Write to this file (one format) or into this folder (audit.json,
-    /// audit.md, audit.html, flows.csv, junit.xml, audit.txt)
+    /// audit.md, audit.html, flows.csv, flows.parquet, junit.xml, audit.txt)
     #[arg(long, value_name = "FILE|DIR")]
     pub out: Option<PathBuf>,
 

@@ -26,6 +26,8 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod parquet;
+pub mod records;
 pub mod table;
 pub mod wire;
 
@@ -629,16 +631,18 @@ pub enum Format {
     Markdown,
     Html,
     Csv,
+    Parquet,
     Junit,
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Table,
         Format::Json,
         Format::Markdown,
         Format::Html,
         Format::Csv,
+        Format::Parquet,
         Format::Junit,
     ];
 
@@ -649,6 +653,7 @@ impl Format {
             Format::Markdown => "markdown",
             Format::Html => "html",
             Format::Csv => "csv",
+            Format::Parquet => "parquet",
             Format::Junit => "junit",
         }
     }
@@ -661,13 +666,14 @@ impl Format {
             Format::Markdown => "audit.md",
             Format::Html => "audit.html",
             Format::Csv => "flows.csv",
+            Format::Parquet => "flows.parquet",
             Format::Junit => "junit.xml",
         }
     }
 
     /// Needs every classified flow kept in the report.
     pub fn needs_flows(self) -> bool {
-        matches!(self, Format::Csv)
+        matches!(self, Format::Csv | Format::Parquet)
     }
 }
 
@@ -703,6 +709,12 @@ pub fn render(
         Format::Markdown => Ok(markdown::render_markdown(report)),
         Format::Html => html::render_html(report),
         Format::Csv => Ok(csv::render_csv(report)),
+        Format::Parquet => {
+            parquet::render_parquet_classified(&report.flows).map_err(|e| RenderError::Write {
+                format: "parquet",
+                message: e.to_string(),
+            })
+        }
         Format::Junit => Ok(junit::render_junit(report)),
     }
 }

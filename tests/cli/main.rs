@@ -1,4 +1,6 @@
 //! The one integration test binary: whole-CLI runs of `privpath`.
 
+mod flowlog;
 mod harness;
+mod pcap;
 mod smoke;
