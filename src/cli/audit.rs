@@ -211,6 +211,9 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
         formats.push(Format::Table);
     }
     let outputs = plan_outputs(&formats, args.out.as_deref())?;
+    if stdout_tty && outputs.iter().any(|(f, t)| *f == Format::Parquet && matches!(t, Target::Stdout)) {
+        bail!("refusing to write parquet to a terminal: use --out FILE or a redirection");
+    }
     Ok(Plan {
         inputs,
         topology,
