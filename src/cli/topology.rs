@@ -250,7 +250,7 @@ fn render_snapshot(s: &mut String, snap: &Snapshot) {
             EndpointKind::Gateway => "gateway".to_string(),
             EndpointKind::Interface => "interface".to_string(),
             EndpointKind::GatewayLoadBalancer => "gateway-load-balancer".to_string(),
-            EndpointKind::Other(o) => o.to_lowercase(),
+            EndpointKind::Other(o) => o.as_str().to_lowercase(),
         };
         let created = ep.created.map_or("unknown".to_string(), |t| t.to_string());
         let _ = writeln!(

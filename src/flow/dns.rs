@@ -35,9 +35,7 @@ pub struct DnsRecord {
 impl DnsRecord {
     /// The name the addresses belong to: the last CNAME target, else the query.
     pub fn final_name(&self) -> &str {
-        self.cnames
-            .last()
-            .map_or(self.query.as_str(), String::as_str)
+        self.cnames.last().map_or(self.query.as_str(), String::as_str)
     }
 }
 
