@@ -4,3 +4,4 @@ mod flowlog;
 mod harness;
 mod pcap;
 mod smoke;
+mod topology;
