@@ -1,0 +1,144 @@
+//! Capture containers: classic pcap (Ethernet, microseconds), as
+//! `tcpdump -i ens5 -w` writes it, and pcapng with one LINUX_SLL2 interface,
+//! as `tcpdump -i any` writes it.
+
+use super::lab::Host;
+use super::packets::Pkt;
+
+/// Snapshot length tcpdump uses by default.
+const SNAPLEN: u32 = 262_144;
+const LINKTYPE_ETHERNET: u16 = 1;
+const LINKTYPE_LINUX_SLL2: u16 = 276;
+const ETHERTYPE_IPV4: u16 = 0x0800;
+
+fn u32_len(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The Ethernet frame of a packet on the host's ENI (peer = the VPC router).
+fn ethernet_frame(host: &Host, p: &Pkt) -> Vec<u8> {
+    let (dst, src) = if p.outgoing {
+        (host.subnet.router_mac, host.mac)
+    } else {
+        (host.mac, host.subnet.router_mac)
+    };
+    let mut f = Vec::with_capacity(p.ip.len() + 14);
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
+    f.extend_from_slice(&p.ip);
+    f
+}
+
+/// The LINUX_SLL2 frame: protocol, reserved, ifindex, ARPHRD_ETHER, packet
+/// type (0 to us, 4 outgoing), address length and the sender's address.
+fn sll2_frame(host: &Host, p: &Pkt) -> Vec<u8> {
+    let sender = if p.outgoing {
+        host.mac
+    } else {
+        host.subnet.router_mac
+    };
+    let mut f = Vec::with_capacity(p.ip.len() + 20);
+    f.extend_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(&host.ifindex.to_be_bytes());
+    f.extend_from_slice(&1u16.to_be_bytes());
+    f.push(if p.outgoing { 4 } else { 0 });
+    f.push(6);
+    f.extend_from_slice(&sender);
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(&p.ip);
+    f
+}
+
+fn split_us(t_us: i64) -> (u32, u32) {
+    let secs = u32::try_from(t_us.div_euclid(1_000_000)).unwrap_or(0);
+    let us = u32::try_from(t_us.rem_euclid(1_000_000)).unwrap_or(0);
+    (secs, us)
+}
+
+/// A classic little-endian pcap file of Ethernet frames.
+pub fn write_pcap(host: &Host, packets: &[Pkt]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(24 + packets.iter().map(|p| p.ip.len() + 30).sum::<usize>());
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&0i32.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&SNAPLEN.to_le_bytes());
+    out.extend_from_slice(&u32::from(LINKTYPE_ETHERNET).to_le_bytes());
+    for p in packets {
+        let frame = ethernet_frame(host, p);
+        let (secs, us) = split_us(p.t_us);
+        out.extend_from_slice(&secs.to_le_bytes());
+        out.extend_from_slice(&us.to_le_bytes());
+        out.extend_from_slice(&u32_len(frame.len()).to_le_bytes());
+        out.extend_from_slice(&u32_len(frame.len()).to_le_bytes());
+        out.extend_from_slice(&frame);
+    }
+    out
+}
+
+/// Appends one pcapng option (code, length, value padded to 32 bits).
+fn option(body: &mut Vec<u8>, code: u16, value: &[u8]) {
+    body.extend_from_slice(&code.to_le_bytes());
+    body.extend_from_slice(&u16::try_from(value.len()).unwrap_or(0).to_le_bytes());
+    body.extend_from_slice(value);
+    body.extend(std::iter::repeat_n(0u8, (4 - value.len() % 4) % 4));
+}
+
+fn end_of_options(body: &mut Vec<u8>) {
+    body.extend_from_slice(&[0, 0, 0, 0]);
+}
+
+/// Wraps a block body: type, total length, body, total length.
+fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
+    let total = u32_len(body.len() + 12);
+    out.extend_from_slice(&kind.to_le_bytes());
+    out.extend_from_slice(&total.to_le_bytes());
+    out.extend_from_slice(body);
+    out.extend_from_slice(&total.to_le_bytes());
+}
+
+/// A little-endian pcapng file: SHB, one IDB (`any`, LINUX_SLL2,
+/// microseconds), one EPB per packet.
+pub fn write_pcapng(host: &Host, packets: &[Pkt]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 + packets.iter().map(|p| p.ip.len() + 56).sum::<usize>());
+    let mut shb = Vec::new();
+    shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+    shb.extend_from_slice(&1u16.to_le_bytes());
+    shb.extend_from_slice(&0u16.to_le_bytes());
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    option(&mut shb, 3, b"Linux 6.1.158-180.294.amzn2023.x86_64");
+    option(
+        &mut shb,
+        4,
+        b"privpath samples (synthetic lab capture, tcpdump -i any layout)",
+    );
+    end_of_options(&mut shb);
+    block(&mut out, 0x0a0d_0d0a, &shb);
+
+    let mut idb = Vec::new();
+    idb.extend_from_slice(&LINKTYPE_LINUX_SLL2.to_le_bytes());
+    idb.extend_from_slice(&0u16.to_le_bytes());
+    idb.extend_from_slice(&SNAPLEN.to_le_bytes());
+    option(&mut idb, 2, b"any");
+    option(&mut idb, 9, &[6]);
+    end_of_options(&mut idb);
+    block(&mut out, 1, &idb);
+
+    for p in packets {
+        let frame = sll2_frame(host, p);
+        let t = u64::try_from(p.t_us).unwrap_or(0);
+        let mut epb = Vec::with_capacity(frame.len() + 24);
+        epb.extend_from_slice(&0u32.to_le_bytes());
+        epb.extend_from_slice(&u32::try_from(t >> 32).unwrap_or(0).to_le_bytes());
+        epb.extend_from_slice(&u32::try_from(t & 0xffff_ffff).unwrap_or(0).to_le_bytes());
+        epb.extend_from_slice(&u32_len(frame.len()).to_le_bytes());
+        epb.extend_from_slice(&u32_len(frame.len()).to_le_bytes());
+        epb.extend_from_slice(&frame);
+        epb.extend(std::iter::repeat_n(0u8, (4 - frame.len() % 4) % 4));
+        block(&mut out, 6, &epb);
+    }
+    out
+}
