@@ -142,3 +142,114 @@ pub fn write_pcapng(host: &Host, packets: &[Pkt]) -> Vec<u8> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::samples::lab::{self, PRIVATE_HOST, PUBLIC_HOST, Phase};
+    use crate::samples::packets;
+    use pcap_parser::pcapng::Block;
+
+    /// The Internet checksum over `data`: 0 when the data holds a valid checksum.
+    fn fold(data: &[u8]) -> u16 {
+        let mut sum: u32 = data
+            .chunks(2)
+            .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+            .sum();
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        !(sum as u16)
+    }
+
+    /// Checks the IPv4 header and transport checksums of one packet.
+    fn assert_checksums(ip: &[u8], what: &str) {
+        let ihl = usize::from(ip[0] & 0x0f) * 4;
+        assert_eq!(fold(&ip[..ihl]), 0, "{what}: ip header checksum");
+        let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+        assert_eq!(total, ip.len(), "{what}: ip total length");
+        let seg = &ip[ihl..];
+        match ip[9] {
+            1 => assert_eq!(fold(seg), 0, "{what}: icmp checksum"),
+            proto @ (6 | 17) => {
+                let mut pseudo = Vec::from(&ip[12..20]);
+                pseudo.extend_from_slice(&[0, proto]);
+                pseudo.extend_from_slice(&(seg.len() as u16).to_be_bytes());
+                pseudo.extend_from_slice(seg);
+                assert_eq!(fold(&pseudo), 0, "{what}: transport checksum");
+            }
+            p => panic!("{what}: unexpected protocol {p}"),
+        }
+    }
+
+    fn lab_packets(host: &lab::Host) -> Vec<packets::Pkt> {
+        let mut out = Vec::new();
+        for phase in [
+            Phase::Baseline,
+            Phase::S3Gateway,
+            Phase::CfnInterface,
+            Phase::PrivateDnsOff,
+        ] {
+            for ex in lab::exchanges(phase)
+                .iter()
+                .filter(|e| e.host.instance == host.instance)
+            {
+                out.extend(packets::build(ex).unwrap());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn pcap_reads_back_with_pcap_parser_and_valid_checksums() {
+        let pkts = lab_packets(&PUBLIC_HOST);
+        let bytes = write_pcap(&PUBLIC_HOST, &pkts);
+        let (rest, cap) = pcap_parser::parse_pcap(&bytes).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(cap.header.network, pcap_parser::Linktype::ETHERNET);
+        assert_eq!(cap.blocks.len(), pkts.len());
+        for (i, (b, p)) in cap.blocks.iter().zip(&pkts).enumerate() {
+            assert_eq!(
+                i64::from(b.ts_sec) * 1_000_000 + i64::from(b.ts_usec),
+                p.t_us,
+                "packet {i}"
+            );
+            assert_eq!(&b.data[12..14], &[0x08, 0x00]);
+            assert_checksums(&b.data[14..], &format!("pcap packet {i}"));
+        }
+    }
+
+    #[test]
+    fn pcapng_reads_back_as_sll2_with_valid_checksums() {
+        let pkts = lab_packets(&PRIVATE_HOST);
+        let bytes = write_pcapng(&PRIVATE_HOST, &pkts);
+        let (rest, cap) = pcap_parser::parse_pcapng(&bytes).unwrap();
+        assert!(rest.is_empty());
+        let blocks = &cap.sections[0].blocks;
+        let Block::InterfaceDescription(idb) = &blocks[1] else {
+            panic!("second block is not an IDB")
+        };
+        assert_eq!(idb.linktype, pcap_parser::Linktype::LINUX_SLL2);
+        assert_eq!(idb.if_tsresol, 6);
+        let epbs: Vec<_> = blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::EnhancedPacket(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(epbs.len(), pkts.len());
+        for (i, (e, p)) in epbs.iter().zip(&pkts).enumerate() {
+            let t = (u64::from(e.ts_high) << 32) | u64::from(e.ts_low);
+            assert_eq!(t as i64, p.t_us, "packet {i}");
+            let frame = &e.data[..e.caplen as usize];
+            assert_eq!(&frame[..2], &[0x08, 0x00], "SLL2 protocol");
+            assert_eq!(
+                frame[10],
+                if p.outgoing { 4 } else { 0 },
+                "SLL2 packet type"
+            );
+            assert_checksums(&frame[20..], &format!("pcapng packet {i}"));
+        }
+    }
+}

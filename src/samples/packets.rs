@@ -167,23 +167,31 @@ struct Conn {
     client: Side,
     server: Side,
     mss_server: u16,
+    /// The last timestamp value each side sent (0 before its first segment).
+    client_ts: u32,
+    server_ts: u32,
 }
 
 impl Conn {
-    fn header(&self, from_client: bool, t_us: i64, syn: bool) -> Result<TcpHeader, SamplesError> {
-        let (me, other) = if from_client {
-            (&self.client, &self.server)
+    /// The header of the next segment from one side: timestamps from that
+    /// side's clock, echoing the last value the other side sent.
+    fn header(
+        &mut self,
+        from_client: bool,
+        t_us: i64,
+        syn: bool,
+    ) -> Result<TcpHeader, SamplesError> {
+        let ms = u32::try_from(t_us.div_euclid(1000).rem_euclid(1 << 31)).unwrap_or(0);
+        let (me, other, echo) = if from_client {
+            (&mut self.client, &self.server, self.server_ts)
         } else {
-            (&self.server, &self.client)
+            (&mut self.server, &self.client, self.client_ts)
         };
         let mut h = TcpHeader::new(me.port, other.port, me.seq, me.window);
-        let ms = u32::try_from(t_us.div_euclid(1000).rem_euclid(1 << 31)).unwrap_or(0);
         let ts = me.ts_base.wrapping_add(ms);
-        let echo = other.ts_base.wrapping_add(ms.saturating_sub(1));
         let opts: Vec<TcpOptionElement> = if syn {
             let mss = if from_client { 8961 } else { self.mss_server };
             let scale = if from_client { 7 } else { 9 };
-            let echo = if from_client { 0 } else { echo };
             vec![
                 TcpOptionElement::MaximumSegmentSize(mss),
                 TcpOptionElement::SelectiveAcknowledgementPermitted,
@@ -205,6 +213,11 @@ impl Conn {
             h.acknowledgment_number = other.seq;
         }
         h.syn = syn;
+        if from_client {
+            self.client_ts = ts;
+        } else {
+            self.server_ts = ts;
+        }
         Ok(h)
     }
 
@@ -340,6 +353,8 @@ fn tcp_session(
             window: 65535,
         },
         mss_server,
+        client_ts: 0,
+        server_ts: 0,
     };
     let mut t = g.ex.at_us;
     if g.ex.route() == Route::NoRoute {
