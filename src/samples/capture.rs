@@ -144,6 +144,7 @@ pub fn write_pcapng(host: &Host, packets: &[Pkt]) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
     use crate::samples::lab::{self, PRIVATE_HOST, PUBLIC_HOST, Phase};

@@ -110,6 +110,7 @@ fn write_str(out: &mut String, v: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 

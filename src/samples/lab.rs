@@ -523,6 +523,7 @@ pub fn exchanges(phase: Phase) -> Vec<Exchange> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -1,6 +1,8 @@
 //! `privpath samples`: the committed `samples/lab` is exactly what the
 //! generator writes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
