@@ -474,7 +474,7 @@ fn network_interfaces(phase: Phase) -> Result<J, SamplesError> {
     Ok(o(vec![("NetworkInterfaces", a(enis))]))
 }
 
-fn instance(h: &Host, name: &str, token: &str) -> Result<J, SamplesError> {
+fn instance(h: &Host, name: &str, token: &str, volume: &str) -> Result<J, SamplesError> {
     let launch = cli_time(LAUNCH_SECONDS)?;
     Ok(o(vec![
         ("AmiLaunchIndex", J::Int(0)),
@@ -512,6 +512,21 @@ fn instance(h: &Host, name: &str, token: &str) -> Result<J, SamplesError> {
         ("SubnetId", s(h.subnet.id)),
         ("VpcId", s(VPC)),
         ("Architecture", s("x86_64")),
+        (
+            "BlockDeviceMappings",
+            a(vec![o(vec![
+                ("DeviceName", s("/dev/xvda")),
+                (
+                    "Ebs",
+                    o(vec![
+                        ("AttachTime", s(&launch)),
+                        ("DeleteOnTermination", J::Bool(true)),
+                        ("Status", s("attached")),
+                        ("VolumeId", s(volume)),
+                    ]),
+                ),
+            ])]),
+        ),
         ("ClientToken", s(token)),
         ("EbsOptimized", J::Bool(false)),
         ("EnaSupport", J::Bool(true)),
@@ -523,9 +538,37 @@ fn instance(h: &Host, name: &str, token: &str) -> Result<J, SamplesError> {
         ("SourceDestCheck", J::Bool(true)),
         ("Tags", name_tag(name)),
         ("VirtualizationType", s("hvm")),
+        (
+            "CpuOptions",
+            o(vec![
+                ("CoreCount", J::Int(1)),
+                ("ThreadsPerCore", J::Int(2)),
+            ]),
+        ),
+        (
+            "MetadataOptions",
+            o(vec![
+                ("State", s("applied")),
+                ("HttpTokens", s("required")),
+                ("HttpPutResponseHopLimit", J::Int(2)),
+                ("HttpEndpoint", s("enabled")),
+                ("HttpProtocolIpv6", s("disabled")),
+                ("InstanceMetadataTags", s("disabled")),
+            ]),
+        ),
         ("PlatformDetails", s("Linux/UNIX")),
         ("UsageOperation", s("RunInstances")),
         ("UsageOperationUpdateTime", s(&launch)),
+        (
+            "PrivateDnsNameOptions",
+            o(vec![
+                ("HostnameType", s("ip-name")),
+                ("EnableResourceNameDnsARecord", J::Bool(false)),
+                ("EnableResourceNameDnsAAAARecord", J::Bool(false)),
+            ]),
+        ),
+        ("CurrentInstanceBootMode", s("legacy-bios")),
+        ("BootMode", s("uefi-preferred")),
     ])
     .collect()))
 }
@@ -548,6 +591,7 @@ fn instances() -> Result<J, SamplesError> {
                     &PUBLIC_HOST,
                     "privpath-lab-public-ec2",
                     "terraform-20261102084110512300000003",
+                    "vol-0e1a3c5d7f9b24681",
                 )?,
             ),
             reservation(
@@ -556,6 +600,7 @@ fn instances() -> Result<J, SamplesError> {
                     &PRIVATE_HOST,
                     "privpath-lab-private-ec2",
                     "terraform-20261102084110587600000004",
+                    "vol-0f2b4d6e8a1c35792",
                 )?,
             ),
         ]),
