@@ -234,3 +234,106 @@ pub fn gzip(data: &[u8]) -> Result<Vec<u8>, SamplesError> {
     enc.write_all(data).map_err(SamplesError::Gzip)?;
     enc.finish().map_err(SamplesError::Gzip)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::samples::packets;
+
+    fn phase_records(phase: Phase) -> Vec<Record> {
+        let mut pkts = Vec::new();
+        for ex in exchanges(phase) {
+            pkts.extend(packets::build(&ex).unwrap());
+        }
+        pkts.sort_by_key(|p| p.t_us);
+        records(&pkts)
+    }
+
+    fn from_host<'a>(recs: &'a [Record], host: &Host, egress: bool) -> Vec<&'a Record> {
+        recs.iter()
+            .filter(|r| r.eni == host.eni && r.egress == egress)
+            .collect()
+    }
+
+    #[test]
+    fn baseline_records_show_igw_for_public_and_no_answer_for_private() {
+        let recs = phase_records(Phase::Baseline);
+        let public = from_host(&recs, &PUBLIC_HOST, true);
+        assert!(!public.is_empty());
+        assert!(
+            public.iter().all(|r| r.traffic_path == Some(8)),
+            "{public:?}"
+        );
+        let private = from_host(&recs, &PRIVATE_HOST, true);
+        assert!(
+            private
+                .iter()
+                .all(|r| r.traffic_path.is_none() && (r.proto == 1 || r.tcp_flags == 2))
+        );
+        assert!(
+            from_host(&recs, &PRIVATE_HOST, false).is_empty(),
+            "nothing comes back to the private host"
+        );
+        assert!(
+            recs.iter().all(|r| r.src != RESOLVER && r.dst != RESOLVER),
+            "resolver traffic is not logged"
+        );
+    }
+
+    #[test]
+    fn gateway_endpoint_records_show_traffic_path_7_and_answers() {
+        let recs = phase_records(Phase::S3Gateway);
+        for host in HOSTS {
+            let out = from_host(&recs, host, true);
+            assert!(
+                !out.is_empty() && out.iter().all(|r| r.traffic_path == Some(7)),
+                "{}",
+                host.name
+            );
+            assert!(
+                out.iter().all(|r| r.tcp_flags == 3),
+                "{}: initiator flags",
+                host.name
+            );
+            let back = from_host(&recs, host, false);
+            assert!(
+                !back.is_empty() && back.iter().all(|r| r.tcp_flags == 19),
+                "{}: responder flags",
+                host.name
+            );
+        }
+    }
+
+    #[test]
+    fn interface_endpoint_traffic_is_on_both_enis_streams() {
+        let recs = phase_records(Phase::CfnInterface);
+        for e in &CFN_ENIS {
+            let ingress = recs
+                .iter()
+                .filter(|r| r.eni == e.eni && !r.egress && r.dport == 443)
+                .count();
+            let egress = recs
+                .iter()
+                .filter(|r| r.eni == e.eni && r.egress && r.traffic_path == Some(1))
+                .count();
+            assert_eq!((ingress, egress), (1, 1), "{}", e.eni);
+        }
+        for host in HOSTS {
+            let to_enis = from_host(&recs, host, true)
+                .into_iter()
+                .filter(|r| CFN_ENIS.iter().any(|e| e.ip == r.dst))
+                .count();
+            assert_eq!(to_enis, 1, "{}", host.name);
+        }
+    }
+
+    #[test]
+    fn v5_lines_have_as_many_fields_as_the_format() {
+        let n = V5_FORMAT.split(' ').count();
+        for r in phase_records(Phase::PrivateDnsOff) {
+            assert_eq!(r.to_v5().split(' ').count(), n, "{}", r.to_v5());
+            assert_eq!(r.to_v2().split(' ').count(), 14, "{}", r.to_v2());
+        }
+    }
+}
