@@ -1,5 +1,7 @@
 //! The one integration test binary: whole-CLI runs of `privpath`.
 
+mod flowlog;
 mod harness;
+mod pcap;
 mod samples;
 mod smoke;
