@@ -70,3 +70,32 @@ fn samples_lab_is_under_two_megabytes() {
     let total: usize = tree(&sample("lab")).values().map(Vec::len).sum();
     assert!(total < 2 * 1024 * 1024, "samples/lab holds {total} bytes");
 }
+
+#[test]
+fn samples_evidence_reads_without_a_skipped_record() {
+    for case in [
+        "1-baseline",
+        "2-s3-gateway-endpoint",
+        "3-cfn-interface-endpoint",
+        "4-private-dns-off",
+        "timeline",
+    ] {
+        let dir = sample("lab").join(case);
+        // --strict turns any skipped record or unreadable input into exit 2.
+        let r = run([
+            "flows",
+            "--strict",
+            "--quiet",
+            "-o",
+            "jsonl",
+            dir.join("flowlogs").to_str().unwrap(),
+            dir.join("captures").to_str().unwrap(),
+        ]);
+        r.assert_code(0);
+        assert!(
+            r.stdout.lines().count() > 10,
+            "{case}: too few records\n{}",
+            r.snapshot()
+        );
+    }
+}
