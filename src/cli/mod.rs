@@ -8,6 +8,7 @@ pub mod completions;
 pub mod dns;
 pub mod flows;
 pub mod pull;
+pub mod samples;
 pub mod topology;
 
 /// Prove whether traffic to AWS services stayed on private paths.
@@ -46,6 +47,9 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) to stdout
     Man,
+    /// Regenerate the bundled lab samples (for maintainers)
+    #[command(hide = true)]
+    Samples(samples::SamplesArgs),
 }
 
 /// Options every subcommand takes.

@@ -3,4 +3,6 @@
 mod flowlog;
 mod harness;
 mod pcap;
+mod samples;
 mod smoke;
+mod topology;

@@ -1,5 +1,7 @@
 //! `privpath dns` on captures: formats, errors, and the corpus against tshark.
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
 use crate::harness::{self, run};
 
 fn corpus_file(name: &str) -> Option<std::path::PathBuf> {

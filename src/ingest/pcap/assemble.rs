@@ -470,7 +470,7 @@ impl FlowTable {
                 let rev_syn = rev.is_some_and(|r| r.syn);
                 let rev_synack = rev.is_some_and(|r| r.synack);
                 let rev_rst = rev.is_some_and(|r| r.rst);
-                if acc.syn && !(rev_syn && !first_is_ours) {
+                if acc.syn && (first_is_ours || !rev_syn) {
                     ev.initiator = Some(Initiator::Source);
                     ev.handshake = Some(if rev_synack {
                         Handshake::Completed

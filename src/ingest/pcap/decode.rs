@@ -329,6 +329,12 @@ fn transport<'a>(d: &mut Decoded<'a>, p: &'a [u8], _cut: bool) {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use etherparse::PacketBuilder;

@@ -177,6 +177,12 @@ fn answer(msg: &[u8], pos: &mut usize, out: &mut DnsAnswer) -> Result<(), DnsErr
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 

@@ -64,9 +64,11 @@ pub fn read_capture(
     let mut rdr = match CaptureReader::open(reader) {
         Ok(r) => r,
         Err(e) => {
-            tally.error = Some(format!("{name}: {e}"));
             return CaptureOutput {
-                tally,
+                tally: SourceTally {
+                    error: Some(format!("{name}: {e}")),
+                    ..tally
+                },
                 kind: SourceKind::Unknown,
                 ..CaptureOutput::default()
             };
@@ -135,13 +137,12 @@ fn read_wave(
 /// every input kind.
 pub fn read_capture_file(path: &Path, source: SourceId, opts: &IngestOptions) -> CaptureOutput {
     let name = path.display().to_string();
-    let fail = |e: std::io::Error| {
-        let mut tally = SourceTally::default();
-        tally.error = Some(format!("{name}: {e}"));
-        CaptureOutput {
-            tally,
-            ..CaptureOutput::default()
-        }
+    let fail = |e: std::io::Error| CaptureOutput {
+        tally: SourceTally {
+            error: Some(format!("{name}: {e}")),
+            ..SourceTally::default()
+        },
+        ..CaptureOutput::default()
     };
     let mut file = match File::open(path) {
         Ok(f) => f,
@@ -175,7 +176,20 @@ pub fn read_capture_file(path: &Path, source: SourceId, opts: &IngestOptions) ->
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::print_stderr
+)]
 mod conformance;
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests;

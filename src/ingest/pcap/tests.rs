@@ -84,7 +84,7 @@ fn ip(a: [u8; 4]) -> IpAddr {
     IpAddr::from(a)
 }
 
-fn find<'a>(out: &'a CaptureOutput, src: [u8; 4], dst: [u8; 4], proto: u8) -> &'a Flow {
+fn find(out: &CaptureOutput, src: [u8; 4], dst: [u8; 4], proto: u8) -> &Flow {
     out.flows
         .iter()
         .find(|f| {

@@ -171,6 +171,12 @@ fn http_host(buf: &[u8]) -> AppName {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 pub(crate) mod tests {
     use super::*;
 
