@@ -140,11 +140,12 @@ impl<'a> Collector<'a> {
         self.status_rows += 1;
     }
 
-    /// Count one classified flow. Returns false when it was outside the window.
+    /// Count one classified flow. Returns false when it was outside the
+    /// expectations' window (it still counts in the verdicts).
     pub fn add(&mut self, f: Facts<'_>) -> bool {
-        if !self.in_window(f.flow) {
+        let in_window = self.in_window(f.flow);
+        if !in_window {
             self.outside_window += 1;
-            return false;
         }
         let time = Collector::flow_time(f.flow).unwrap_or(0);
         let end = f.flow.end.unwrap_or(time).max(time);
@@ -178,7 +179,14 @@ impl<'a> Collector<'a> {
             insert_capped(set, f.evidence.to_owned(), MAX_EVIDENCE);
         }
 
-        for (i, e) in self.expect.flows.iter().enumerate() {
+        // `--since/--until` scope the expectations; verdicts, timeline and
+        // every other view cover all the evidence.
+        let checked = if in_window {
+            self.expect.flows.as_slice()
+        } else {
+            &[]
+        };
+        for (i, e) in checked.iter().enumerate() {
             if !e.matches(f.service, f.host) {
                 continue;
             }
@@ -212,7 +220,7 @@ impl<'a> Collector<'a> {
                 source_file: source_name(self.source_names, f.flow.provenance.source),
             });
         }
-        true
+        in_window
     }
 
     /// Fold `other` (any part of the input) into `self`.
@@ -418,8 +426,14 @@ mod tests {
     }
 
     #[test]
-    fn collector_window_drops_flows_outside() {
-        let expect = ExpectSet::parse_cli(&[], &[], Some("2000"), Some("3000")).unwrap();
+    fn collector_window_limits_the_expectations_only() {
+        let expect = ExpectSet::parse_cli(
+            &["s3=internet-gateway".to_owned()],
+            &[],
+            Some("2000"),
+            Some("3000"),
+        )
+        .unwrap();
         let names = vec![];
         let mut c = Collector::new(&expect, &names, false);
         let h = host();
@@ -443,5 +457,14 @@ mod tests {
             assert_eq!(added, want, "flow at {t}");
         }
         assert_eq!(c.outside_window, 3);
+        let fin = c.finish();
+        let flows: u64 = fin.groups.iter().map(|(_, c)| c.flows).sum();
+        assert_eq!(flows, 5, "every flow is in the verdicts");
+        let t = &fin.expectations[0][&h];
+        assert_eq!(
+            (t.flows, t.violations_total),
+            (2, 2),
+            "only the window is checked"
+        );
     }
 }

@@ -94,8 +94,10 @@ impl Want {
         }
     }
 
-    /// Whether an expectation of this kind fails when no flow matched.
-    pub fn needs_traffic(self) -> bool {
+    /// Whether "every matching flow" says something about the path (a
+    /// path name or `endpoint`): with no matching flow it holds only
+    /// vacuously, and the report says so.
+    pub fn names_a_path(self) -> bool {
         matches!(self, Want::Path(_) | Want::Endpoint)
     }
 }

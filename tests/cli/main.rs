@@ -1,5 +1,6 @@
 //! The one integration test binary: whole-CLI runs of `privpath`.
 
+mod audit;
 mod flowlog;
 mod harness;
 mod pcap;

@@ -1,0 +1,291 @@
+//! `privpath audit` over the bundled lab: every case folder, the CI
+//! contract (exit codes), every output format, determinism across `-j`.
+
+use std::path::Path;
+
+use crate::harness::{run, tempdir};
+
+const CASES: [&str; 5] = [
+    "1-baseline",
+    "2-s3-gateway-endpoint",
+    "3-cfn-interface-endpoint",
+    "4-private-dns-off",
+    "timeline",
+];
+
+fn case(name: &str) -> String {
+    format!("samples/lab/{name}")
+}
+
+/// Every case folder audits with nothing else and its own expect.toml holds.
+#[test]
+fn audit_every_lab_case_holds_its_expectations() {
+    for name in CASES {
+        let r = run(["audit", case(name).as_str()]);
+        r.assert_code(0);
+        insta::assert_snapshot!(format!("audit_case_{name}"), r.snapshot());
+    }
+}
+
+#[test]
+fn audit_json_of_every_case_snapshot() {
+    for name in CASES {
+        let r = run(["audit", case(name).as_str(), "-o", "json"]);
+        r.assert_code(0);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid json");
+        assert_eq!(v["schema"], "privpath.audit/v1");
+        insta::assert_snapshot!(format!("audit_json_{name}"), r.stdout);
+    }
+}
+
+fn verdict<'a>(v: &'a serde_json::Value, service: &str, instance: &str) -> &'a str {
+    v["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["service"] == service && x["host"]["instance_id"] == instance)
+        .and_then(|x| x["verdict"].as_str())
+        .unwrap_or("no-row")
+}
+
+const PUBLIC: &str = "i-01a3c5e7092b4d6f8";
+const PRIVATE: &str = "i-03c5e7091b2d4f6a8";
+
+/// The lab's story: the verdicts change phase by phase.
+#[test]
+fn audit_verdicts_follow_the_lab_phases() {
+    let json = |name: &str| -> serde_json::Value {
+        let r = run(["audit", case(name).as_str(), "-o", "json"]);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let base = json("1-baseline");
+    assert_eq!(verdict(&base, "s3", PUBLIC), "public");
+    assert_eq!(verdict(&base, "s3", PRIVATE), "blocked");
+    let gw = json("2-s3-gateway-endpoint");
+    assert_eq!(verdict(&gw, "s3", PUBLIC), "private");
+    assert_eq!(verdict(&gw, "s3", PRIVATE), "private");
+    let cfn = json("3-cfn-interface-endpoint");
+    assert_eq!(verdict(&cfn, "cloudformation", PUBLIC), "private");
+    assert_eq!(verdict(&cfn, "cloudformation", PRIVATE), "private");
+    let off = json("4-private-dns-off");
+    assert_ne!(verdict(&off, "cloudformation", PUBLIC), "private");
+    let tl = json("timeline");
+    assert_eq!(verdict(&tl, "s3", PUBLIC), "mixed");
+}
+
+/// The failing CI check of the README: the gateway endpoint expected on the baseline.
+#[test]
+fn audit_expectation_on_the_baseline_fails_with_exit_1() {
+    let r = run([
+        "audit",
+        "samples/lab/1-baseline",
+        "--expect",
+        "s3=gateway-endpoint",
+    ]);
+    r.assert_code(1);
+    assert!(
+        r.stdout.contains("FAIL  s3=gateway-endpoint"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("internet-gateway"),
+        "offending flows listed"
+    );
+    insta::assert_snapshot!(r.snapshot());
+
+    let r = run([
+        "audit",
+        "samples/lab/1-baseline",
+        "--expect",
+        "s3=gateway-endpoint",
+        "--exit-zero",
+    ]);
+    r.assert_code(0);
+}
+
+#[test]
+fn audit_scoped_expectations_and_dns() {
+    let r = run([
+        "audit",
+        "samples/lab/4-private-dns-off",
+        "--expect-dns",
+        "cloudformation=private",
+        "-o",
+        "json",
+    ]);
+    r.assert_code(1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let e = v["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["expect"] == "dns:cloudformation=private")
+        .unwrap();
+    assert_eq!(e["met"], false);
+    assert!(e["violations_total"].as_u64().unwrap() > 0);
+}
+
+/// Same JSON whatever the thread count.
+#[test]
+fn audit_json_is_identical_for_j1_and_j2() {
+    for name in ["timeline", "4-private-dns-off"] {
+        let a = run(["-j", "1", "audit", case(name).as_str(), "-o", "json"]);
+        let b = run(["-j", "2", "audit", case(name).as_str(), "-o", "json"]);
+        a.assert_code(0);
+        assert_eq!(a.stdout, b.stdout, "{name}");
+    }
+}
+
+/// Several formats into a folder; JUnit and HTML parsed back.
+#[test]
+fn audit_writes_every_format_into_out_dir() {
+    let dir = tempdir();
+    let out = dir.path().join("report");
+    let r = run([
+        "audit",
+        "samples/lab/timeline",
+        "--expect",
+        "s3=private",
+        "-o",
+        "json",
+        "-o",
+        "markdown",
+        "-o",
+        "html",
+        "-o",
+        "csv",
+        "-o",
+        "junit",
+        "-o",
+        "table",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    r.assert_code(0);
+    assert_eq!(r.stdout, "");
+    for f in [
+        "audit.json",
+        "audit.md",
+        "audit.html",
+        "flows.csv",
+        "junit.xml",
+        "audit.txt",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let junit = std::fs::read(out.join("junit.xml")).unwrap();
+    let mut reader = quick_xml::Reader::from_reader(junit.as_slice());
+    let mut buf = Vec::new();
+    let mut cases = 0;
+    loop {
+        match reader.read_event_into(&mut buf).unwrap() {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)
+                if e.name().as_ref() == "testcase" =>
+            {
+                cases += 1
+            }
+            _ => {}
+        }
+        buf.clear();
+    }
+    assert!(
+        cases >= 3,
+        "one test case per expectation and host: {cases}"
+    );
+    let html = std::fs::read_to_string(out.join("audit.html")).unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    let svg = scraper::Selector::parse("figure svg").unwrap();
+    assert!(
+        doc.select(&svg).count() >= 2,
+        "charts for s3 and cloudformation"
+    );
+    assert!(
+        html.contains("created (gateway)"),
+        "the endpoint creation is marked"
+    );
+    let csv = std::fs::read_to_string(out.join("flows.csv")).unwrap();
+    assert!(csv.starts_with("version,account_id,interface_id,srcaddr,dstaddr"));
+    assert!(csv.lines().count() > 10);
+}
+
+#[test]
+fn audit_usage_errors_exit_2() {
+    let r = run([
+        "audit",
+        "samples/lab/1-baseline",
+        "-o",
+        "json",
+        "-o",
+        "html",
+    ]);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("several -o formats need --out DIR"),
+        "{}",
+        r.stderr
+    );
+
+    let r = run(["audit", "samples/lab/1-baseline", "--expect", "s3=igw"]);
+    r.assert_code(2);
+    assert!(r.stderr.contains("expectation 's3=igw'"), "{}", r.stderr);
+
+    let r = run(["audit", "samples/lab/1-baseline/captures"]);
+    r.assert_code(2);
+    assert!(r.stderr.contains("no topology"), "{}", r.stderr);
+
+    let r = run([
+        "audit",
+        "no/such/folder",
+        "--topology",
+        "samples/lab/1-baseline/topology",
+    ]);
+    r.assert_code(2);
+}
+
+/// A case folder of our own: a bad flow-log line is counted and reported;
+/// under --strict it is an error.
+#[test]
+fn audit_bad_records_are_findings_and_strict_makes_them_errors() {
+    let dir = tempdir();
+    let topo =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/lab/2-s3-gateway-endpoint/topology");
+    let log = dir.path().join("flows.log");
+    std::fs::write(
+        &log,
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
+         2 111122223333 eni-02b4d6f8103c5e7a9 10.0.0.10 52.219.60.25 40000 443 6 10 5000 1793610900 1793610960 ACCEPT OK\n\
+         2 111122223333 eni-02b4d6f8103c5e7a9 10.0.0.10 52.219.60.25 40000 http 6 10 5000 1793610900 1793610960 ACCEPT OK\n",
+    )
+    .unwrap();
+    let args = |strict: bool| {
+        let mut a = vec![
+            "audit".to_owned(),
+            log.to_str().unwrap().to_owned(),
+            "--topology".to_owned(),
+            topo.to_str().unwrap().to_owned(),
+            "-o".to_owned(),
+            "json".to_owned(),
+        ];
+        if strict {
+            a.push("--strict".to_owned());
+        }
+        a
+    };
+    let r = run(args(false));
+    r.assert_code(0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["inputs"][0]["skipped"], 1);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "bad-records"),
+        "{}",
+        r.stdout
+    );
+    run(args(true)).assert_code(2);
+}
