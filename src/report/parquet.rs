@@ -149,6 +149,12 @@ pub fn render_parquet_classified(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use crate::flow::{Provenance, SourceId};

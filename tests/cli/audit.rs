@@ -1,6 +1,13 @@
 //! `privpath audit` over the bundled lab: every case folder, the CI
 //! contract (exit codes), every output format, determinism across `-j`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::path::Path;
 
 use crate::harness::{run, tempdir};
@@ -288,4 +295,86 @@ fn audit_bad_records_are_findings_and_strict_makes_them_errors() {
         r.stdout
     );
     run(args(true)).assert_code(2);
+}
+
+/// `--since` scopes the expectations: the baseline's internet-gateway flows
+/// break `gateway-endpoint` only when they are inside the window.
+#[test]
+fn audit_since_scopes_the_expectations_not_the_verdicts() {
+    let expect = format!("s3@{PUBLIC}=gateway-endpoint");
+    // The case's expect.toml scopes to after the endpoint; the command
+    // line's window wins over it.
+    let all = run([
+        "audit",
+        "samples/lab/timeline",
+        "--expect",
+        expect.as_str(),
+        "--since",
+        "0",
+        "-o",
+        "json",
+    ]);
+    all.assert_code(1);
+    let after = run([
+        "audit",
+        "samples/lab/timeline",
+        "--expect",
+        expect.as_str(),
+        "--since",
+        "2026-11-02T09:10:27.318Z",
+        "-o",
+        "json",
+    ]);
+    after.assert_code(0);
+    let v: serde_json::Value = serde_json::from_str(&after.stdout).unwrap();
+    assert_eq!(
+        verdict(&v, "s3", PUBLIC),
+        "mixed",
+        "verdicts keep all the evidence"
+    );
+    assert_eq!(
+        v["window"]["since"], "2026-11-02T09:10:28Z",
+        "a fraction rounds up"
+    );
+}
+
+#[test]
+fn audit_colour_only_when_asked() {
+    let plain = run(["audit", "samples/lab/2-s3-gateway-endpoint"]);
+    assert!(!plain.stdout.contains('\u{1b}'), "no colour when piped");
+    let colour = run([
+        "--color",
+        "always",
+        "audit",
+        "samples/lab/2-s3-gateway-endpoint",
+    ]);
+    colour.assert_code(0);
+    assert!(
+        colour.stdout.contains("\u{1b}["),
+        "colour with --color always"
+    );
+}
+
+#[test]
+fn audit_parquet_has_the_classified_flows() {
+    let dir = tempdir();
+    let out = dir.path().join("flows.parquet");
+    let r = run([
+        "audit",
+        "samples/lab/3-cfn-interface-endpoint",
+        "-o",
+        "parquet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    r.assert_code(0);
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+    let csv = run(["audit", "samples/lab/3-cfn-interface-endpoint", "-o", "csv"]);
+    assert!(
+        csv.stdout.contains(",interface-endpoint,"),
+        "{}",
+        csv.stdout
+    );
+    assert!(csv.stdout.contains(",vpce-06f8b1d2e4a3c5971,"));
 }
