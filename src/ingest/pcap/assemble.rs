@@ -75,6 +75,9 @@ pub struct Acc {
     syn_seq: Option<u32>,
     segments: Vec<Segment>,
     segment_bytes: usize,
+    /// The worker already decided the name from the stream's first segment
+    /// (SYN and first payload in the same batch): no copying needed.
+    early: Option<(Option<AppName>, u64)>,
 }
 
 impl Acc {
@@ -97,6 +100,7 @@ impl Acc {
             syn_seq: None,
             segments: Vec::new(),
             segment_bytes: 0,
+            early: None,
         }
     }
 
@@ -231,6 +235,24 @@ pub fn decode_batch(batch: &Batch, ctx: &Ctx<'_>) -> BatchResult {
         }
         if d.protocol == 6
             && !d.payload.is_empty()
+            && acc.early.is_none()
+            && acc.segments.is_empty()
+        {
+            // The stream's first bytes, in one segment: decide here.
+            let at_start = acc.syn_seq.map(|s| s.wrapping_add(1)) == Some(d.tcp_seq);
+            if at_start {
+                match tls::app_name(d.payload) {
+                    AppName::NeedMore => {}
+                    n @ (AppName::Sni(_) | AppName::HttpHost(_)) => {
+                        acc.early = Some((Some(n), p.index))
+                    }
+                    _ => acc.early = Some((None, p.index)),
+                }
+            }
+        }
+        if d.protocol == 6
+            && !d.payload.is_empty()
+            && acc.early.is_none()
             && acc.segments.len() < MAX_SEGMENTS
             && acc.segment_bytes < tls::MAX_HELLO
         {
@@ -420,6 +442,7 @@ impl FlowTable {
         #[allow(clippy::iter_over_hash_type)]
         for (k, mut acc) in r.table {
             let segs = std::mem::take(&mut acc.segments);
+            let early = acc.early.take();
             let first = acc.first_index;
             let entry = self
                 .flows
@@ -433,7 +456,11 @@ impl FlowTable {
             if entry.1.base.is_none() {
                 entry.1.base = entry.0.syn_seq.map(|s| s.wrapping_add(1));
             }
-            if !segs.is_empty() {
+            if let Some((name, index)) = early {
+                if !entry.1.done {
+                    entry.1.finish(name, index);
+                }
+            } else if !segs.is_empty() {
                 entry.1.add(segs, first);
             }
         }
