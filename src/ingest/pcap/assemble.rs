@@ -7,7 +7,7 @@
 //! is appended in batch order, so the result is the same for any number of
 //! workers.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::error::sanitize_bytes;
@@ -480,9 +480,19 @@ impl FlowTable {
             mut tally,
         } = self;
         let capture_host = host.or_else(|| busiest_address(&flows));
+        // Sort small keys, not the (large) flow records.
+        let clamp = |t: i64| u64::try_from(t.max(0)).unwrap_or(0);
+        #[allow(clippy::iter_over_hash_type)] // sorted here
+        let mut order: Vec<(u64, u32, u64, &WindowKey)> = flows
+            .iter()
+            .map(|(k, (a, _))| (clamp(a.first_ts.0), a.first_ts.1, a.first_index, k))
+            .collect();
+        order.sort_unstable();
         let mut out = Vec::with_capacity(flows.len());
-        #[allow(clippy::iter_over_hash_type)] // sorted below
-        for (k, (acc, re)) in &flows {
+        for (k, acc, re) in order
+            .into_iter()
+            .filter_map(|(_, _, _, k)| flows.get(k).map(|(a, r)| (k, a, r)))
+        {
             let rev = flows.get(&k.reversed()).map(|(a, _)| a);
             let mut ev = CaptureEvidence {
                 capture_host,
@@ -581,31 +591,22 @@ impl FlowTable {
                 ..Flow::default()
             });
         }
-        out.sort_by(|a, b| {
-            (a.start, a.start_nanos, a.provenance.index, a.key()).cmp(&(
-                b.start,
-                b.start_nanos,
-                b.provenance.index,
-                b.key(),
-            ))
-        });
         (out, dns, tally)
     }
 }
 
-/// The address that appears in the most conversations (ties: the lowest).
+/// The address that appears in the most directional flows (ties: the lowest).
 fn busiest_address(flows: &HashMap<WindowKey, (Acc, Reassembly)>) -> Option<IpAddr> {
-    let mut count: BTreeMap<IpAddr, u64> = BTreeMap::new();
-    #[allow(clippy::iter_over_hash_type)] // counting only
+    let mut count: HashMap<IpAddr, u64> = HashMap::new();
+    #[allow(clippy::iter_over_hash_type)] // counting; the pick below is order-free
     for k in flows.keys() {
-        // Count each conversation once: from its lower-ordered direction.
-        let r = k.reversed();
-        if flows.contains_key(&r) && r < *k {
-            continue;
-        }
         *count.entry(k.key.src).or_insert(0) += 1;
         *count.entry(k.key.dst).or_insert(0) += 1;
     }
-    let best = count.values().copied().max()?;
-    count.into_iter().find(|&(_, c)| c == best).map(|(a, _)| a)
+    // Most flows; ties go to the lowest address.
+    #[allow(clippy::iter_over_hash_type)]
+    count
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(a, _)| a)
 }
