@@ -603,10 +603,29 @@ fn busiest_address(flows: &HashMap<WindowKey, (Acc, Reassembly)>) -> Option<IpAd
         *count.entry(k.key.src).or_insert(0) += 1;
         *count.entry(k.key.dst).or_insert(0) += 1;
     }
-    // Most flows; ties go to the lowest address.
+    // An instance is captured with its private address (even a public one:
+    // the public IP is NAT-ed by the internet gateway), so private addresses
+    // come first; then most flows; ties go to the lowest address.
     #[allow(clippy::iter_over_hash_type)]
     count
         .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .max_by(|a, b| {
+            is_private(a.0)
+                .cmp(&is_private(b.0))
+                .then(a.1.cmp(&b.1))
+                .then(b.0.cmp(&a.0))
+        })
         .map(|(a, _)| a)
+}
+
+/// RFC 1918, shared (100.64/10) and IPv6 unique-local addresses: where VPC
+/// interfaces live.
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_private() || (o[0] == 100 && (o[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
 }
