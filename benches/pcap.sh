@@ -31,24 +31,27 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 PRIVPATH="$TARGET/release/privpath"
 
 echo "building rust-pcap-bench (outside the repository)…" >&2
-(cd "$TOOLS/rust-pcap-bench" && CARGO_TARGET_DIR="$DIR/rpb-target" cargo build --release >&2)
+# Built from a copy, so that nothing (not even a Cargo.lock) is written
+# into the shared tools folder.
+rm -rf "$DIR/rust-pcap-bench-src" && cp -r "$TOOLS/rust-pcap-bench" "$DIR/rust-pcap-bench-src"
+(cd "$DIR/rust-pcap-bench-src" && CARGO_TARGET_DIR="$DIR/rpb-target" cargo build --release >&2)
 BARE="$DIR/rpb-target/release/rust-pcap-bench"
 
 PACKETS=$(capinfos -c -M "$BIG" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
 SIZE=$(stat -c %s "$BIG")
 
-python3 - "$ROUNDS" "$PACKETS" "$SIZE" \
+python3 - "$ROUNDS" "$PACKETS" "$SIZE" "$BIG" \
     "privpath dns (flows+DNS+SNI), -j default" "$PRIVPATH dns -q $BIG" \
     "privpath dns, -j 1" "$PRIVPATH dns -q -j 1 $BIG" \
     "tshark -q -z conv,ip" "tshark -n -r $BIG -q -z conv,ip" \
     "bare pcap-parser+etherparse" "$BARE $BIG" <<'PY'
 import os, shlex, statistics, subprocess, sys, time
-rounds, packets, size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-cmds = list(zip(sys.argv[4::2], sys.argv[5::2]))
+rounds, packets, size, path = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+cmds = list(zip(sys.argv[5::2], sys.argv[6::2]))
 res = {name: [] for name, _ in cmds}
 for _ in range(rounds):
     for name, cmd in cmds:  # round-robin, so background load hits all alike
-        with open(cmd.split()[-1], "rb") as f:  # page cache warm
+        with open(path, "rb") as f:  # page cache warm
             while f.read(1 << 24):
                 pass
         t0 = time.monotonic()

@@ -576,7 +576,7 @@ fn attribute(
 
     // 1. Interface-endpoint ENI.
     let endpoint =
-        dst_endpoint.and_then(|v| snap.and_then(|s| s.endpoints.iter().find(|e| &e.id == v)));
+        dst_endpoint.and_then(|v| snap.and_then(|s| s.endpoints.iter().find(|e| e.id == *v)));
     if let Some(ep) = endpoint {
         a.endpoint = Some(ep.id.clone());
         decided = Some((ep.service.clone(), AttributionSource::EndpointEni));

@@ -102,7 +102,7 @@ impl NameIndex {
         }
         for s in sightings {
             idx.by_addr.entry(s.server).or_default().push(NameEntry {
-                name: s.name.to_ascii_lowercase().into(),
+                name: s.name.to_ascii_lowercase(),
                 client: s.client,
                 from: s.time.saturating_sub(SIGHTING_SECS),
                 until: s.time.saturating_add(SIGHTING_SECS),

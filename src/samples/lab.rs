@@ -15,7 +15,6 @@ pub const RTB_PUBLIC: &str = "rtb-0e5b7c9d2f4a68135";
 /// The private subnet's route table: the VPC's main table (implicit association).
 pub const RTB_MAIN: &str = "rtb-0f6c8d1e3a5b79246";
 pub const S3_PREFIX_LIST: &str = "pl-78a54011";
-pub const DDB_PREFIX_LIST: &str = "pl-48a54021";
 pub const S3_SERVICE: &str = "com.amazonaws.ap-northeast-2.s3";
 pub const CFN_SERVICE: &str = "com.amazonaws.ap-northeast-2.cloudformation";
 pub const S3_ENDPOINT: &str = "vpce-05e7a9c1d3f2b4680";

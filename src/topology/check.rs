@@ -116,7 +116,7 @@ pub fn check(topo: &Topology) -> Vec<Issue> {
                 for rt_id in &ep.route_table_ids {
                     let has_route = s.route_tables.get(rt_id).map(|rt| {
                         rt.routes.iter().any(
-                            |r| matches!(&r.target, RouteTarget::GatewayEndpoint(v) if v == &ep.id),
+                            |r| matches!(&r.target, RouteTarget::GatewayEndpoint(v) if *v == ep.id),
                         )
                     });
                     match has_route {

@@ -98,9 +98,15 @@ const NONE: u32 = u32::MAX;
 pub struct LpmTable {
     v4_starts: Vec<u32>,
     v4_vals: Vec<u32>,
+    /// For large tables: `v4_index[h]` = how many starts are below `h << 16`
+    /// (65,537 entries), so a lookup searches only its /16 block.
+    v4_index: Vec<u32>,
     v6_starts: Vec<u128>,
     v6_vals: Vec<u32>,
 }
+
+/// Tables with more IPv4 ranges than this get the /16 block index.
+const V4_INDEX_MIN: usize = 48;
 
 fn v4_bounds(n: &Ipv4Net, out: &mut Vec<u32>) {
     out.push(u32::from(n.network()));
@@ -180,9 +186,22 @@ impl LpmTable {
     ) -> LpmTable {
         let (v4_starts, v4_vals) = flatten(b4, 0, f4);
         let (v6_starts, v6_vals) = flatten(b6, 0, f6);
+        let mut v4_index = Vec::new();
+        if v4_starts.len() > V4_INDEX_MIN {
+            let mut pos = 0usize;
+            v4_index.reserve(65_537);
+            for h in 0..=65_536u64 {
+                let block = h << 16;
+                while v4_starts.get(pos).is_some_and(|&s| u64::from(s) < block) {
+                    pos += 1;
+                }
+                v4_index.push(u32::try_from(pos).unwrap_or(u32::MAX));
+            }
+        }
         LpmTable {
             v4_starts,
             v4_vals,
+            v4_index,
             v6_starts,
             v6_vals,
         }
@@ -194,7 +213,17 @@ impl LpmTable {
         let v = match ip {
             IpAddr::V4(a) => {
                 let x = u32::from(a);
-                let i = self.v4_starts.partition_point(|&s| s <= x);
+                let h = (x >> 16) as usize;
+                let i = match (self.v4_index.get(h), self.v4_index.get(h + 1)) {
+                    (Some(&lo), Some(&hi)) => {
+                        let (lo, hi) = (lo as usize, hi as usize);
+                        lo + self
+                            .v4_starts
+                            .get(lo..hi)
+                            .map_or(0, |b| b.partition_point(|&s| s <= x))
+                    }
+                    _ => self.v4_starts.partition_point(|&s| s <= x),
+                };
                 i.checked_sub(1).and_then(|i| self.v4_vals.get(i))
             }
             IpAddr::V6(a) => {
@@ -222,7 +251,7 @@ pub type Millis = i64;
 #[serde(rename_all = "kebab-case")]
 pub enum TimeGate {
     Always,
-    /// From the creation of this endpoint (index into the snapshot's endpoints).
+    /// From the endpoint's creation (Unix milliseconds) on.
     From(Millis),
 }
 
@@ -261,8 +290,17 @@ pub struct RtIndex {
     pub id: Text,
     pub vpc_id: Text,
     pub entries: Vec<RouteEntry>,
-    local: Vec<(IpNet, u32)>,
+    local: Vec<LocalRange>,
     epochs: Vec<Epoch>,
+}
+
+/// A `local` route as an address range (checked before the LPM table).
+#[derive(Debug, Clone, Copy)]
+struct LocalRange {
+    v6: bool,
+    lo: u128,
+    hi: u128,
+    entry: u32,
 }
 
 /// The result of a route lookup.
@@ -289,8 +327,18 @@ impl RtIndex {
     }
 
     fn lookup_in(&self, e: &Epoch, dst: IpAddr) -> Option<&RouteEntry> {
-        if let Some((_, i)) = self.local.iter().find(|(n, _)| n.contains(&dst)) {
-            return self.entries.get(*i as usize);
+        let local = match dst {
+            IpAddr::V4(a) => {
+                let x = u128::from(u32::from(a));
+                self.local.iter().find(|l| !l.v6 && l.lo <= x && x <= l.hi)
+            }
+            IpAddr::V6(a) => {
+                let x = u128::from(a);
+                self.local.iter().find(|l| l.v6 && l.lo <= x && x <= l.hi)
+            }
+        };
+        if let Some(l) = local {
+            return self.entries.get(l.entry as usize);
         }
         e.table
             .lookup(dst)
@@ -664,11 +712,27 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
                     b.blackhole,
                 ))
         });
-        let local: Vec<(IpNet, u32)> = entries
+        let local: Vec<LocalRange> = entries
             .iter()
             .enumerate()
             .filter(|(_, e)| e.target == RouteTarget::Local)
-            .filter_map(|(i, e)| u32::try_from(i).ok().map(|i| (e.cidr, i)))
+            .filter_map(|(i, e)| {
+                let entry = u32::try_from(i).ok()?;
+                Some(match e.cidr {
+                    IpNet::V4(n) => LocalRange {
+                        v6: false,
+                        lo: u128::from(u32::from(n.network())),
+                        hi: u128::from(u32::from(n.broadcast())),
+                        entry,
+                    },
+                    IpNet::V6(n) => LocalRange {
+                        v6: true,
+                        lo: u128::from(n.network()),
+                        hi: u128::from(n.broadcast()),
+                        entry,
+                    },
+                })
+            })
             .collect();
         let mut gates: Vec<Option<Millis>> = vec![None];
         let mut times: Vec<Millis> = entries
@@ -843,6 +907,45 @@ mod tests {
         assert_eq!(t.lookup(ip("10.255.255.255")), Some(7));
         assert_eq!(t.lookup(ip("11.0.0.0")), None);
         assert_eq!(t.lookup(ip("255.255.255.255")), Some(8));
+    }
+
+    #[test]
+    fn lpm_table_with_block_index_agrees_with_plain_search() {
+        // Enough prefixes for the /16 index; compare against a linear LPM.
+        let mut x: u64 = 0x1234_5678_9abc_def1;
+        let mut entries = Vec::new();
+        for v in 0..400u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = 8 + (x % 25) as u8;
+            let a = Ipv4Addr::from((x >> 32) as u32);
+            entries.push((IpNet::V4(Ipv4Net::new(a, len).unwrap().trunc()), v));
+        }
+        entries.push((n("0.0.0.0/0"), 999));
+        let t = LpmTable::build(&entries);
+        assert!(!t.v4_index.is_empty());
+        for _ in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let a = IpAddr::V4(Ipv4Addr::from((x >> 32) as u32));
+            let want = entries
+                .iter()
+                .filter(|(p, _)| p.contains(&a))
+                .max_by_key(|(p, v)| (p.prefix_len(), std::cmp::Reverse(*v)))
+                .map(|(_, v)| *v);
+            assert_eq!(t.lookup(a), want, "{a}");
+        }
+        for edge in ["0.0.0.0", "255.255.255.255", "0.0.255.255", "0.1.0.0"] {
+            let a = ip(edge);
+            let want = entries
+                .iter()
+                .filter(|(p, _)| p.contains(&a))
+                .max_by_key(|(p, v)| (p.prefix_len(), std::cmp::Reverse(*v)))
+                .map(|(_, v)| *v);
+            assert_eq!(t.lookup(a), want, "{a}");
+        }
     }
 
     #[test]

@@ -147,7 +147,7 @@ impl Snapshot {
         let vpc = &self.subnets.get(subnet_id)?.vpc_id;
         self.route_tables
             .values()
-            .find(|rt| rt.main && &rt.vpc_id == vpc)
+            .find(|rt| rt.main && rt.vpc_id == *vpc)
     }
 
     /// Whether the subnet's table is the VPC's main table by default.

@@ -7,7 +7,7 @@
 //! is appended in batch order, so the result is the same for any number of
 //! workers.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::error::sanitize_bytes;
@@ -75,6 +75,9 @@ pub struct Acc {
     syn_seq: Option<u32>,
     segments: Vec<Segment>,
     segment_bytes: usize,
+    /// The worker already decided the name from the stream's first segment
+    /// (SYN and first payload in the same batch): no copying needed.
+    early: Option<(Option<AppName>, u64)>,
 }
 
 impl Acc {
@@ -97,6 +100,7 @@ impl Acc {
             syn_seq: None,
             segments: Vec::new(),
             segment_bytes: 0,
+            early: None,
         }
     }
 
@@ -231,6 +235,24 @@ pub fn decode_batch(batch: &Batch, ctx: &Ctx<'_>) -> BatchResult {
         }
         if d.protocol == 6
             && !d.payload.is_empty()
+            && acc.early.is_none()
+            && acc.segments.is_empty()
+        {
+            // The stream's first bytes, in one segment: decide here.
+            let at_start = acc.syn_seq.map(|s| s.wrapping_add(1)) == Some(d.tcp_seq);
+            if at_start {
+                match tls::app_name(d.payload) {
+                    AppName::NeedMore => {}
+                    n @ (AppName::Sni(_) | AppName::HttpHost(_)) => {
+                        acc.early = Some((Some(n), p.index))
+                    }
+                    _ => acc.early = Some((None, p.index)),
+                }
+            }
+        }
+        if d.protocol == 6
+            && !d.payload.is_empty()
+            && acc.early.is_none()
             && acc.segments.len() < MAX_SEGMENTS
             && acc.segment_bytes < tls::MAX_HELLO
         {
@@ -420,6 +442,7 @@ impl FlowTable {
         #[allow(clippy::iter_over_hash_type)]
         for (k, mut acc) in r.table {
             let segs = std::mem::take(&mut acc.segments);
+            let early = acc.early.take();
             let first = acc.first_index;
             let entry = self
                 .flows
@@ -433,7 +456,11 @@ impl FlowTable {
             if entry.1.base.is_none() {
                 entry.1.base = entry.0.syn_seq.map(|s| s.wrapping_add(1));
             }
-            if !segs.is_empty() {
+            if let Some((name, index)) = early {
+                if !entry.1.done {
+                    entry.1.finish(name, index);
+                }
+            } else if !segs.is_empty() {
                 entry.1.add(segs, first);
             }
         }
@@ -453,9 +480,19 @@ impl FlowTable {
             mut tally,
         } = self;
         let capture_host = host.or_else(|| busiest_address(&flows));
+        // Sort small keys, not the (large) flow records.
+        let clamp = |t: i64| u64::try_from(t.max(0)).unwrap_or(0);
+        #[allow(clippy::iter_over_hash_type)] // sorted here
+        let mut order: Vec<(u64, u32, u64, &WindowKey)> = flows
+            .iter()
+            .map(|(k, (a, _))| (clamp(a.first_ts.0), a.first_ts.1, a.first_index, k))
+            .collect();
+        order.sort_unstable();
         let mut out = Vec::with_capacity(flows.len());
-        #[allow(clippy::iter_over_hash_type)] // sorted below
-        for (k, (acc, re)) in &flows {
+        for (k, acc, re) in order
+            .into_iter()
+            .filter_map(|(_, _, _, k)| flows.get(k).map(|(a, r)| (k, a, r)))
+        {
             let rev = flows.get(&k.reversed()).map(|(a, _)| a);
             let mut ev = CaptureEvidence {
                 capture_host,
@@ -554,31 +591,41 @@ impl FlowTable {
                 ..Flow::default()
             });
         }
-        out.sort_by(|a, b| {
-            (a.start, a.start_nanos, a.provenance.index, a.key()).cmp(&(
-                b.start,
-                b.start_nanos,
-                b.provenance.index,
-                b.key(),
-            ))
-        });
         (out, dns, tally)
     }
 }
 
-/// The address that appears in the most conversations (ties: the lowest).
+/// The address that appears in the most directional flows (ties: the lowest).
 fn busiest_address(flows: &HashMap<WindowKey, (Acc, Reassembly)>) -> Option<IpAddr> {
-    let mut count: BTreeMap<IpAddr, u64> = BTreeMap::new();
-    #[allow(clippy::iter_over_hash_type)] // counting only
+    let mut count: HashMap<IpAddr, u64> = HashMap::new();
+    #[allow(clippy::iter_over_hash_type)] // counting; the pick below is order-free
     for k in flows.keys() {
-        // Count each conversation once: from its lower-ordered direction.
-        let r = k.reversed();
-        if flows.contains_key(&r) && r < *k {
-            continue;
-        }
         *count.entry(k.key.src).or_insert(0) += 1;
         *count.entry(k.key.dst).or_insert(0) += 1;
     }
-    let best = count.values().copied().max()?;
-    count.into_iter().find(|&(_, c)| c == best).map(|(a, _)| a)
+    // An instance is captured with its private address (even a public one:
+    // the public IP is NAT-ed by the internet gateway), so private addresses
+    // come first; then most flows; ties go to the lowest address.
+    #[allow(clippy::iter_over_hash_type)]
+    count
+        .into_iter()
+        .max_by(|a, b| {
+            is_private(a.0)
+                .cmp(&is_private(b.0))
+                .then(a.1.cmp(&b.1))
+                .then(b.0.cmp(&a.0))
+        })
+        .map(|(a, _)| a)
+}
+
+/// RFC 1918, shared (100.64/10) and IPv6 unique-local addresses: where VPC
+/// interfaces live.
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_private() || (o[0] == 100 && (o[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
 }

@@ -91,15 +91,8 @@ impl Batch {
         self.packets.is_empty()
     }
 
-    fn push(&mut self, mut meta: PacketMeta, data: &[u8]) {
-        meta.start = self.arena.len();
-        meta.len = data.len();
-        self.arena.extend_from_slice(data);
-        self.packets.push(meta);
-    }
-
     fn full(&self) -> bool {
-        self.packets.len() >= BATCH_PACKETS || self.arena.len() >= BATCH_BYTES
+        self.packets.len() >= BATCH_PACKETS
     }
 }
 
@@ -211,13 +204,11 @@ impl<'r> CaptureReader<'r> {
             if self.eof {
                 return Ok(false);
             }
-            if self.pos > 0 {
-                self.buf.drain(..self.pos);
-                self.base += self.pos as u64;
-                self.pos = 0;
-            }
-            let old = self.buf.len();
-            let want = READ_CHUNK.max(n - old);
+            // No draining here: the packets of the batch being built point
+            // into this buffer; `next_batch` hands it over whole.
+            let have = self.buf.len() - self.pos;
+            let want = READ_CHUNK.max(n - have);
+            self.buf.reserve(want);
             // `take` + `read_to_end` fills up to `want` bytes (retrying short
             // reads such as a gzip decoder's) without zeroing the buffer first.
             let got = (&mut *self.src)
@@ -245,7 +236,7 @@ impl<'r> CaptureReader<'r> {
     /// lands in `tally.error` and ends the scan.
     pub fn next_batch(&mut self, tally: &mut SourceTally, name: &str) -> Batch {
         let mut batch = Batch::default();
-        while !self.done && !batch.full() {
+        while !self.done && !batch.full() && self.pos < BATCH_BYTES {
             let step = match self.format {
                 Format::Legacy { .. } => self.legacy_record(&mut batch, tally, name),
                 Format::Ng { .. } => self.ng_block(&mut batch, tally, name),
@@ -255,7 +246,27 @@ impl<'r> CaptureReader<'r> {
                 self.done = true;
             }
         }
+        // Hand the buffer over as the batch's arena (no copy of the packets);
+        // only the unparsed tail moves to a fresh buffer.
+        let mut fresh = Vec::with_capacity(BATCH_BYTES + 2 * READ_CHUNK);
+        fresh.extend_from_slice(self.buf.get(self.pos..).unwrap_or(&[]));
+        batch.arena = std::mem::replace(&mut self.buf, fresh);
+        self.base += self.pos as u64;
+        self.pos = 0;
         batch
+    }
+
+    /// Record a packet whose bytes `data` lie inside `self.buf`.
+    fn push(buf: &[u8], batch: &mut Batch, mut meta: PacketMeta, data: &[u8]) {
+        meta.start = (data.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
+        meta.len = data.len();
+        if meta
+            .start
+            .checked_add(meta.len)
+            .is_some_and(|end| end <= buf.len())
+        {
+            batch.packets.push(meta);
+        }
     }
 
     fn legacy_record(
@@ -336,7 +347,7 @@ impl<'r> CaptureReader<'r> {
                 reason: "no progress".into(),
             });
         }
-        batch.push(meta, data);
+        Self::push(&self.buf, batch, meta, data);
         self.pos += used;
         self.next_index += 1;
         Ok(())
@@ -494,7 +505,7 @@ impl<'r> CaptureReader<'r> {
             *tally.notes.entry(what.to_owned()).or_insert(0) += 1;
         }
         if let Some((meta, data)) = packet {
-            batch.push(meta, data);
+            Self::push(&self.buf, batch, meta, data);
             self.next_index += 1;
         }
         self.pos += len;

@@ -421,3 +421,20 @@ proptest! {
         let _ = read(&ng, &IngestOptions::default());
     }
 }
+
+#[test]
+fn capture_host_prefers_the_private_address_over_a_busier_public_one() {
+    // One private client, one public server that also talks to two other
+    // public peers: the server is in more flows, but an instance is
+    // captured with its private address.
+    let p1 = [52, 95, 194, 10];
+    let p2 = [52, 95, 194, 11];
+    let frames = vec![
+        (1, tcp(C, S, 40000, 443, 1, Fl::Syn, &[])),
+        (2, tcp(S, p1, 443, 50000, 1, Fl::Syn, &[])),
+        (3, tcp(S, p2, 443, 50001, 1, Fl::Syn, &[])),
+    ];
+    let out = read(&pcap(&frames), &IngestOptions::default());
+    let host = out.flows[0].capture.as_ref().unwrap().capture_host;
+    assert_eq!(host, Some(ip(C)));
+}
