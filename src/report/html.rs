@@ -51,13 +51,7 @@ pub fn render_chart(report: &Report, service: &str) -> Result<String, RenderErro
         .filter(|s| s.service == service)
         .collect();
     let width = report.timeline.bucket_secs.max(1);
-    let marks: Vec<&super::Mark> = report
-        .timeline
-        .marks
-        .iter()
-        .filter(|m| m.service.as_deref().is_none_or(|s| s == service))
-        .collect();
-    let x0 = series
+    let first = series
         .iter()
         .flat_map(|s| s.points.first())
         .map(|p| p.0)
@@ -69,10 +63,22 @@ pub fn render_chart(report: &Report, service: &str) -> Result<String, RenderErro
         .map(|p| p.0)
         .max()
         .unwrap_or(0);
+    // Marks near the traffic only (an endpoint created years before the
+    // evidence would squash the chart): within MAX_BUCKETS buckets of it.
+    let reach = width.saturating_mul(super::aggregate::MAX_BUCKETS);
+    let marks: Vec<&super::Mark> = report
+        .timeline
+        .marks
+        .iter()
+        .filter(|m| m.service.as_deref().is_none_or(|s| s == service))
+        .filter(|m| m.time.saturating_add(reach) >= first && m.time <= x_last.saturating_add(reach))
+        .collect();
     let mark_max = marks.iter().map(|m| m.time).max().unwrap_or(0);
     let mark_min = marks.iter().map(|m| m.time).min().unwrap_or(u64::MAX);
-    let x0 = x0.min(mark_min - mark_min % width);
-    let x1 = (x_last + width).max(mark_max + width);
+    let x0 = first.min(mark_min - mark_min % width);
+    let x1 = x_last
+        .saturating_add(width)
+        .max(mark_max.saturating_add(width));
     let y_max = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.1))
@@ -104,6 +110,8 @@ pub fn render_chart(report: &Report, service: &str) -> Result<String, RenderErro
         for s in &series {
             // Fill empty buckets with zero so a path that stops shows the drop.
             let mut points = Vec::new();
+            // From the chart's left edge, which marks may pull back by at
+            // most MAX_BUCKETS buckets: a bounded number of points.
             let mut t = x0 - x0 % width;
             let mut it = s.points.iter().peekable();
             while t <= x_last {
@@ -115,7 +123,10 @@ pub fn render_chart(report: &Report, service: &str) -> Result<String, RenderErro
                     _ => 0,
                 };
                 points.push((t, v));
-                t += width;
+                t = match t.checked_add(width) {
+                    Some(next) => next,
+                    None => break,
+                };
             }
             let color = path_color(s.path);
             chart
@@ -467,5 +478,21 @@ mod tests {
         let s3 = render_chart(&fixture::report(), "s3").unwrap();
         assert!(s3.contains("vpce-0s3gw created"));
         assert!(s3.contains("internet-gateway") && s3.contains("gateway-endpoint"));
+    }
+
+    /// An endpoint created long before the evidence does not stretch the
+    /// chart into millions of buckets.
+    #[test]
+    fn render_chart_ignores_marks_far_from_the_traffic() {
+        let mut report = fixture::report();
+        report.timeline.marks.push(crate::report::Mark {
+            time: 1_000,
+            label: "vpce-old created".to_owned(),
+            service: Some("s3".into()),
+        });
+        let svg = render_chart(&report, "s3").unwrap();
+        assert!(!svg.contains("vpce-old"));
+        assert!(svg.contains("vpce-0s3gw created"));
+        assert!(svg.len() < 200_000, "{} bytes", svg.len());
     }
 }
