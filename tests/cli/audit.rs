@@ -378,3 +378,56 @@ fn audit_parquet_has_the_classified_flows() {
     );
     assert!(csv.stdout.contains(",vpce-06f8b1d2e4a3c5971,"));
 }
+
+/// A capture whose TLS ClientHello carries a hostile SNI: the name is text in
+/// the HTML (no script element) and shows with visible escapes on a terminal.
+#[test]
+fn audit_hostile_sni_is_escaped_in_html_and_visible_in_the_table() {
+    use privpath::samples::{capture, lab, packets};
+    let sni = "<script>alert(1)</script>\u{1b}[2J.s3.ap-northeast-2.amazonaws.com";
+    let ex = lab::Exchange {
+        id: "hostile".into(),
+        phase: lab::Phase::S3Gateway,
+        host: &lab::PUBLIC_HOST,
+        at_us: (lab::BASE_SECONDS + 900) * 1_000_000,
+        kind: lab::Kind::Https {
+            server: [52, 219, 60, 25],
+            sni: sni.into(),
+            request: 300,
+            response: 2000,
+        },
+    };
+    let pkts = packets::build(&ex).unwrap();
+    let dir = tempdir();
+    let pcap = dir.path().join("hostile.pcap");
+    std::fs::write(&pcap, capture::write_pcap(&lab::PUBLIC_HOST, &pkts)).unwrap();
+    let topo = "samples/lab/2-s3-gateway-endpoint/topology";
+    let table = run(["audit", pcap.to_str().unwrap(), "--topology", topo]);
+    table.assert_code(0);
+    assert!(
+        table
+            .stdout
+            .contains("<script>alert(1)</script>\\u{1b}[2J.s3"),
+        "{}",
+        table.stdout
+    );
+    assert!(!table.stdout.contains('\u{1b}'), "no raw control character");
+
+    let html = dir.path().join("a.html");
+    run([
+        "audit",
+        pcap.to_str().unwrap(),
+        "--topology",
+        topo,
+        "-o",
+        "html",
+        "--out",
+        html.to_str().unwrap(),
+    ])
+    .assert_code(0);
+    let text = std::fs::read_to_string(&html).unwrap();
+    let doc = scraper::Html::parse_document(&text);
+    let script = scraper::Selector::parse("script").unwrap();
+    assert_eq!(doc.select(&script).count(), 0);
+    assert!(text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
