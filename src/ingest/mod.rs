@@ -12,6 +12,8 @@ use std::net::IpAddr;
 
 use crate::flow::{DnsRecord, Flow, SourceId, SourceKind, SourceTally};
 
+#[cfg(feature = "cloudwatch")]
+pub mod cloudwatch_pull;
 pub mod flowlog;
 pub mod pcap;
 
