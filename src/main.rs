@@ -13,7 +13,10 @@ use privpath::exit::ExitStatus;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(n) = cli.global.threads {
-        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global() {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+        {
             report_error(&anyhow::anyhow!("cannot start {n} worker threads: {e}"));
             return ExitStatus::Error.into();
         }
@@ -53,5 +56,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 #[allow(clippy::print_stderr)]
 fn report_error(err: &anyhow::Error) {
     // `{:#}` prints the whole context chain on one line.
-    eprintln!("privpath: {}", privpath::error::sanitize(&format!("{err:#}"), 2000));
+    eprintln!(
+        "privpath: {}",
+        privpath::error::sanitize(&format!("{err:#}"), 2000)
+    );
 }

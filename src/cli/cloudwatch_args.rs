@@ -24,7 +24,11 @@ pub struct CloudWatchArgs {
 #[command(next_help_heading = "CloudWatch Logs")]
 pub struct CloudWatchSourceArgs {
     /// Read only this log stream (repeat for more)
-    #[arg(long = "log-stream", value_name = "NAME", conflicts_with = "log_stream_prefix")]
+    #[arg(
+        long = "log-stream",
+        value_name = "NAME",
+        conflicts_with = "log_stream_prefix"
+    )]
     pub log_streams: Vec<String>,
     /// Read only the log streams whose name starts with this
     #[arg(long, value_name = "PREFIX")]
@@ -143,7 +147,9 @@ fn parse_age(s: &str) -> Option<Result<SignedDuration, String>> {
     let mut total: i64 = 0;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let (num, tail) = rest.split_at(digits);
         let mut chars = tail.chars();
         let unit = chars.next()?;
@@ -179,7 +185,11 @@ mod resolve {
     impl CloudWatchSourceArgs {
         /// The library's view of these options for `log_group`, with ages
         /// measured back from `now`.
-        pub fn to_source(&self, log_group: &str, now: Timestamp) -> anyhow::Result<CloudWatchSource> {
+        pub fn to_source(
+            &self,
+            log_group: &str,
+            now: Timestamp,
+        ) -> anyhow::Result<CloudWatchSource> {
             if log_group.is_empty() {
                 bail!("the log group name is empty");
             }
@@ -243,8 +253,7 @@ impl CloudWatchArgs {
 
 /// The message for CloudWatch options in a build without them.
 #[cfg_attr(feature = "cloudwatch", allow(dead_code))]
-pub const NOT_BUILT: &str =
-    "this privpath was built without CloudWatch Logs support (rebuild with the default feature 'cloudwatch')";
+pub const NOT_BUILT: &str = "this privpath was built without CloudWatch Logs support (rebuild with the default feature 'cloudwatch')";
 
 #[cfg(test)]
 mod tests {
@@ -257,8 +266,14 @@ mod tests {
     #[test]
     fn time_arg_accepts_rfc3339_dates_and_ages() {
         let cases: &[(&str, TimeArg)] = &[
-            ("2026-11-25T09:00:00Z", TimeArg::At(ts("2026-11-25T09:00:00Z"))),
-            ("2026-11-25T18:00:00+09:00", TimeArg::At(ts("2026-11-25T09:00:00Z"))),
+            (
+                "2026-11-25T09:00:00Z",
+                TimeArg::At(ts("2026-11-25T09:00:00Z")),
+            ),
+            (
+                "2026-11-25T18:00:00+09:00",
+                TimeArg::At(ts("2026-11-25T09:00:00Z")),
+            ),
             ("2026-11-25", TimeArg::At(ts("2026-11-25T00:00:00Z"))),
             ("30m", TimeArg::Ago(SignedDuration::from_secs(1_800))),
             ("2h", TimeArg::Ago(SignedDuration::from_secs(7_200))),
@@ -274,7 +289,16 @@ mod tests {
 
     #[test]
     fn time_arg_rejects_garbage() {
-        for bad in ["", "2", "h", "2x", "yesterday", "2026-13-01", "1h-", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "2",
+            "h",
+            "2x",
+            "yesterday",
+            "2026-13-01",
+            "1h-",
+            "99999999999999999999d",
+        ] {
             let err = parse_time_arg(bad).unwrap_err();
             assert!(err.starts_with("invalid"), "{bad}: {err}");
         }
@@ -332,8 +356,16 @@ mod tests {
                 ..CloudWatchSourceArgs::default()
             },
         };
-        let err = args.to_source(Timestamp::UNIX_EPOCH).unwrap_err().to_string();
+        let err = args
+            .to_source(Timestamp::UNIX_EPOCH)
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "--log-stream needs --cloudwatch LOG_GROUP");
-        assert!(CloudWatchArgs::default().to_source(Timestamp::UNIX_EPOCH).unwrap().is_none());
+        assert!(
+            CloudWatchArgs::default()
+                .to_source(Timestamp::UNIX_EPOCH)
+                .unwrap()
+                .is_none()
+        );
     }
 }

@@ -62,7 +62,9 @@ fn run_cloudwatch(args: &PullCloudWatchArgs, global: &GlobalArgs) -> anyhow::Res
     use privpath::ingest::IngestOptions;
     use privpath::ingest::cloudwatch_pull::pull_to_dir;
 
-    let src = args.source.to_source(&args.log_group, jiff::Timestamp::now())?;
+    let src = args
+        .source
+        .to_source(&args.log_group, jiff::Timestamp::now())?;
     if !args.force && is_non_empty_dir(&args.out)? {
         anyhow::bail!(
             "{} is not empty: pull into a new or empty folder, or pass --force",
@@ -81,8 +83,13 @@ fn run_cloudwatch(args: &PullCloudWatchArgs, global: &GlobalArgs) -> anyhow::Res
     for s in summary.failed() {
         status = ExitStatus::Error;
         let reason = s.error.as_deref().unwrap_or_default();
-        writeln!(err, "privpath: {}: {}", sanitize(&src.stream_path(&s.name), 500), reason)
-            .context("writing to stderr")?;
+        writeln!(
+            err,
+            "privpath: {}: {}",
+            sanitize(&src.stream_path(&s.name), 500),
+            reason
+        )
+        .context("writing to stderr")?;
     }
     if !global.quiet {
         let saved = summary.streams.len() - summary.failed().count();

@@ -35,7 +35,9 @@ pub struct DnsRecord {
 impl DnsRecord {
     /// The name the addresses belong to: the last CNAME target, else the query.
     pub fn final_name(&self) -> &str {
-        self.cnames.last().map_or(self.query.as_str(), String::as_str)
+        self.cnames
+            .last()
+            .map_or(self.query.as_str(), String::as_str)
     }
 }
 

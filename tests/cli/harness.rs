@@ -77,12 +77,18 @@ pub fn run_cmd(cmd: &mut Command) -> Run {
 pub fn corpus(sub: &str) -> Option<PathBuf> {
     match std::env::var_os("PRIVPATH_CORPUS") {
         None => {
-            eprintln!("skipped: PRIVPATH_CORPUS is not set (export PRIVPATH_CORPUS=../shared/corpus)");
+            eprintln!(
+                "skipped: PRIVPATH_CORPUS is not set (export PRIVPATH_CORPUS=../shared/corpus)"
+            );
             None
         }
         Some(dir) => {
             let base = Path::new(&dir);
-            let base = if base.is_relative() { root().join(base) } else { base.to_path_buf() };
+            let base = if base.is_relative() {
+                root().join(base)
+            } else {
+                base.to_path_buf()
+            };
             let p = base.join(sub);
             assert!(
                 p.is_dir(),

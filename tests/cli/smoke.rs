@@ -4,7 +4,15 @@ use crate::harness::run;
 fn help_lists_every_subcommand() {
     let r = run(["--help"]);
     r.assert_code(0);
-    for sub in ["audit", "flows", "dns", "topology", "pull", "completions", "man"] {
+    for sub in [
+        "audit",
+        "flows",
+        "dns",
+        "topology",
+        "pull",
+        "completions",
+        "man",
+    ] {
         assert!(r.stdout.contains(sub), "--help lacks {sub}:\n{}", r.stdout);
     }
 }

@@ -59,7 +59,9 @@ pub enum CloudWatchError {
         code: String,
         message: String,
     },
-    #[error("cannot reach CloudWatch Logs at {endpoint}: {detail} (check --region, --endpoint-url and the network)")]
+    #[error(
+        "cannot reach CloudWatch Logs at {endpoint}: {detail} (check --region, --endpoint-url and the network)"
+    )]
     Unreachable { endpoint: String, detail: String },
     #[error("{operation} on log group '{group}' failed: {code}: {message}")]
     Service {
@@ -292,7 +294,11 @@ fn innermost_message(err: &(dyn StdError + 'static)) -> String {
         last = next;
     }
     let text = last.to_string();
-    let text = if text.is_empty() { err.to_string() } else { text };
+    let text = if text.is_empty() {
+        err.to_string()
+    } else {
+        text
+    };
     sanitize(&text, MESSAGE_MAX)
 }
 
@@ -355,7 +361,10 @@ mod tests {
         let prefix = selection_prefix(&src.streams);
         let req = describe_streams_request(&offline_client(), &src, prefix);
         let input = req.as_input();
-        assert_eq!(input.get_log_stream_name_prefix().as_deref(), Some("eni-0abc"));
+        assert_eq!(
+            input.get_log_stream_name_prefix().as_deref(),
+            Some("eni-0abc")
+        );
         assert_eq!(input.get_log_group_name().as_deref(), Some("/vpc/flowlogs"));
     }
 

@@ -37,8 +37,11 @@ pub(crate) trait PageSink {
     fn page(&mut self, stream: usize, events: Vec<Event>) -> Result<(), CloudWatchError>;
     /// `stream` is over; `error` says why it stopped early. An `Err` returned
     /// here stops the whole pull.
-    fn done(&mut self, stream: usize, error: Option<CloudWatchError>)
-    -> Result<(), CloudWatchError>;
+    fn done(
+        &mut self,
+        stream: usize,
+        error: Option<CloudWatchError>,
+    ) -> Result<(), CloudWatchError>;
 }
 
 /// Connect, list the selected streams (sorted by name), build the consumer
@@ -47,7 +50,11 @@ pub(crate) trait PageSink {
 /// Errors before the first event (credentials, region, a missing group or
 /// stream, access denied, an unreachable endpoint) are returned; a stream
 /// that fails later is reported to the sink through [`PageSink::done`].
-pub(crate) fn drive<K, M>(src: &CloudWatchSource, progress: bool, make: M) -> Result<K, CloudWatchError>
+pub(crate) fn drive<K, M>(
+    src: &CloudWatchSource,
+    progress: bool,
+    make: M,
+) -> Result<K, CloudWatchError>
 where
     K: PageSink,
     M: FnOnce(&[String]) -> Result<K, CloudWatchError>,
@@ -134,7 +141,10 @@ struct Shared {
 
 /// The selected stream names, sorted and unique. A name given explicitly
 /// that the group does not have is an error.
-async fn list_streams(conn: &Connection, src: &CloudWatchSource) -> Result<Vec<String>, CloudWatchError> {
+async fn list_streams(
+    conn: &Connection,
+    src: &CloudWatchSource,
+) -> Result<Vec<String>, CloudWatchError> {
     let mut names = match &src.streams {
         StreamSelection::Names(wanted) => {
             let mut found = Vec::with_capacity(wanted.len());
@@ -169,7 +179,8 @@ async fn describe_streams(
         .send();
     let mut names = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| map_sdk_error(&e, "DescribeLogStreams", src, conn, NotFound::Group))?;
+        let page =
+            page.map_err(|e| map_sdk_error(&e, "DescribeLogStreams", src, conn, NotFound::Group))?;
         names.extend(
             page.log_streams()
                 .iter()
@@ -190,7 +201,14 @@ async fn fetch_streams(shared: Arc<Shared>, tx: mpsc::Sender<Msg>) {
         let Ok(error) = fetch_stream(&shared, index, name, &tx).await else {
             return; // the consumer is gone
         };
-        if tx.send(Msg::Done { stream: index, error }).await.is_err() {
+        if tx
+            .send(Msg::Done {
+                stream: index,
+                error,
+            })
+            .await
+            .is_err()
+        {
             return;
         }
     }
@@ -217,7 +235,13 @@ async fn fetch_stream(
         let out = match page {
             Ok(out) => out,
             Err(e) => {
-                let err = map_sdk_error(&e, "FilterLogEvents", src, &shared.conn, NotFound::Stream(name));
+                let err = map_sdk_error(
+                    &e,
+                    "FilterLogEvents",
+                    src,
+                    &shared.conn,
+                    NotFound::Stream(name),
+                );
                 return Ok(Some(err));
             }
         };
@@ -233,7 +257,14 @@ async fn fetch_stream(
         if events.is_empty() {
             continue;
         }
-        if tx.send(Msg::Page { stream: index, events }).await.is_err() {
+        if tx
+            .send(Msg::Page {
+                stream: index,
+                events,
+            })
+            .await
+            .is_err()
+        {
             return Err(Closed);
         }
     }

@@ -107,8 +107,10 @@ pub fn pull_to_dir(
     dir: &Path,
 ) -> Result<PullSummary, CloudWatchError> {
     let header = header_line(opts.log_format.as_deref())?;
-    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     let mut writer = drive(src, opts.progress, |streams| {
+        // Only once the group and streams are known: a failed start leaves
+        // no folder behind.
+        std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
         Ok(DirWriter {
             header,
             files: file_names(streams)
@@ -149,7 +151,11 @@ fn header_line(log_format: Option<&str>) -> Result<String, CloudWatchError> {
     };
     let names: Vec<&str> = f
         .split_ascii_whitespace()
-        .map(|t| t.strip_prefix("${").and_then(|t| t.strip_suffix('}')).unwrap_or(t))
+        .map(|t| {
+            t.strip_prefix("${")
+                .and_then(|t| t.strip_suffix('}'))
+                .unwrap_or(t)
+        })
         .collect();
     if names.is_empty() {
         return Err(CloudWatchError::Format("no fields".into()));
@@ -241,7 +247,11 @@ impl PageSink for DirWriter {
         Ok(())
     }
 
-    fn done(&mut self, stream: usize, error: Option<CloudWatchError>) -> Result<(), CloudWatchError> {
+    fn done(
+        &mut self,
+        stream: usize,
+        error: Option<CloudWatchError>,
+    ) -> Result<(), CloudWatchError> {
         let header = &self.header;
         let Some(file) = self.files.get_mut(stream) else {
             return Ok(());
@@ -274,11 +284,17 @@ mod tests {
 
     #[test]
     fn stream_file_name_keeps_safe_characters_only() {
-        assert_eq!(stream_file_name("eni-0a1b2c3d-all"), "eni-0a1b2c3d-all.log.gz");
+        assert_eq!(
+            stream_file_name("eni-0a1b2c3d-all"),
+            "eni-0a1b2c3d-all.log.gz"
+        );
         assert_eq!(stream_file_name("a/b:c d"), "a_b_c_d.log.gz");
         assert_eq!(stream_file_name(".hidden"), "_.hidden.log.gz");
         assert_eq!(stream_file_name(""), "_.log.gz");
-        assert_eq!(stream_file_name("../../etc/passwd"), "_.._.._etc_passwd.log.gz");
+        assert_eq!(
+            stream_file_name("../../etc/passwd"),
+            "_.._.._etc_passwd.log.gz"
+        );
         assert!(stream_file_name(&"x".repeat(1000)).len() <= STEM_MAX + 7);
     }
 

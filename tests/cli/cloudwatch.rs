@@ -1,0 +1,574 @@
+//! `pull cloudwatch` (and `--cloudwatch` reads) against a real CloudWatch
+//! Logs API: moto's server, at `PRIVPATH_TEST_CLOUDWATCH_URL` (`.ci/run`
+//! starts it). Unset: every test here prints why and passes without
+//! running; set but not answering: the tests fail.
+//!
+//! Each test makes its own log group (one stream per ENI), uploads
+//! flow-log records re-timed into the last two days (the service refuses
+//! events older than 14 days) with event timestamp = record start, and
+//! writes the same records to local files for comparison.
+//!
+//! moto ignores `logStreamNamePrefix` in FilterLogEvents and treats most
+//! filter patterns as match-all, so those are unit-tested on the request
+//! (`ingest::cloudwatch_pull::client`), not here.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+
+use crate::harness::{Run, privpath, run_cmd, tempdir};
+
+const REGION: &str = "ap-northeast-2";
+const V2_HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+
+/// The emulator's URL, or `None` (with the reason printed) when unset.
+fn emulator_url() -> Option<String> {
+    match std::env::var("PRIVPATH_TEST_CLOUDWATCH_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "skipped: PRIVPATH_TEST_CLOUDWATCH_URL is not set (start `moto_server -H 127.0.0.1 -p PORT` and export it as http://127.0.0.1:PORT)"
+            );
+            None
+        }
+    }
+}
+
+/// One test's log group in the emulator, plus a client to fill it.
+struct Fixture {
+    url: String,
+    group: String,
+    rt: tokio::runtime::Runtime,
+    client: Client,
+}
+
+impl Fixture {
+    /// `None` when the emulator is not configured; panics when it is but
+    /// does not answer.
+    fn new(test: &str) -> Option<Fixture> {
+        static SEQ: AtomicU32 = AtomicU32::new(0);
+        let url = emulator_url()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let conf = aws_sdk_cloudwatchlogs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .endpoint_url(&url)
+            .build();
+        let client = Client::from_conf(conf);
+        let group = format!(
+            "/privpath-test/{test}-{}-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed),
+            now_secs()
+        );
+        rt.block_on(client.create_log_group().log_group_name(&group).send())
+            .unwrap_or_else(|e| {
+                panic!(
+                    "PRIVPATH_TEST_CLOUDWATCH_URL={url} is set but the emulator does not answer: {}",
+                    aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e)
+                )
+            });
+        Some(Fixture {
+            url,
+            group,
+            rt,
+            client,
+        })
+    }
+
+    /// Create `stream` and upload `events` (sorted by timestamp).
+    fn upload(&self, stream: &str, events: &[Event]) {
+        self.rt
+            .block_on(
+                self.client
+                    .create_log_stream()
+                    .log_group_name(&self.group)
+                    .log_stream_name(stream)
+                    .send(),
+            )
+            .expect("create_log_stream");
+        for chunk in events.chunks(2_000) {
+            let batch: Vec<InputLogEvent> = chunk
+                .iter()
+                .map(|e| {
+                    InputLogEvent::builder()
+                        .timestamp(e.ts_ms)
+                        .message(&e.line)
+                        .build()
+                        .expect("an event")
+                })
+                .collect();
+            let out = self
+                .rt
+                .block_on(
+                    self.client
+                        .put_log_events()
+                        .log_group_name(&self.group)
+                        .log_stream_name(stream)
+                        .set_log_events(Some(batch))
+                        .send(),
+                )
+                .expect("put_log_events");
+            assert!(
+                out.rejected_log_events_info().is_none(),
+                "the emulator rejected events: {:?}",
+                out.rejected_log_events_info()
+            );
+        }
+    }
+
+    /// Upload every stream of `streams`.
+    fn upload_all(&self, streams: &BTreeMap<String, Vec<Event>>) {
+        for (name, events) in streams {
+            self.upload(name, events);
+        }
+    }
+
+    /// `privpath` with dummy credentials and nothing from the caller's AWS
+    /// setup; the endpoint is passed by the test.
+    fn cmd(&self) -> Command {
+        let mut cmd = privpath();
+        for var in [
+            "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
+            "AWS_SESSION_TOKEN",
+            "AWS_DEFAULT_REGION",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/privpath-test/config")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/privpath-test/credentials",
+            );
+        cmd
+    }
+
+    /// `pull cloudwatch <group> --endpoint-url <url> --out <out> <extra…>`.
+    fn pull(&self, out: &Path, extra: &[&str]) -> Run {
+        let mut cmd = self.cmd();
+        cmd.args([
+            "pull",
+            "cloudwatch",
+            &self.group,
+            "--endpoint-url",
+            &self.url,
+            "--out",
+        ])
+        .arg(out)
+        .args(extra);
+        run_cmd(&mut cmd)
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = self.rt.block_on(
+            self.client
+                .delete_log_group()
+                .log_group_name(&self.group)
+                .send(),
+        );
+    }
+}
+
+/// One flow-log event: its timestamp (the record's start, ms) and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Event {
+    ts_ms: i64,
+    line: String,
+}
+
+fn now_secs() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970");
+    i64::try_from(now.as_secs()).expect("seconds fit")
+}
+
+/// The first record's start: two days ago, on a minute boundary, so every
+/// generated record lies well inside the service's 14-day window.
+fn base_time() -> i64 {
+    let t = now_secs() - 2 * 86_400;
+    t - t % 60
+}
+
+/// Deterministic version-2 records for `enis` streams of `per_stream` events
+/// each, 7 s apart: accepted and rejected TCP/UDP to S3 and other hosts, a
+/// NODATA row, and one malformed record per stream (`bytes` not a number),
+/// which must be counted the same way however it is read.
+fn lab_streams(enis: usize, per_stream: usize, base: i64) -> BTreeMap<String, Vec<Event>> {
+    let mut out = BTreeMap::new();
+    for k in 0..enis {
+        let eni = format!("eni-0a1b2c3d4e5f6{k:04x}");
+        let mut events = Vec::with_capacity(per_stream);
+        for i in 0..per_stream {
+            let start = base + i64::try_from(i).expect("small") * 7;
+            let end = start + 59;
+            let line = match i % 97 {
+                13 => format!("2 123456789012 {eni} - - - - - - - {start} {end} - NODATA"),
+                41 => format!(
+                    "2 123456789012 {eni} 10.0.{k}.10 52.219.60.9 40001 443 6 3 lots {start} {end} ACCEPT OK"
+                ),
+                _ => {
+                    let (dst, port, proto) = match i % 4 {
+                        0 => (format!("52.219.{}.{}", 60 + i % 4, i % 250), 443, 6),
+                        1 => (format!("10.0.1.{}", 4 + i % 20), 5432, 6),
+                        2 => ("10.0.0.2".to_owned(), 53, 17),
+                        _ => (format!("3.5.{}.{}", i % 30, i % 200), 443, 6),
+                    };
+                    let action = if i % 11 == 0 { "REJECT" } else { "ACCEPT" };
+                    format!(
+                        "2 123456789012 {eni} 10.0.{k}.{} {dst} {} {port} {proto} {} {} {start} {end} {action} OK",
+                        10 + i % 5,
+                        32768 + i % 20000,
+                        1 + i % 40,
+                        60 + i * 13 % 90_000,
+                    )
+                }
+            };
+            events.push(Event {
+                ts_ms: start * 1000,
+                line,
+            });
+        }
+        out.insert(format!("{eni}-all"), events);
+    }
+    out
+}
+
+/// The lines of a pulled `.log.gz` file.
+fn gz_lines(path: &Path) -> Vec<String> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(file)
+        .read_to_string(&mut text)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().map(str::to_owned).collect()
+}
+
+/// The pulled files of `dir`, by file name.
+fn pulled(dir: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).expect("the out folder") {
+        let path: PathBuf = entry.expect("an entry").path();
+        let name = path
+            .file_name()
+            .expect("a name")
+            .to_string_lossy()
+            .into_owned();
+        files.insert(name, gz_lines(&path));
+    }
+    files
+}
+
+/// What `pull` must have written for `streams`: header, then the lines.
+fn expected_files(
+    streams: &BTreeMap<String, Vec<Event>>,
+    keep: impl Fn(&Event) -> bool,
+) -> BTreeMap<String, Vec<String>> {
+    streams
+        .iter()
+        .map(|(name, events)| {
+            let mut lines = vec![V2_HEADER.to_owned()];
+            lines.extend(events.iter().filter(|e| keep(e)).map(|e| e.line.clone()));
+            (format!("{name}.log.gz"), lines)
+        })
+        .collect()
+}
+
+fn rfc3339(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs)
+        .expect("in range")
+        .to_string()
+}
+
+#[test]
+fn cloudwatch_pull_writes_every_stream_as_a_headed_gzip_file() {
+    let Some(fx) = Fixture::new("pull-all") else {
+        return;
+    };
+    let streams = lab_streams(3, 150, base_time());
+    fx.upload_all(&streams);
+    let out = tempdir();
+    let dir = out.path().join("pulled");
+    let r = fx.pull(&dir, &[]);
+    r.assert_code(0);
+    assert_eq!(pulled(&dir), expected_files(&streams, |_| true));
+    assert!(
+        r.stderr.contains("pulled 450 events") && r.stderr.contains("from 3 of 3 log streams"),
+        "summary line missing:\n{}",
+        r.snapshot()
+    );
+}
+
+#[test]
+fn cloudwatch_pull_paginates_over_10000_events_without_loss() {
+    let Some(fx) = Fixture::new("paginate") else {
+        return;
+    };
+    let streams = lab_streams(3, 3_500, base_time());
+    fx.upload_all(&streams);
+    let out = tempdir();
+    let dir = out.path().join("pulled");
+    // 1,000 events per page: at least 4 pages per stream, 11 in all.
+    let r = fx.pull(
+        &dir,
+        &["--page-size", "1000", "--concurrent-streams", "2", "-q"],
+    );
+    r.assert_code(0);
+    let got = pulled(&dir);
+    let total: usize = got.values().map(|l| l.len() - 1).sum();
+    assert_eq!(total, 10_500);
+    assert_eq!(got, expected_files(&streams, |_| true));
+    assert_eq!(r.stderr, "", "-q prints nothing");
+}
+
+#[test]
+fn cloudwatch_pull_page_size_one_keeps_order_and_count() {
+    let Some(fx) = Fixture::new("page-one") else {
+        return;
+    };
+    let streams = lab_streams(2, 40, base_time());
+    fx.upload_all(&streams);
+    let out = tempdir();
+    let dir = out.path().join("pulled");
+    fx.pull(&dir, &["--page-size", "1", "--concurrent-streams", "1"])
+        .assert_code(0);
+    assert_eq!(pulled(&dir), expected_files(&streams, |_| true));
+}
+
+#[test]
+fn cloudwatch_pull_start_end_select_records_by_start_time() {
+    let Some(fx) = Fixture::new("time-range") else {
+        return;
+    };
+    let base = base_time();
+    let streams = lab_streams(2, 200, base);
+    fx.upload_all(&streams);
+    // Records start every 7 s: [base+700, base+1050] holds i = 100..=150.
+    let (from, to) = (base + 700, base + 1_050);
+    let out = tempdir();
+    let dir = out.path().join("pulled");
+    fx.pull(&dir, &["--start", &rfc3339(from), "--end", &rfc3339(to)])
+        .assert_code(0);
+    let want = expected_files(&streams, |e| e.ts_ms >= from * 1000 && e.ts_ms <= to * 1000);
+    assert_eq!(want.values().map(|l| l.len() - 1).sum::<usize>(), 2 * 51);
+    assert_eq!(pulled(&dir), want);
+
+    // An age: everything of the last 3 days is everything uploaded.
+    let dir = out.path().join("recent");
+    fx.pull(&dir, &["--start", "3d"]).assert_code(0);
+    assert_eq!(pulled(&dir), expected_files(&streams, |_| true));
+    // And nothing is younger than one day.
+    let dir = out.path().join("none");
+    fx.pull(&dir, &["--start", "1d"]).assert_code(0);
+    assert_eq!(pulled(&dir), expected_files(&streams, |_| false));
+}
+
+#[test]
+fn cloudwatch_pull_log_stream_selects_only_those_streams() {
+    let Some(fx) = Fixture::new("streams") else {
+        return;
+    };
+    let streams = lab_streams(4, 30, base_time());
+    fx.upload_all(&streams);
+    let names: Vec<&String> = streams.keys().collect();
+    let out = tempdir();
+    let dir = out.path().join("pulled");
+    fx.pull(&dir, &["--log-stream", names[3], "--log-stream", names[1]])
+        .assert_code(0);
+    let want: BTreeMap<_, _> = expected_files(&streams, |_| true)
+        .into_iter()
+        .filter(|(f, _)| {
+            *f == format!("{}.log.gz", names[1]) || *f == format!("{}.log.gz", names[3])
+        })
+        .collect();
+    assert_eq!(want.len(), 2);
+    assert_eq!(pulled(&dir), want);
+}
+
+#[test]
+fn cloudwatch_missing_log_group_exits_2_with_one_clear_line() {
+    let Some(fx) = Fixture::new("missing") else {
+        return;
+    };
+    let out = tempdir();
+    let mut cmd = fx.cmd();
+    cmd.args([
+        "pull",
+        "cloudwatch",
+        "/privpath-test/no-such-group",
+        "--endpoint-url",
+        &fx.url,
+        "--out",
+    ])
+    .arg(out.path().join("x"));
+    let r = run_cmd(&mut cmd);
+    r.assert_code(2);
+    assert_eq!(
+        r.stderr,
+        "privpath: log group '/privpath-test/no-such-group' not found in region ap-northeast-2 (check the name and --region)\n"
+    );
+    assert!(!out.path().join("x").exists(), "no folder is left behind");
+}
+
+#[test]
+fn cloudwatch_missing_log_stream_exits_2() {
+    let Some(fx) = Fixture::new("missing-stream") else {
+        return;
+    };
+    fx.upload_all(&lab_streams(1, 5, base_time()));
+    let out = tempdir();
+    let r = fx.pull(&out.path().join("x"), &["--log-stream", "eni-nope"]);
+    r.assert_code(2);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "privpath: log stream 'eni-nope' not found in log group '{}'\n",
+            fx.group
+        )
+    );
+}
+
+#[test]
+fn cloudwatch_endpoint_from_the_environment_is_used() {
+    let Some(fx) = Fixture::new("env-endpoint") else {
+        return;
+    };
+    let streams = lab_streams(1, 20, base_time());
+    fx.upload_all(&streams);
+    let out = tempdir();
+    let dir = out.path().join("pulled");
+    for var in ["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "AWS_ENDPOINT_URL"] {
+        let mut cmd = fx.cmd();
+        cmd.env(var, &fx.url)
+            .args(["pull", "cloudwatch", &fx.group, "--force", "--out"])
+            .arg(&dir);
+        run_cmd(&mut cmd).assert_code(0);
+        assert_eq!(
+            pulled(&dir),
+            expected_files(&streams, |_| true),
+            "via {var}"
+        );
+    }
+}
+
+#[test]
+fn cloudwatch_pull_refuses_a_non_empty_folder() {
+    let Some(fx) = Fixture::new("non-empty") else {
+        return;
+    };
+    let out = tempdir();
+    std::fs::write(out.path().join("keep.txt"), "x").expect("write");
+    let r = fx.pull(out.path(), &[]);
+    r.assert_code(2);
+    assert!(r.stderr.contains("is not empty"), "{}", r.snapshot());
+    assert!(out.path().join("keep.txt").exists());
+}
+
+/// Needs no emulator: nothing listens on the port.
+#[test]
+fn cloudwatch_unreachable_endpoint_exits_2_without_secrets() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("an address").port();
+    drop(listener);
+    let out = tempdir();
+    let mut cmd = privpath();
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIAPRIVPATHTESTKEY")
+        .env("AWS_SECRET_ACCESS_KEY", "privpath-test-secret")
+        .env("AWS_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args(["pull", "cloudwatch", "/vpc/flowlogs", "--endpoint-url"])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg("--out")
+        .arg(out.path().join("x"));
+    let r = run_cmd(&mut cmd);
+    r.assert_code(2);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "privpath: cannot reach CloudWatch Logs at http://127.0.0.1:{port}: "
+        )),
+        "{}",
+        r.snapshot()
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.snapshot());
+    assert!(
+        !r.stderr.contains("privpath-test-secret") && !r.stderr.contains("AKIAPRIVPATHTESTKEY")
+    );
+}
+
+/// Needs no emulator: the chain finds no credentials before any request.
+#[test]
+fn cloudwatch_without_credentials_exits_2() {
+    let out = tempdir();
+    let mut cmd = privpath();
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/privpath-test/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/privpath-test/credentials",
+        )
+        .args([
+            "pull",
+            "cloudwatch",
+            "/vpc/flowlogs",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--out",
+        ])
+        .arg(out.path().join("x"));
+    let r = run_cmd(&mut cmd);
+    r.assert_code(2);
+    assert_eq!(
+        r.stderr,
+        "privpath: no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or choose a profile with --profile or AWS_PROFILE\n"
+    );
+}
+
+#[test]
+fn cloudwatch_bad_time_is_a_usage_error() {
+    let r = crate::harness::run([
+        "pull",
+        "cloudwatch",
+        "/g",
+        "--out",
+        "x",
+        "--start",
+        "yesterday",
+    ]);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("invalid time 'yesterday'"),
+        "{}",
+        r.snapshot()
+    );
+}
