@@ -82,6 +82,7 @@ impl Default for CloudWatchSourceArgs {
 
 impl CloudWatchSourceArgs {
     /// The first selecting option given, for "needs --cloudwatch" messages.
+    #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
     fn first_given(&self) -> Option<&'static str> {
         [
             (!self.log_streams.is_empty(), "--log-stream"),
@@ -106,6 +107,7 @@ pub enum TimeArg {
 }
 
 impl TimeArg {
+    #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
     pub fn resolve(self, now: Timestamp) -> anyhow::Result<Timestamp> {
         match self {
             TimeArg::At(t) => Ok(t),

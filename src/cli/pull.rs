@@ -1,7 +1,6 @@
 //! `privpath pull cloudwatch LOG_GROUP --out DIR`: save flow logs from
 //! CloudWatch Logs as one gzip file per log stream, for an offline audit.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -54,7 +53,7 @@ fn run_cloudwatch(_args: &PullCloudWatchArgs, _global: &GlobalArgs) -> anyhow::R
 
 #[cfg(feature = "cloudwatch")]
 fn run_cloudwatch(args: &PullCloudWatchArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    use std::io::IsTerminal;
+    use std::io::{IsTerminal, Write};
 
     use anyhow::Context;
     use indicatif::HumanBytes;
@@ -109,6 +108,7 @@ fn run_cloudwatch(args: &PullCloudWatchArgs, global: &GlobalArgs) -> anyhow::Res
 }
 
 /// True when `dir` exists and has at least one entry.
+#[cfg(feature = "cloudwatch")]
 fn is_non_empty_dir(dir: &std::path::Path) -> anyhow::Result<bool> {
     match std::fs::read_dir(dir) {
         Ok(mut entries) => Ok(entries.next().is_some()),

@@ -23,8 +23,6 @@ mod client;
 mod fetch;
 mod write;
 
-use crate::flow::SourceId;
-
 pub use client::CloudWatchError;
 pub use write::{PullSummary, PulledStream, pull_to_dir, stream_file_name};
 
@@ -105,9 +103,4 @@ pub(crate) struct Event {
     /// Milliseconds since the epoch (the record's start for flow logs).
     pub timestamp: i64,
     pub message: String,
-}
-
-/// A source id from a stream's position in the sorted stream list.
-fn source_id(index: usize) -> SourceId {
-    SourceId(u32::try_from(index).unwrap_or(u32::MAX))
 }
