@@ -12,4 +12,5 @@ pub mod exit;
 pub mod flow;
 pub mod ingest;
 pub mod report;
+pub mod samples;
 pub mod topology;

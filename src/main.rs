@@ -43,6 +43,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitStatus> {
         Command::Pull(cmd) => cli::pull::run(cmd, g),
         Command::Completions(args) => cli::completions::run(args),
         Command::Man => cli::completions::run_man(),
+        Command::Samples(args) => cli::samples::run(args, g),
     }
 }
 

@@ -1,17 +1,228 @@
-//! `privpath dns`.
+//! `privpath dns`: the DNS answers seen in captures, one per response.
 
-use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+use serde::Serialize;
 
 use super::GlobalArgs;
+use privpath::error::sanitize;
 use privpath::exit::ExitStatus;
+use privpath::flow::{DnsRecord, SourceId};
+use privpath::ingest::IngestOptions;
+use privpath::ingest::pcap::read_capture_file;
 
 #[derive(Debug, Args)]
 pub struct DnsArgs {
-    /// Input files or folders
-    #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<std::path::PathBuf>,
+    /// Capture files (pcap or pcapng, optionally gzip-compressed)
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub inputs: Vec<PathBuf>,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = DnsFormat::Jsonl)]
+    pub format: DnsFormat,
+    /// Write to FILE instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
-pub fn run(_args: &DnsArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("'dns' is not built yet")
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DnsFormat {
+    /// One JSON object per response
+    Jsonl,
+    /// An aligned table
+    Table,
+    /// Comma-separated values with a header row
+    Csv,
+}
+
+/// The wire shape of one response (separate from the internal record).
+#[derive(Debug, Serialize)]
+struct DnsRow<'a> {
+    time: String,
+    client: String,
+    resolver: String,
+    query: &'a str,
+    qtype: String,
+    rcode: String,
+    answers: Vec<String>,
+    cnames: &'a [String],
+    ttl: Option<u32>,
+    source_file: &'a str,
+    packet: u64,
+}
+
+/// `A`, `AAAA`, … else the number.
+pub fn qtype_name(t: u16) -> String {
+    match t {
+        1 => "A".into(),
+        2 => "NS".into(),
+        5 => "CNAME".into(),
+        6 => "SOA".into(),
+        12 => "PTR".into(),
+        15 => "MX".into(),
+        16 => "TXT".into(),
+        28 => "AAAA".into(),
+        33 => "SRV".into(),
+        64 => "SVCB".into(),
+        65 => "HTTPS".into(),
+        255 => "ANY".into(),
+        n => n.to_string(),
+    }
+}
+
+/// `NOERROR`, `NXDOMAIN`, … else the number.
+pub fn rcode_name(r: u8) -> String {
+    match r {
+        0 => "NOERROR".into(),
+        1 => "FORMERR".into(),
+        2 => "SERVFAIL".into(),
+        3 => "NXDOMAIN".into(),
+        4 => "NOTIMP".into(),
+        5 => "REFUSED".into(),
+        n => n.to_string(),
+    }
+}
+
+fn time_text(secs: u64, nanos: u32) -> String {
+    let t = i64::try_from(secs)
+        .ok()
+        .and_then(|s| jiff::Timestamp::new(s, i32::try_from(nanos).unwrap_or(0)).ok());
+    t.map_or_else(|| secs.to_string(), |t| t.to_string())
+}
+
+fn rows<'a>(recs: &'a [(DnsRecord, &'a str)]) -> Vec<DnsRow<'a>> {
+    recs.iter()
+        .map(|(r, file)| DnsRow {
+            time: time_text(r.time, r.time_nanos),
+            client: r.client.to_string(),
+            resolver: r.resolver.to_string(),
+            query: &r.query,
+            qtype: qtype_name(r.qtype),
+            rcode: rcode_name(r.rcode),
+            answers: r.answers.iter().map(ToString::to_string).collect(),
+            cnames: &r.cnames,
+            ttl: r.ttl,
+            source_file: file,
+            packet: r.provenance.index,
+        })
+        .collect()
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Render the responses (pure: bytes out).
+pub fn render(recs: &[(DnsRecord, &str)], format: DnsFormat) -> anyhow::Result<Vec<u8>> {
+    let rows = rows(recs);
+    let mut out = Vec::new();
+    match format {
+        DnsFormat::Jsonl => {
+            for r in &rows {
+                serde_json::to_writer(&mut out, r)?;
+                out.push(b'\n');
+            }
+        }
+        DnsFormat::Csv => {
+            out.extend_from_slice(
+                b"time,client,resolver,query,qtype,rcode,answers,cnames,ttl,source_file,packet\n",
+            );
+            for r in &rows {
+                let fields = [
+                    r.time.clone(),
+                    r.client.clone(),
+                    r.resolver.clone(),
+                    r.query.to_owned(),
+                    r.qtype.clone(),
+                    r.rcode.clone(),
+                    r.answers.join(" "),
+                    r.cnames.join(" "),
+                    r.ttl.map(|t| t.to_string()).unwrap_or_default(),
+                    r.source_file.to_owned(),
+                    r.packet.to_string(),
+                ];
+                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                out.extend_from_slice(line.join(",").as_bytes());
+                out.push(b'\n');
+            }
+        }
+        DnsFormat::Table => {
+            let mut t = comfy_table::Table::new();
+            t.load_style(comfy_table::presets::NOTHING);
+            t.set_header([
+                "time", "client", "resolver", "query", "type", "rcode", "answers", "cnames", "ttl",
+            ]);
+            for r in &rows {
+                t.add_row([
+                    r.time.clone(),
+                    r.client.clone(),
+                    r.resolver.clone(),
+                    sanitize(r.query, 120),
+                    r.qtype.clone(),
+                    r.rcode.clone(),
+                    r.answers.join(" "),
+                    sanitize(&r.cnames.join(" "), 200),
+                    r.ttl.map(|t| t.to_string()).unwrap_or_default(),
+                ]);
+            }
+            out.extend_from_slice(t.trim_fmt().as_bytes());
+            out.push(b'\n');
+        }
+    }
+    Ok(out)
+}
+
+#[allow(clippy::print_stderr)]
+pub fn run(args: &DnsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let opts = IngestOptions::default();
+    let names: Vec<String> = args
+        .inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let outputs: Vec<_> = args
+        .inputs
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| read_capture_file(p, SourceId(u32::try_from(i).unwrap_or(u32::MAX)), &opts))
+        .collect();
+    let mut status = ExitStatus::Success;
+    let mut recs: Vec<(DnsRecord, &str)> = Vec::new();
+    for (out, name) in outputs.into_iter().zip(&names) {
+        if let Some(e) = &out.tally.error {
+            eprintln!("privpath: {}", sanitize(e, 500));
+            status = ExitStatus::Error;
+        }
+        if global.strict && out.tally.skipped_total() > 0 {
+            status = ExitStatus::Error;
+        }
+        if !global.quiet {
+            for ex in &out.tally.examples {
+                eprintln!("privpath: {}", sanitize(ex, 500));
+            }
+            for w in &out.tally.warnings {
+                eprintln!("privpath: warning: {}", sanitize(w, 500));
+            }
+        }
+        recs.extend(out.dns.into_iter().map(|r| (r, name.as_str())));
+    }
+    let bytes = render(&recs, args.format)?;
+    match &args.out {
+        Some(path) => std::fs::write(path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            lock.write_all(&bytes)?;
+            lock.flush()?;
+        }
+    }
+    Ok(status)
 }

@@ -1,17 +1,227 @@
-//! `privpath flows`.
+//! `privpath flows`: print the normalised flow records of flow logs and
+//! captures, or the top talkers by one column.
 
-use clap::Args;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
 
 use super::GlobalArgs;
 use privpath::exit::ExitStatus;
+use privpath::flow::{COLUMNS, Flow, SourceKind};
+use privpath::ingest::{self, FlowSink, IngestOptions, SourceSummary};
+use privpath::report::records::{self, RecordColumns, TopTable};
 
 #[derive(Debug, Args)]
 pub struct FlowsArgs {
-    /// Input files or folders
+    /// Input files or folders (walked recursively); `-` reads stdin
     #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<std::path::PathBuf>,
+    pub inputs: Vec<PathBuf>,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = FlowsFormat::Table)]
+    pub format: FlowsFormat,
+    /// Write the output to FILE instead of stdout
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Layout of header-less flow-log text, as AWS's custom format
+    /// (`${version} ${account-id} …`); a header line in a file wins
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Print records, packets and bytes per value of this column instead
+    /// of the records, largest bytes first (e.g. dstaddr, srcaddr,
+    /// interface_id, pkt_dst_aws_service)
+    #[arg(long, value_name = "FIELD", value_parser = top_field)]
+    pub top: Option<String>,
+    /// With --top: print at most N rows
+    #[arg(long, value_name = "N", requires = "top")]
+    pub limit: Option<usize>,
 }
 
-pub fn run(_args: &FlowsArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("'flows' is not built yet")
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FlowsFormat {
+    Table,
+    Jsonl,
+    Csv,
+    Parquet,
+}
+
+fn top_field(s: &str) -> Result<String, String> {
+    let norm = s.replace('-', "_");
+    if COLUMNS.contains(&norm.as_str()) {
+        Ok(norm)
+    } else {
+        Err(format!("not a flow column; one of: {}", COLUMNS.join(", ")))
+    }
+}
+
+/// The `--top` sink: aggregates as flows arrive, holds no flow.
+struct TopSink(TopTable);
+
+impl FlowSink for TopSink {
+    #[inline]
+    fn push(&mut self, flow: Flow) {
+        self.0.add(&flow);
+    }
+    fn merge(&mut self, later: Self) {
+        self.0.merge(later.0);
+    }
+}
+
+pub fn run(args: &FlowsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let opts = IngestOptions {
+        log_format: args.log_format.clone(),
+        ..IngestOptions::default()
+    };
+    // Create the output file up front: a bad path fails before the work.
+    let mut out_file = match &args.out {
+        Some(p) => Some(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        ),
+        None => None,
+    };
+    if args.format == FlowsFormat::Parquet && out_file.is_none() && std::io::stdout().is_terminal()
+    {
+        anyhow::bail!("refusing to write parquet to a terminal: use --out FILE or a redirection");
+    }
+
+    let (bytes, sources) = if let Some(field) = &args.top {
+        let table = TopTable::new(field).context("unknown --top column")?;
+        let got = ingest::read_inputs(&args.inputs, &opts, || TopSink(table_clone(&table)))?;
+        let fmt = match args.format {
+            FlowsFormat::Jsonl => "jsonl",
+            FlowsFormat::Csv => "csv",
+            FlowsFormat::Table => "table",
+            FlowsFormat::Parquet => anyhow::bail!("--top prints table, jsonl or csv, not parquet"),
+        };
+        (
+            records::render_top(&got.sink.0, fmt, args.limit),
+            got.sources,
+        )
+    } else {
+        let got = ingest::read_inputs(&args.inputs, &opts, Vec::<Flow>::new)?;
+        let names: Vec<String> = got.sources.iter().map(|s| s.path.clone()).collect();
+        let captures = got
+            .sources
+            .iter()
+            .any(|s| matches!(s.kind, SourceKind::Pcap | SourceKind::Pcapng));
+        let cols = RecordColumns::for_flows(&got.sink, captures);
+        let bytes = match args.format {
+            FlowsFormat::Table => records::render_table(&got.sink, &cols, &names),
+            FlowsFormat::Jsonl => records::render_jsonl(&got.sink, &cols, &names),
+            FlowsFormat::Csv => records::render_csv(&got.sink, &cols, &names),
+            FlowsFormat::Parquet => {
+                privpath::report::parquet::render_parquet(&got.sink, &cols, &names)?
+            }
+        };
+        (bytes, got.sources)
+    };
+
+    if !global.quiet {
+        write_stderr(&summary(&sources));
+    } else {
+        let errors: String = sources
+            .iter()
+            .filter_map(|s| s.tally.error.as_ref())
+            .map(|e| format!("privpath: error: {}\n", privpath::error::sanitize(e, 500)))
+            .collect();
+        write_stderr(&errors);
+    }
+
+    match out_file.as_mut() {
+        Some(f) => f
+            .write_all(&bytes)
+            .context("cannot write the output file")?,
+        None => write_stdout(&bytes)?,
+    }
+
+    let errored = sources.iter().any(|s| s.tally.error.is_some());
+    let bad = sources.iter().any(|s| s.tally.skipped_total() > 0);
+    Ok(if errored || (global.strict && bad) {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Success
+    })
+}
+
+fn table_clone(t: &TopTable) -> TopTable {
+    TopTable {
+        field: t.field,
+        counts: Default::default(),
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    lock.write_all(bytes)?;
+    lock.flush()
+}
+
+#[allow(clippy::print_stderr)]
+fn write_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// The per-input summary for stderr: records, skipped by reason, NODATA,
+/// SKIPDATA, first examples, warnings, errors.
+pub fn summary(sources: &[SourceSummary]) -> String {
+    let clean = |s: &str| privpath::error::sanitize(s, 500);
+    let mut out = String::new();
+    for s in sources {
+        let t = &s.tally;
+        let _ = write!(
+            out,
+            "{} ({}): {} records",
+            clean(&s.path),
+            s.kind.as_str(),
+            t.records
+        );
+        if t.packets > 0 {
+            let _ = write!(out, " from {} packets", t.packets);
+        }
+        if t.skipped_total() > 0 {
+            let reasons: Vec<String> = t.skipped.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            let _ = write!(
+                out,
+                ", {} skipped ({})",
+                t.skipped_total(),
+                reasons.join(", ")
+            );
+        }
+        if t.nodata_total() > 0 {
+            let _ = write!(
+                out,
+                ", {} NODATA on {} interfaces",
+                t.nodata_total(),
+                t.nodata.len()
+            );
+        }
+        if t.skipdata_total() > 0 {
+            let per: Vec<String> = t
+                .skipdata
+                .iter()
+                .map(|(k, v)| format!("{} {v}", clean(k)))
+                .collect();
+            let _ = write!(
+                out,
+                ", {} SKIPDATA (records lost by AWS: {})",
+                t.skipdata_total(),
+                per.join(", ")
+            );
+        }
+        out.push('\n');
+        for e in &t.examples {
+            let _ = writeln!(out, "  {}", clean(e));
+        }
+        for w in &t.warnings {
+            let _ = writeln!(out, "  warning: {}", clean(w));
+        }
+        if let Some(e) = &t.error {
+            let _ = writeln!(out, "  error: {}", clean(e));
+        }
+    }
+    out
 }

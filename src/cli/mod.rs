@@ -9,6 +9,7 @@ pub mod completions;
 pub mod dns;
 pub mod flows;
 pub mod pull;
+pub mod samples;
 pub mod topology;
 
 /// Prove whether traffic to AWS services stayed on private paths.
@@ -47,6 +48,9 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) to stdout
     Man,
+    /// Regenerate the bundled lab samples (for maintainers)
+    #[command(hide = true)]
+    Samples(samples::SamplesArgs),
 }
 
 /// Options every subcommand takes.

@@ -59,6 +59,9 @@ pub struct SourceTally {
     pub skipdata: BTreeMap<Text, u64>,
     /// The first few bad-record messages, `file:line: reason`, in input order.
     pub examples: Vec<String>,
+    /// Benign, counted observations that are not bad records: non-IP frames,
+    /// unsupported link types, snaplen-truncated layers, skipped block types.
+    pub notes: BTreeMap<String, u64>,
     /// Non-fatal notes (unknown field names, cut-short captures …), once each.
     pub warnings: Vec<String>,
     /// A fatal error for this input (unreadable, corrupt gzip): the records
@@ -112,6 +115,9 @@ impl AddAssign for SourceTally {
         }
         for (k, v) in rhs.skipdata {
             *self.skipdata.entry(k).or_insert(0) += v;
+        }
+        for (k, v) in rhs.notes {
+            *self.notes.entry(k).or_insert(0) += v;
         }
         for e in rhs.examples {
             if self.examples.len() < MAX_EXAMPLES {

@@ -8,14 +8,22 @@
 //! - Every input gets a [`SourceSummary`] with its tally; a bad input never
 //!   stops the run.
 
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Read};
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use crate::flow::{DnsRecord, Flow, SourceId, SourceKind, SourceTally};
+use flowlog::FieldPlan;
+use sniff::Sniffed;
 
 #[cfg(feature = "cloudwatch")]
 pub mod cloudwatch_pull;
 pub mod flowlog;
 pub mod pcap;
+pub mod sniff;
 
 /// Where parsed flows go. One sink per worker; `merge` receives the sink of
 /// the *later* part of the input order.
@@ -80,4 +88,486 @@ pub enum IngestError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The input name used for standard input (`-` on the command line).
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Files to read, in order: each argument as given; folders walked
+/// recursively in sorted order (hidden entries below the folder skipped),
+/// so [`SourceId`]s are deterministic. `-` stands for standard input.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
+    let mut out = Vec::new();
+    for p in inputs {
+        if p.as_os_str() == "-" {
+            out.push(p.clone());
+            continue;
+        }
+        let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => IngestError::NotFound {
+                path: p.display().to_string(),
+            },
+            _ => IngestError::Io {
+                path: p.display().to_string(),
+                source: e,
+            },
+        })?;
+        if !meta.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let walk = walkdir::WalkDir::new(p)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walk {
+            let entry = entry.map_err(|e| IngestError::Io {
+                path: e
+                    .path()
+                    .map_or_else(|| p.display().to_string(), |x| x.display().to_string()),
+                source: e.into(),
+            })?;
+            if entry.file_type().is_file() {
+                out.push(entry.into_path());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Read every input (files, folders, `-`) in parallel into sinks made by
+/// `new_sink`, merged in input order: the result does not depend on the
+/// number of threads. Fails only before reading (missing path, bad
+/// `--log-format`); problems inside an input are in its [`SourceSummary`].
+pub fn read_inputs<S, F>(
+    inputs: &[PathBuf],
+    opts: &IngestOptions,
+    new_sink: F,
+) -> Result<Ingested<S>, IngestError>
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
+    read_inputs_chunked(inputs, opts, flowlog::text::CHUNK_BYTES, new_sink)
+}
+
+/// [`read_inputs`] with a chosen text chunk size (tests and benches use
+/// small chunks to exercise the splitting of large files).
+pub fn read_inputs_chunked<S, F>(
+    inputs: &[PathBuf],
+    opts: &IngestOptions,
+    chunk_bytes: usize,
+    new_sink: F,
+) -> Result<Ingested<S>, IngestError>
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
+    let plan = base_plan(opts)?;
+    let files = expand_inputs(inputs)?;
+    let results: Vec<(SourceSummary, S, Vec<DnsRecord>)> = files
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let id = SourceId(u32::try_from(i).unwrap_or(u32::MAX));
+            read_input(p, id, opts, &plan, chunk_bytes, &new_sink)
+        })
+        .collect();
+    let mut sink = new_sink();
+    let mut sources = Vec::with_capacity(results.len());
+    let mut dns = Vec::new();
+    for (summary, s, mut d) in results {
+        sink.merge(s);
+        sources.push(summary);
+        dns.append(&mut d);
+    }
+    Ok(Ingested { sink, sources, dns })
+}
+
+/// The layout for header-less text: `--log-format`, else the default v2.
+pub fn base_plan(opts: &IngestOptions) -> Result<FieldPlan, IngestError> {
+    match &opts.log_format {
+        Some(f) => FieldPlan::from_format(f).map_err(|e| IngestError::Format(e.to_string())),
+        None => Ok(FieldPlan::default_v2()),
+    }
+}
+
+/// Read one input (a file, or `-` for stdin). Never fails: an unreadable
+/// input has `tally.error` set.
+pub fn read_input<S, F>(
+    path: &Path,
+    id: SourceId,
+    opts: &IngestOptions,
+    plan: &FieldPlan,
+    chunk_bytes: usize,
+    new_sink: &F,
+) -> (SourceSummary, S, Vec<DnsRecord>)
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
+    let is_stdin = path.as_os_str() == "-";
+    let name = if is_stdin {
+        STDIN_NAME.to_owned()
+    } else {
+        path.display().to_string()
+    };
+    let reader: Box<dyn BufRead + Send> = if is_stdin {
+        Box::new(BufReader::with_capacity(1 << 20, std::io::stdin()))
+    } else {
+        match File::open(path) {
+            Ok(f) => Box::new(BufReader::with_capacity(1 << 20, f)),
+            Err(e) => {
+                let tally = SourceTally {
+                    error: Some(format!("{name}: {}", io_message(&e))),
+                    ..SourceTally::default()
+                };
+                let summary = SourceSummary {
+                    id,
+                    path: name,
+                    kind: SourceKind::Unknown,
+                    tally,
+                };
+                return (summary, new_sink(), Vec::new());
+            }
+        }
+    };
+    let ctx = Ctx {
+        name: &name,
+        id,
+        opts,
+        plan,
+        chunk_bytes,
+    };
+    let out = read_stream(reader, &ctx, 0, false, new_sink);
+    let summary = SourceSummary {
+        id,
+        path: name.clone(),
+        kind: out.kind,
+        tally: out.tally,
+    };
+    (summary, out.sink, out.dns)
+}
+
+struct Ctx<'a> {
+    name: &'a str,
+    id: SourceId,
+    opts: &'a IngestOptions,
+    plan: &'a FieldPlan,
+    chunk_bytes: usize,
+}
+
+struct StreamOut<S> {
+    kind: SourceKind,
+    sink: S,
+    tally: SourceTally,
+    dns: Vec<DnsRecord>,
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => flowlog::text::describe_io(e),
+    }
+}
+
+/// Sniff `reader` and hand it to the right reader; gzip and base64 layers
+/// are peeled (at most two) and sniffed again.
+fn read_stream<S, F>(
+    mut reader: Box<dyn BufRead + Send>,
+    ctx: &Ctx<'_>,
+    depth: u8,
+    gzipped: bool,
+    new_sink: &F,
+) -> StreamOut<S>
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
+    let fail = |msg: String, kind: SourceKind| StreamOut {
+        kind,
+        sink: new_sink(),
+        tally: SourceTally {
+            error: Some(format!("{}: {msg}", ctx.name)),
+            ..SourceTally::default()
+        },
+        dns: Vec::new(),
+    };
+    let text_kind = if gzipped {
+        SourceKind::FlowLogGzip
+    } else {
+        SourceKind::FlowLogText
+    };
+    let head = match peek(&mut reader, 16) {
+        Ok(h) => h,
+        Err(e) => return fail(io_message(&e), text_kind),
+    };
+    match sniff::sniff(&head) {
+        Sniffed::Empty => {
+            let mut tally = SourceTally::default();
+            tally.warn(format!("{}: empty input", ctx.name));
+            StreamOut {
+                kind: text_kind,
+                sink: new_sink(),
+                tally,
+                dns: Vec::new(),
+            }
+        }
+        Sniffed::Gzip | Sniffed::Base64Gzip if depth >= 2 => {
+            fail("too many nested compression layers".into(), text_kind)
+        }
+        Sniffed::Gzip => {
+            let dec = flate2::read::MultiGzDecoder::new(reader);
+            read_stream(
+                Box::new(BufReader::with_capacity(1 << 20, dec)),
+                ctx,
+                depth + 1,
+                true,
+                new_sink,
+            )
+        }
+        Sniffed::Base64Gzip => {
+            let mut text = String::new();
+            if let Err(e) = reader.read_to_string(&mut text) {
+                return fail(io_message(&e), SourceKind::CloudWatch);
+            }
+            match flowlog::json::decode_base64_gzip(&text) {
+                Ok(bytes) => {
+                    let mut out = read_stream(
+                        Box::new(Cursor::new(bytes)),
+                        ctx,
+                        depth + 1,
+                        gzipped,
+                        new_sink,
+                    );
+                    if out.kind == SourceKind::FlowLogJson {
+                        out.kind = SourceKind::CloudWatch;
+                    }
+                    out
+                }
+                Err(e) => fail(e, SourceKind::CloudWatch),
+            }
+        }
+        Sniffed::Pcap | Sniffed::Pcapng => {
+            let cap = pcap::read_capture(&mut reader, ctx.name, ctx.id, ctx.opts);
+            let mut sink = new_sink();
+            for f in cap.flows {
+                sink.push(f);
+            }
+            StreamOut {
+                kind: cap.kind,
+                sink,
+                tally: cap.tally,
+                dns: cap.dns,
+            }
+        }
+        Sniffed::Parquet => {
+            let mut bytes = Vec::new();
+            if let Err(e) = reader.read_to_end(&mut bytes) {
+                return fail(io_message(&e), SourceKind::FlowLogParquet);
+            }
+            let mut sink = new_sink();
+            let mut tally = SourceTally::default();
+            flowlog::parquet::read_parquet(bytes, ctx.name, ctx.id, &mut sink, &mut tally);
+            StreamOut {
+                kind: SourceKind::FlowLogParquet,
+                sink,
+                tally,
+                dns: Vec::new(),
+            }
+        }
+        Sniffed::Json => {
+            let mut bytes = Vec::new();
+            let read_err = reader.read_to_end(&mut bytes).err();
+            let mut sink = new_sink();
+            let mut tally = SourceTally::default();
+            let shape = if read_err.is_none() {
+                flowlog::json::read_json(&bytes, ctx.name, ctx.id, ctx.plan, &mut sink, &mut tally)
+            } else {
+                flowlog::json::JsonShape::NotJson
+            };
+            if shape == flowlog::json::JsonShape::Unknown {
+                return fail(
+                    "json without flow-log records (expected events, logEvents or message)".into(),
+                    SourceKind::FlowLogJson,
+                );
+            }
+            if shape != flowlog::json::JsonShape::NotJson {
+                return StreamOut {
+                    kind: flowlog::json::kind_of(shape),
+                    sink,
+                    tally,
+                    dns: Vec::new(),
+                };
+            }
+            // JSON Lines with some bad lines, or text that starts with `{`.
+            let (sink, mut tally) = read_text_from(Cursor::new(bytes), ctx, new_sink);
+            if let Some(e) = read_err {
+                tally.error = Some(format!("{}: {}", ctx.name, io_message(&e)));
+            }
+            StreamOut {
+                kind: SourceKind::FlowLogJson,
+                sink,
+                tally,
+                dns: Vec::new(),
+            }
+        }
+        Sniffed::Text => {
+            let (sink, tally) = read_text_from(reader, ctx, new_sink);
+            StreamOut {
+                kind: text_kind,
+                sink,
+                tally,
+                dns: Vec::new(),
+            }
+        }
+    }
+}
+
+fn read_text_from<R, S, F>(reader: R, ctx: &Ctx<'_>, new_sink: &F) -> (S, SourceTally)
+where
+    R: Read + Send,
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
+    flowlog::text::read_text(
+        reader,
+        flowlog::text::TextInput {
+            name: ctx.name,
+            source: ctx.id,
+            plan: ctx.plan,
+            chunk_bytes: ctx.chunk_bytes,
+        },
+        new_sink,
+    )
+}
+
+/// Up to `n` first bytes without consuming them (fewer at end of input).
+fn peek(reader: &mut Box<dyn BufRead + Send>, n: usize) -> std::io::Result<Vec<u8>> {
+    loop {
+        match reader.fill_buf() {
+            Ok(buf) => return Ok(buf.get(..n.min(buf.len())).unwrap_or_default().to_vec()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gz(text: &str) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    }
+
+    const REC: &str = "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 443 6 1 100 1 2 ACCEPT OK\n";
+
+    #[test]
+    fn read_inputs_reads_multi_member_gzip_and_keeps_records_before_truncation() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut two = gz(&REC.repeat(2));
+        two.extend(gz(&REC.repeat(3)));
+        std::fs::write(dir.path().join("a.log.gz"), &two).unwrap();
+        let big: String = (0..2000)
+            .map(|i| REC.replace("eni-1", &format!("eni-{i}")))
+            .collect();
+        let mut cut = gz(&big);
+        cut.truncate(cut.len() / 2);
+        std::fs::write(dir.path().join("b.log.gz"), &cut).unwrap();
+        std::fs::write(dir.path().join(".hidden"), "junk").unwrap();
+        let got = read_inputs(
+            &[dir.path().to_path_buf()],
+            &IngestOptions::default(),
+            Vec::<Flow>::new,
+        )
+        .unwrap();
+        assert_eq!(got.sources.len(), 2);
+        let a = &got.sources[0];
+        assert_eq!(
+            (a.kind, a.tally.records, a.tally.error.is_none()),
+            (SourceKind::FlowLogGzip, 5, true)
+        );
+        let b = &got.sources[1];
+        assert_eq!(b.id, SourceId(1));
+        assert!(
+            b.tally.records > 0 && b.tally.records < 2000,
+            "{}",
+            b.tally.records
+        );
+        assert_eq!(b.tally.skipped_total(), 0);
+        assert!(
+            b.tally.error.as_deref().unwrap().contains("b.log.gz: "),
+            "{:?}",
+            b.tally.error
+        );
+        assert_eq!(got.sink.len() as u64, 5 + b.tally.records);
+    }
+
+    #[test]
+    fn read_inputs_reports_missing_paths_and_bad_formats_up_front() {
+        let e = read_inputs(
+            &[PathBuf::from("/no/such/file")],
+            &IngestOptions::default(),
+            Vec::<Flow>::new,
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "/no/such/file: no such file or folder");
+        let opts = IngestOptions {
+            log_format: Some("${version} 2".into()),
+            ..IngestOptions::default()
+        };
+        let e = read_inputs(&[], &opts, Vec::<Flow>::new).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid --log-format: '2' is not a field name"
+        );
+    }
+
+    #[test]
+    fn read_inputs_handles_gzip_json_and_base64_payloads_and_captures() {
+        use base64::Engine;
+        let dir = tempfile::tempdir().unwrap();
+        let payload = format!(
+            r#"{{"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"eni-1","logEvents":[{{"id":"1","timestamp":1,"message":"{}"}}]}}"#,
+            REC.trim()
+        );
+        std::fs::write(dir.path().join("1.json.gz"), gz(&payload)).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(gz(&payload));
+        std::fs::write(dir.path().join("2.b64"), b64).unwrap();
+        std::fs::write(dir.path().join("3.pcap.gz"), gz("\u{d4}")).unwrap();
+        let mut pcap = vec![0xd4, 0xc3, 0xb2, 0xa1];
+        pcap.extend([0u8; 20]);
+        std::fs::write(dir.path().join("4.cap"), &pcap).unwrap();
+        std::fs::write(dir.path().join("5.empty"), "").unwrap();
+        std::fs::write(dir.path().join("6.json"), "{\"x\": 1}").unwrap();
+        let got = read_inputs(
+            &[dir.path().to_path_buf()],
+            &IngestOptions::default(),
+            Vec::<Flow>::new,
+        )
+        .unwrap();
+        let kinds: Vec<SourceKind> = got.sources.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds[0], SourceKind::CloudWatch);
+        assert_eq!(kinds[1], SourceKind::CloudWatch);
+        assert_eq!(got.sources[0].tally.records, 1);
+        assert_eq!(got.sources[1].tally.records, 1);
+        // A gzip of one byte that is not a capture magic is text.
+        assert_eq!(kinds[2], SourceKind::FlowLogGzip);
+        assert!(matches!(kinds[3], SourceKind::Pcap | SourceKind::Pcapng));
+        assert!(got.sources[4].tally.warnings[0].ends_with("empty input"));
+        assert!(
+            got.sources[5]
+                .tally
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("json without flow-log records")
+        );
+    }
 }

@@ -2,5 +2,9 @@
 
 #[cfg(feature = "cloudwatch")]
 mod cloudwatch;
+mod flowlog;
 mod harness;
+mod pcap;
+mod samples;
 mod smoke;
+mod topology;

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# End-to-end capture benchmark: privpath (flows + DNS + SNI through the
+# binary) vs `tshark -q -z conv,ip` vs a bare pcap-parser + etherparse read
+# (rust-pcap-bench, the lower bound), on one generated capture.
+#
+# Usage: benches/pcap.sh [PACKETS]          (default 2000000)
+# Env:   BENCH_DIR     work folder (default ${TMPDIR:-/tmp}/privpath-pcap-bench)
+#        SHARED_TOOLS  folder with make_big_pcap.py and rust-pcap-bench
+#                      (default ../shared/tools next to the repository)
+#        ROUNDS        runs per command (default 3; the median is reported)
+#        CARGO_TARGET_DIR  as for any cargo build
+# Nothing is written inside the repository. Needs python3, tshark, capinfos.
+set -euo pipefail
+
+N=${1:-2000000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TOOLS=${SHARED_TOOLS:-$ROOT/../shared/tools}
+DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/privpath-pcap-bench}
+ROUNDS=${ROUNDS:-3}
+mkdir -p "$DIR"
+BIG="$DIR/big-$N.pcap"
+
+if [ ! -s "$BIG" ]; then
+    echo "generating $BIG ($N packets)…" >&2
+    python3 "$TOOLS/make_big_pcap.py" "$BIG" --packets "$N" >&2
+fi
+
+echo "building privpath (release)…" >&2
+(cd "$ROOT" && cargo build --release --no-default-features --bin privpath >&2)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+PRIVPATH="$TARGET/release/privpath"
+
+echo "building rust-pcap-bench (outside the repository)…" >&2
+(cd "$TOOLS/rust-pcap-bench" && CARGO_TARGET_DIR="$DIR/rpb-target" cargo build --release >&2)
+BARE="$DIR/rpb-target/release/rust-pcap-bench"
+
+PACKETS=$(capinfos -c -M "$BIG" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
+SIZE=$(stat -c %s "$BIG")
+
+python3 - "$ROUNDS" "$PACKETS" "$SIZE" \
+    "privpath dns (flows+DNS+SNI), -j default" "$PRIVPATH dns -q $BIG" \
+    "privpath dns, -j 1" "$PRIVPATH dns -q -j 1 $BIG" \
+    "tshark -q -z conv,ip" "tshark -n -r $BIG -q -z conv,ip" \
+    "bare pcap-parser+etherparse" "$BARE $BIG" <<'PY'
+import os, shlex, statistics, subprocess, sys, time
+rounds, packets, size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+cmds = list(zip(sys.argv[4::2], sys.argv[5::2]))
+res = {name: [] for name, _ in cmds}
+for _ in range(rounds):
+    for name, cmd in cmds:  # round-robin, so background load hits all alike
+        with open(cmd.split()[-1], "rb") as f:  # page cache warm
+            while f.read(1 << 24):
+                pass
+        t0 = time.monotonic()
+        p = subprocess.Popen(shlex.split(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.monotonic() - t0
+        if status != 0:
+            print(f"warning: {name} exited with {status}", file=sys.stderr)
+        res[name].append((wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024))
+load = os.getloadavg()[0]
+print(f"{packets} packets, {size / 1e6:.0f} MB, {rounds} rounds, 1-min load {load:.1f}\n")
+print("| command | wall median (s) | CPU median (s) | packets/s (wall) | packets/s (CPU) | peak RSS (MiB) |")
+print("|---|---|---|---|---|---|")
+med = {}
+for name, _ in cmds:
+    w = statistics.median(r[0] for r in res[name])
+    c = statistics.median(r[1] for r in res[name])
+    m = max(r[2] for r in res[name])
+    med[name] = (w, c)
+    print(f"| {name} | {w:.2f} | {c:.2f} | {packets / w:,.0f} | {packets / c:,.0f} | {m:.0f} |")
+pp, ts, bare = med[cmds[0][0]], med[cmds[2][0]], med[cmds[3][0]]
+print()
+print(f"privpath vs tshark: {ts[0] / pp[0]:.1f}x (wall), {ts[1] / pp[1]:.1f}x (CPU)")
+print(f"privpath vs bare read: {bare[0] / pp[0]:.2f}x (wall), {bare[1] / pp[1]:.2f}x (CPU)")
+PY

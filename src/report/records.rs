@@ -1,0 +1,581 @@
+//! Flow records as rows: the column set (Athena names, then extra columns,
+//! then capture evidence, then provenance) and renderers to table, JSON
+//! Lines and CSV. Also the top-talkers view (`flows --top FIELD`). Pure
+//! functions: records in, bytes out.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use crate::flow::{COLUMNS, Flow, Handshake, Initiator, Text};
+
+/// The capture-evidence columns, present when any input was a capture.
+pub const CAPTURE_COLUMNS: [&str; 5] =
+    ["sni", "http_host", "initiator", "handshake", "capture_host"];
+
+/// One output column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    /// Index into [`COLUMNS`].
+    Standard(usize),
+    /// An extra (v6+ or unknown) field, by Athena column name.
+    Extra(String),
+    /// Index into [`CAPTURE_COLUMNS`].
+    Capture(usize),
+    SourceFile,
+    SourceLine,
+}
+
+/// The ordered column set of a record output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordColumns {
+    pub columns: Vec<Column>,
+}
+
+impl RecordColumns {
+    /// Athena columns, then the extra columns in first-seen order, then the
+    /// capture columns when `captures` (or any flow has capture evidence),
+    /// then `source_file`, `source_line`.
+    pub fn for_flows(flows: &[Flow], captures: bool) -> RecordColumns {
+        let mut columns: Vec<Column> = (0..COLUMNS.len()).map(Column::Standard).collect();
+        let mut extra: Vec<&str> = Vec::new();
+        let mut any_capture = captures;
+        for f in flows {
+            for (k, _) in &f.extra {
+                if !extra.contains(&k.as_str()) {
+                    extra.push(k.as_str());
+                }
+            }
+            any_capture |= f.capture.is_some();
+        }
+        columns.extend(extra.into_iter().map(|e| Column::Extra(e.to_owned())));
+        if any_capture {
+            columns.extend((0..CAPTURE_COLUMNS.len()).map(Column::Capture));
+        }
+        columns.push(Column::SourceFile);
+        columns.push(Column::SourceLine);
+        RecordColumns { columns }
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.columns.iter().map(column_name).collect()
+    }
+}
+
+pub fn column_name(c: &Column) -> &str {
+    match c {
+        Column::Standard(i) => COLUMNS.get(*i).copied().unwrap_or("?"),
+        Column::Extra(n) => n,
+        Column::Capture(i) => CAPTURE_COLUMNS.get(*i).copied().unwrap_or("?"),
+        Column::SourceFile => "source_file",
+        Column::SourceLine => "source_line",
+    }
+}
+
+/// One value of a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell<'a> {
+    Null,
+    Int(u64),
+    Str(Cow<'a, str>),
+}
+
+impl Cell<'_> {
+    fn text(&self) -> Cow<'_, str> {
+        match self {
+            Cell::Null => Cow::Borrowed(""),
+            Cell::Int(n) => Cow::Owned(n.to_string()),
+            Cell::Str(s) => Cow::Borrowed(s),
+        }
+    }
+}
+
+fn int<T: Into<u64>>(v: Option<T>) -> Cell<'static> {
+    v.map_or(Cell::Null, |n| Cell::Int(n.into()))
+}
+
+fn text(v: &Option<Text>) -> Cell<'_> {
+    v.as_ref()
+        .map_or(Cell::Null, |s| Cell::Str(Cow::Borrowed(s.as_str())))
+}
+
+fn ip(v: Option<IpAddr>) -> Cell<'static> {
+    v.map_or(Cell::Null, |a| Cell::Str(Cow::Owned(a.to_string())))
+}
+
+fn word(v: Option<&'static str>) -> Cell<'static> {
+    v.map_or(Cell::Null, |s| Cell::Str(Cow::Borrowed(s)))
+}
+
+pub fn initiator_str(i: Initiator) -> &'static str {
+    match i {
+        Initiator::Source => "source",
+        Initiator::Destination => "destination",
+    }
+}
+
+pub fn handshake_str(h: Handshake) -> &'static str {
+    match h {
+        Handshake::Completed => "completed",
+        Handshake::SynOnly => "syn-only",
+        Handshake::Reset => "reset",
+        Handshake::NotSeen => "not-seen",
+    }
+}
+
+/// The value of the standard column `i` (index into [`COLUMNS`]).
+pub fn standard_cell(f: &Flow, i: usize) -> Cell<'_> {
+    match i {
+        0 => int(f.version),
+        1 => text(&f.account_id),
+        2 => text(&f.interface_id),
+        3 => ip(f.src_addr),
+        4 => ip(f.dst_addr),
+        5 => int(f.src_port),
+        6 => int(f.dst_port),
+        7 => int(f.protocol),
+        8 => int(f.packets),
+        9 => int(f.bytes),
+        10 => int(f.start),
+        11 => int(f.end),
+        12 => word(f.action.map(|a| a.as_str())),
+        13 => word(f.log_status.map(|s| s.as_str())),
+        14 => text(&f.vpc_id),
+        15 => text(&f.subnet_id),
+        16 => text(&f.instance_id),
+        17 => int(f.tcp_flags),
+        18 => text(&f.flow_type),
+        19 => ip(f.pkt_src_addr),
+        20 => ip(f.pkt_dst_addr),
+        21 => text(&f.region),
+        22 => text(&f.az_id),
+        23 => text(&f.sublocation_type),
+        24 => text(&f.sublocation_id),
+        25 => text(&f.pkt_src_aws_service),
+        26 => text(&f.pkt_dst_aws_service),
+        27 => word(f.flow_direction.map(|d| d.as_str())),
+        28 => int(f.traffic_path),
+        _ => Cell::Null,
+    }
+}
+
+/// The value of `col` for `f`; `sources` names inputs by [`crate::flow::SourceId`].
+pub fn cell<'a>(f: &'a Flow, col: &Column, sources: &'a [String]) -> Cell<'a> {
+    match col {
+        Column::Standard(i) => standard_cell(f, *i),
+        Column::Extra(name) => f
+            .extra
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or(Cell::Null, |(_, v)| Cell::Str(Cow::Borrowed(v.as_str()))),
+        Column::Capture(i) => {
+            let Some(c) = f.capture.as_deref() else {
+                return Cell::Null;
+            };
+            match i {
+                0 => text(&c.sni),
+                1 => text(&c.http_host),
+                2 => word(c.initiator.map(initiator_str)),
+                3 => word(c.handshake.map(handshake_str)),
+                4 => ip(c.capture_host),
+                _ => Cell::Null,
+            }
+        }
+        Column::SourceFile => sources
+            .get(usize::try_from(f.provenance.source.0).unwrap_or(usize::MAX))
+            .map_or(Cell::Null, |s| Cell::Str(Cow::Borrowed(s.as_str()))),
+        Column::SourceLine => Cell::Int(f.provenance.index),
+    }
+}
+
+/// One JSON object per line, keys in column order, absent values `null`.
+pub fn render_jsonl(flows: &[Flow], cols: &RecordColumns, sources: &[String]) -> Vec<u8> {
+    let mut out = String::with_capacity(flows.len() * 256);
+    for f in flows {
+        out.push('{');
+        for (i, c) in cols.columns.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_json_str(&mut out, column_name(c));
+            out.push(':');
+            match cell(f, c, sources) {
+                Cell::Null => out.push_str("null"),
+                Cell::Int(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                Cell::Str(s) => push_json_str(&mut out, &s),
+            }
+        }
+        out.push_str("}\n");
+    }
+    out.into_bytes()
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    match serde_json::to_string(s) {
+        Ok(q) => out.push_str(&q),
+        Err(_) => out.push_str("\"\""),
+    }
+}
+
+/// CSV with a header row; absent values are empty fields.
+pub fn render_csv(flows: &[Flow], cols: &RecordColumns, sources: &[String]) -> Vec<u8> {
+    let mut out = String::with_capacity(flows.len() * 200);
+    push_csv_row(&mut out, cols.names().into_iter().map(Cow::Borrowed));
+    for f in flows {
+        push_csv_row(
+            &mut out,
+            cols.columns.iter().map(|c| match cell(f, c, sources) {
+                Cell::Null => Cow::Borrowed(""),
+                Cell::Int(n) => Cow::Owned(n.to_string()),
+                Cell::Str(s) => s,
+            }),
+        );
+    }
+    out.into_bytes()
+}
+
+fn push_csv_row<'a>(out: &mut String, fields: impl Iterator<Item = Cow<'a, str>>) {
+    for (i, v) in fields.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if v.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&v.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(&v);
+        }
+    }
+    out.push('\n');
+}
+
+/// An aligned text table of the columns that have at least one value
+/// (absent values shown as `-`, as AWS writes them).
+pub fn render_table(flows: &[Flow], cols: &RecordColumns, sources: &[String]) -> Vec<u8> {
+    let shown: Vec<&Column> = cols
+        .columns
+        .iter()
+        .filter(|c| flows.iter().any(|f| cell(f, c, sources) != Cell::Null))
+        .collect();
+    let rows: Vec<Vec<String>> = flows
+        .iter()
+        .map(|f| {
+            shown
+                .iter()
+                .map(|c| match cell(f, c, sources) {
+                    Cell::Null => "-".to_owned(),
+                    other => crate::error::sanitize(&other.text(), 200),
+                })
+                .collect()
+        })
+        .collect();
+    let headers: Vec<&str> = shown.iter().map(|c| column_name(c)).collect();
+    aligned(&headers, &rows)
+}
+
+fn aligned(headers: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, v) in widths.iter_mut().zip(r) {
+            *w = (*w).max(v.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, vals: &mut dyn Iterator<Item = &str>| {
+        let mut first = true;
+        let mut pending = String::new();
+        for (v, w) in vals.zip(&widths) {
+            if !first {
+                pending.push_str("  ");
+            }
+            first = false;
+            pending.push_str(v);
+            for _ in v.chars().count()..*w {
+                pending.push(' ');
+            }
+        }
+        out.push_str(pending.trim_end());
+        out.push('\n');
+    };
+    line(&mut out, &mut headers.iter().copied());
+    for r in rows {
+        line(&mut out, &mut r.iter().map(String::as_str));
+    }
+    out.into_bytes()
+}
+
+/// A value of the `--top` field.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TopKey {
+    Null,
+    Int(u64),
+    Ip(IpAddr),
+    Text(Text),
+}
+
+impl TopKey {
+    fn cell(&self) -> Cell<'_> {
+        match self {
+            TopKey::Null => Cell::Null,
+            TopKey::Int(n) => Cell::Int(*n),
+            TopKey::Ip(a) => Cell::Str(Cow::Owned(a.to_string())),
+            TopKey::Text(t) => Cell::Str(Cow::Borrowed(t.as_str())),
+        }
+    }
+}
+
+/// Records, packets and bytes for one value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TopCounts {
+    pub records: u64,
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+/// Records, packets and bytes per value of one column: the top-talkers
+/// view. Aggregates as flows arrive (memory grows with distinct values).
+#[derive(Debug, Clone)]
+pub struct TopTable {
+    /// Index into [`COLUMNS`].
+    pub field: usize,
+    pub counts: HashMap<TopKey, TopCounts>,
+}
+
+impl TopTable {
+    /// `field` must be one of [`COLUMNS`].
+    pub fn new(field: &str) -> Option<TopTable> {
+        let field = COLUMNS.iter().position(|c| *c == field)?;
+        Some(TopTable {
+            field,
+            counts: HashMap::new(),
+        })
+    }
+
+    pub fn field_name(&self) -> &'static str {
+        COLUMNS.get(self.field).copied().unwrap_or("?")
+    }
+
+    #[inline]
+    pub fn add(&mut self, f: &Flow) {
+        let key = top_key(f, self.field);
+        let e = self.counts.entry(key).or_default();
+        e.records += 1;
+        e.packets = e.packets.saturating_add(f.packets.unwrap_or(0));
+        e.bytes = e.bytes.saturating_add(f.bytes.unwrap_or(0));
+    }
+
+    pub fn merge(&mut self, other: TopTable) {
+        for (k, v) in other.counts {
+            let e = self.counts.entry(k).or_default();
+            e.records += v.records;
+            e.packets = e.packets.saturating_add(v.packets);
+            e.bytes = e.bytes.saturating_add(v.bytes);
+        }
+    }
+
+    /// Rows sorted by bytes, then records, descending; ties by value.
+    pub fn sorted(&self) -> Vec<(&TopKey, TopCounts)> {
+        let mut rows: Vec<(&TopKey, TopCounts)> =
+            self.counts.iter().map(|(k, v)| (k, *v)).collect();
+        rows.sort_by(|a, b| {
+            b.1.bytes
+                .cmp(&a.1.bytes)
+                .then(b.1.records.cmp(&a.1.records))
+                .then(a.0.cmp(b.0))
+        });
+        rows
+    }
+}
+
+fn top_key(f: &Flow, field: usize) -> TopKey {
+    match field {
+        3 => f.src_addr.map_or(TopKey::Null, TopKey::Ip),
+        4 => f.dst_addr.map_or(TopKey::Null, TopKey::Ip),
+        19 => f.pkt_src_addr.map_or(TopKey::Null, TopKey::Ip),
+        20 => f.pkt_dst_addr.map_or(TopKey::Null, TopKey::Ip),
+        i => match standard_cell(f, i) {
+            Cell::Null => TopKey::Null,
+            Cell::Int(n) => TopKey::Int(n),
+            Cell::Str(s) => TopKey::Text(Text::new(&s)),
+        },
+    }
+}
+
+/// The top-talkers rows in `format` (`table`, `jsonl`, `csv`), at most
+/// `limit` rows (all when `None`).
+pub fn render_top(top: &TopTable, format: &str, limit: Option<usize>) -> Vec<u8> {
+    let rows = top.sorted();
+    let rows = rows
+        .get(..limit.unwrap_or(usize::MAX).min(rows.len()))
+        .unwrap_or_default();
+    let name = top.field_name();
+    match format {
+        "jsonl" => {
+            let mut out = String::new();
+            for (k, c) in rows {
+                out.push('{');
+                push_json_str(&mut out, name);
+                out.push(':');
+                match k.cell() {
+                    Cell::Null => out.push_str("null"),
+                    Cell::Int(n) => {
+                        let _ = write!(out, "{n}");
+                    }
+                    Cell::Str(s) => push_json_str(&mut out, &s),
+                }
+                let _ = writeln!(
+                    out,
+                    ",\"records\":{},\"packets\":{},\"bytes\":{}}}",
+                    c.records, c.packets, c.bytes
+                );
+            }
+            out.into_bytes()
+        }
+        "csv" => {
+            let mut out = String::new();
+            push_csv_row(
+                &mut out,
+                [name, "records", "packets", "bytes"]
+                    .into_iter()
+                    .map(Cow::Borrowed),
+            );
+            for (k, c) in rows {
+                push_csv_row(
+                    &mut out,
+                    [
+                        k.cell().text().into_owned(),
+                        c.records.to_string(),
+                        c.packets.to_string(),
+                        c.bytes.to_string(),
+                    ]
+                    .into_iter()
+                    .map(Cow::Owned),
+                );
+            }
+            out.into_bytes()
+        }
+        _ => {
+            let table: Vec<Vec<String>> = rows
+                .iter()
+                .map(|(k, c)| {
+                    let v = match k.cell() {
+                        Cell::Null => "-".to_owned(),
+                        other => crate::error::sanitize(&other.text(), 200),
+                    };
+                    vec![
+                        v,
+                        c.records.to_string(),
+                        c.packets.to_string(),
+                        c.bytes.to_string(),
+                    ]
+                })
+                .collect();
+            aligned(&[name, "records", "packets", "bytes"], &table)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::{Action, CaptureEvidence, Provenance, SourceId};
+
+    fn flow(dst: &str, bytes: u64) -> Flow {
+        Flow {
+            version: Some(2),
+            interface_id: Some("eni-1".into()),
+            src_addr: Some("10.0.0.1".parse().unwrap()),
+            dst_addr: Some(dst.parse().unwrap()),
+            dst_port: Some(443),
+            protocol: Some(6),
+            packets: Some(2),
+            bytes: Some(bytes),
+            action: Some(Action::Accept),
+            extra: vec![("reject_reason".into(), "BPA, \"x\"".into())],
+            provenance: Provenance {
+                source: SourceId(0),
+                index: 7,
+            },
+            ..Flow::default()
+        }
+    }
+
+    #[test]
+    fn columns_put_extras_then_capture_then_provenance_last() {
+        let mut f = flow("1.2.3.4", 1);
+        f.capture = Some(Box::new(CaptureEvidence::default()));
+        let cols = RecordColumns::for_flows(&[f], false);
+        let names = cols.names();
+        assert_eq!(names[..29], COLUMNS);
+        assert_eq!(
+            names[29..],
+            [
+                "reject_reason",
+                "sni",
+                "http_host",
+                "initiator",
+                "handshake",
+                "capture_host",
+                "source_file",
+                "source_line"
+            ]
+        );
+    }
+
+    #[test]
+    fn jsonl_and_csv_write_nulls_numbers_and_quoted_strings() {
+        let flows = [flow("1.2.3.4", 10)];
+        let cols = RecordColumns::for_flows(&flows, false);
+        let src = vec!["a.log".to_owned()];
+        let j = String::from_utf8(render_jsonl(&flows, &cols, &src)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(j.trim()).unwrap();
+        assert_eq!(v["dstaddr"], "1.2.3.4");
+        assert_eq!(v["dstport"], 443);
+        assert_eq!(v["account_id"], serde_json::Value::Null);
+        assert_eq!(v["reject_reason"], "BPA, \"x\"");
+        assert_eq!(v["source_file"], "a.log");
+        assert_eq!(v["source_line"], 7);
+        let c = String::from_utf8(render_csv(&flows, &cols, &src)).unwrap();
+        let mut lines = c.lines();
+        assert!(lines.next().unwrap().starts_with("version,account_id,"));
+        let row = lines.next().unwrap();
+        assert!(
+            row.starts_with("2,,eni-1,10.0.0.1,1.2.3.4,,443,6,2,10,"),
+            "{row}"
+        );
+        assert!(row.ends_with("\"BPA, \"\"x\"\"\",a.log,7"), "{row}");
+    }
+
+    #[test]
+    fn table_hides_empty_columns() {
+        let flows = [flow("1.2.3.4", 10)];
+        let cols = RecordColumns::for_flows(&flows, false);
+        let t = String::from_utf8(render_table(&flows, &cols, &["a".into()])).unwrap();
+        let header = t.lines().next().unwrap();
+        assert!(
+            header.starts_with("version  interface_id  srcaddr"),
+            "{header}"
+        );
+        assert!(!header.contains("account_id"));
+    }
+
+    #[test]
+    fn top_sorts_by_bytes_and_merges() {
+        let mut a = TopTable::new("dstaddr").unwrap();
+        let mut b = TopTable::new("dstaddr").unwrap();
+        a.add(&flow("1.1.1.1", 10));
+        a.add(&flow("2.2.2.2", 5));
+        b.add(&flow("2.2.2.2", 50));
+        a.merge(b);
+        let csv = String::from_utf8(render_top(&a, "csv", None)).unwrap();
+        assert_eq!(
+            csv,
+            "dstaddr,records,packets,bytes\n2.2.2.2,2,4,55\n1.1.1.1,1,2,10\n"
+        );
+        assert!(TopTable::new("nope").is_none());
+    }
+}

@@ -1,0 +1,862 @@
+//! [`TopologyIndex`]: the topology resolved once into lookup tables.
+//!
+//! Longest-prefix matching is done on flattened tables: the nested prefixes
+//! of a route table (or of ip-ranges) are cut into disjoint address ranges,
+//! each mapped to the entry that wins there, so a lookup is one binary search
+//! over a sorted `Vec` (IPv4 as `u32`, IPv6 as `u128`). The tables are built
+//! with `prefix_trie`'s longest-prefix match, so the semantics are the trie's.
+//!
+//! Route priority for identical destinations (independent of route order):
+//! `local`, then static CIDR routes, then prefix-list routes, then propagated
+//! routes; ties by target id. Destinations inside a `local` route's CIDR
+//! always take the local route. Blackhole routes take part in the match and
+//! are reported as such (no fallback to a shorter route).
+//!
+//! Time: a gateway endpoint's routes and an interface endpoint's ENIs count
+//! only from the endpoint's `CreationTimestamp` on. Each route table keeps
+//! one flattened table per "epoch" (before the first endpoint creation, after
+//! it, …) and a lookup picks the epoch of the flow's time.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use prefix_trie::PrefixMap;
+use serde::Serialize;
+
+use super::{
+    EndpointKind, EniKind, IpRanges, RouteDestination, RouteState, RouteTarget, Snapshot, Text,
+    Topology,
+};
+
+// ---- a small, fast hasher for ids and addresses (not DoS-resistant; keys
+// come from the user's own topology) ------------------------------------------
+
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut it = bytes.chunks_exact(8);
+        for c in &mut it {
+            if let Ok(a) = <[u8; 8]>::try_from(c) {
+                self.add(u64::from_le_bytes(a));
+            }
+        }
+        for &b in it.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+// ---- flattened longest-prefix-match tables -----------------------------------
+
+const NONE: u32 = u32::MAX;
+
+/// A longest-prefix-match table over IPv4 and IPv6, mapping an address to a
+/// `u32` value (an index chosen by the builder).
+#[derive(Debug, Clone, Default)]
+pub struct LpmTable {
+    v4_starts: Vec<u32>,
+    v4_vals: Vec<u32>,
+    v6_starts: Vec<u128>,
+    v6_vals: Vec<u32>,
+}
+
+fn v4_bounds(n: &Ipv4Net, out: &mut Vec<u32>) {
+    out.push(u32::from(n.network()));
+    if let Some(end) = u32::from(n.broadcast()).checked_add(1) {
+        out.push(end);
+    }
+}
+
+fn v6_bounds(n: &Ipv6Net, out: &mut Vec<u128>) {
+    out.push(u128::from(n.network()));
+    if let Some(end) = u128::from(n.broadcast()).checked_add(1) {
+        out.push(end);
+    }
+}
+
+fn flatten<K: Copy + Ord>(mut bounds: Vec<K>, zero: K, f: impl Fn(K) -> u32) -> (Vec<K>, Vec<u32>) {
+    bounds.push(zero);
+    bounds.sort_unstable();
+    bounds.dedup();
+    let mut starts = Vec::with_capacity(bounds.len());
+    let mut vals: Vec<u32> = Vec::with_capacity(bounds.len());
+    for b in bounds {
+        let v = f(b);
+        if vals.last() != Some(&v) {
+            starts.push(b);
+            vals.push(v);
+        }
+    }
+    (starts, vals)
+}
+
+impl LpmTable {
+    /// Build from `(prefix, value)` pairs. For identical prefixes the first
+    /// pair wins: the caller orders by priority.
+    pub fn build(entries: &[(IpNet, u32)]) -> LpmTable {
+        let mut t4: PrefixMap<Ipv4Net, u32> = PrefixMap::new();
+        let mut t6: PrefixMap<Ipv6Net, u32> = PrefixMap::new();
+        let mut b4 = Vec::new();
+        let mut b6 = Vec::new();
+        for (net, v) in entries {
+            match net.trunc() {
+                IpNet::V4(n) => {
+                    if t4.get(&n).is_none() {
+                        t4.insert(n, *v);
+                        v4_bounds(&n, &mut b4);
+                    }
+                }
+                IpNet::V6(n) => {
+                    if t6.get(&n).is_none() {
+                        t6.insert(n, *v);
+                        v6_bounds(&n, &mut b6);
+                    }
+                }
+            }
+        }
+        Self::from_fns(
+            b4,
+            b6,
+            |a| {
+                t4.get_lpm(&Ipv4Net::from(Ipv4Addr::from(a)))
+                    .map_or(NONE, |(_, v)| *v)
+            },
+            |a| {
+                t6.get_lpm(&Ipv6Net::from(Ipv6Addr::from(a)))
+                    .map_or(NONE, |(_, v)| *v)
+            },
+        )
+    }
+
+    /// Build from range boundaries and a function giving the value at each
+    /// boundary (used to merge several tables by priority).
+    fn from_fns(
+        b4: Vec<u32>,
+        b6: Vec<u128>,
+        f4: impl Fn(u32) -> u32,
+        f6: impl Fn(u128) -> u32,
+    ) -> LpmTable {
+        let (v4_starts, v4_vals) = flatten(b4, 0, f4);
+        let (v6_starts, v6_vals) = flatten(b6, 0, f6);
+        LpmTable {
+            v4_starts,
+            v4_vals,
+            v6_starts,
+            v6_vals,
+        }
+    }
+
+    /// The value of the longest prefix containing `ip`.
+    #[inline]
+    pub fn lookup(&self, ip: IpAddr) -> Option<u32> {
+        let v = match ip {
+            IpAddr::V4(a) => {
+                let x = u32::from(a);
+                let i = self.v4_starts.partition_point(|&s| s <= x);
+                i.checked_sub(1).and_then(|i| self.v4_vals.get(i))
+            }
+            IpAddr::V6(a) => {
+                let x = u128::from(a);
+                let i = self.v6_starts.partition_point(|&s| s <= x);
+                i.checked_sub(1).and_then(|i| self.v6_vals.get(i))
+            }
+        };
+        v.copied().filter(|&v| v != NONE)
+    }
+
+    /// Number of disjoint ranges (both families).
+    pub fn ranges(&self) -> usize {
+        self.v4_starts.len() + self.v6_starts.len()
+    }
+}
+
+// ---- the index -----------------------------------------------------------------
+
+/// Unix milliseconds.
+pub type Millis = i64;
+
+/// When a route or an ENI starts to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeGate {
+    Always,
+    /// From the creation of this endpoint (index into the snapshot's endpoints).
+    From(Millis),
+}
+
+impl TimeGate {
+    #[inline]
+    pub fn open_at(self, t: Option<Millis>) -> bool {
+        match (self, t) {
+            (TimeGate::Always, _) | (TimeGate::From(_), None) => true,
+            (TimeGate::From(c), Some(t)) => t >= c,
+        }
+    }
+}
+
+/// One route of a table, expanded (a prefix-list route gives one entry per CIDR).
+#[derive(Debug, Clone)]
+pub struct RouteEntry {
+    pub destination: RouteDestination,
+    pub cidr: IpNet,
+    pub target: RouteTarget,
+    pub blackhole: bool,
+    pub gate: TimeGate,
+    /// The endpoint that gates this route (gateway endpoints).
+    pub gate_endpoint: Option<Text>,
+    rank: u8,
+}
+
+#[derive(Debug, Clone)]
+struct Epoch {
+    from: Option<Millis>,
+    table: LpmTable,
+}
+
+/// One route table, resolved.
+#[derive(Debug, Clone)]
+pub struct RtIndex {
+    pub id: Text,
+    pub vpc_id: Text,
+    pub entries: Vec<RouteEntry>,
+    local: Vec<(IpNet, u32)>,
+    epochs: Vec<Epoch>,
+}
+
+/// The result of a route lookup.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteHit<'a> {
+    /// The winning route (None: nothing matches).
+    pub entry: Option<&'a RouteEntry>,
+    /// Set when the flow's time is before an endpoint creation and the
+    /// current table would pick this other route (the replay changed the answer).
+    pub replayed_instead_of: Option<&'a RouteEntry>,
+}
+
+impl RtIndex {
+    fn epoch_at(&self, t: Option<Millis>) -> Option<&Epoch> {
+        match t {
+            None => self.epochs.last(),
+            Some(t) => {
+                let i = self
+                    .epochs
+                    .partition_point(|e| e.from.is_none_or(|f| f <= t));
+                i.checked_sub(1).and_then(|i| self.epochs.get(i))
+            }
+        }
+    }
+
+    fn lookup_in(&self, e: &Epoch, dst: IpAddr) -> Option<&RouteEntry> {
+        if let Some((_, i)) = self.local.iter().find(|(n, _)| n.contains(&dst)) {
+            return self.entries.get(*i as usize);
+        }
+        e.table
+            .lookup(dst)
+            .and_then(|i| self.entries.get(i as usize))
+    }
+
+    /// The winning route for `dst` at time `t`, and what the current table
+    /// would say when that differs (the time rule's evidence).
+    pub fn lookup(&self, dst: IpAddr, t: Option<Millis>) -> RouteHit<'_> {
+        let Some(epoch) = self.epoch_at(t) else {
+            return RouteHit {
+                entry: None,
+                replayed_instead_of: None,
+            };
+        };
+        let entry = self.lookup_in(epoch, dst);
+        let mut replayed_instead_of = None;
+        if let Some(last) = self.epochs.last() {
+            if !std::ptr::eq(last, epoch) {
+                let now = self.lookup_in(last, dst);
+                let same = match (now, entry) {
+                    (Some(a), Some(b)) => std::ptr::eq(a, b),
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !same {
+                    replayed_instead_of = now;
+                }
+            }
+        }
+        RouteHit {
+            entry,
+            replayed_instead_of,
+        }
+    }
+}
+
+/// What an ENI is, for classification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EniRole {
+    Instance(Text),
+    InterfaceEndpoint(Text),
+    NatGateway(Text),
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct EniInfo {
+    pub id: Text,
+    pub role: EniRole,
+    pub subnet_id: Text,
+    pub vpc_id: Text,
+    pub addrs: Vec<IpAddr>,
+    /// The route table of its subnet (explicit association, else main).
+    pub route_table: Option<u32>,
+    /// Interface-endpoint ENIs count from the endpoint's creation.
+    pub gate: TimeGate,
+    /// Index into the snapshot's endpoints.
+    pub endpoint: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EndpointInfo {
+    pub id: Text,
+    pub kind: EndpointKind,
+    pub service: Text,
+    pub service_name: Text,
+    pub region: Option<Text>,
+    pub gate: TimeGate,
+    pub private_dns_enabled: Option<bool>,
+    pub default_name: Option<String>,
+    pub eni_addrs: Vec<IpAddr>,
+    pub dns_names: Vec<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NatInfo {
+    pub id: Text,
+    pub subnet_id: Text,
+    /// The route table of the NAT's own subnet (its onward route is evidence).
+    pub route_table: Option<u32>,
+}
+
+/// A prefix-list membership hit.
+#[derive(Debug, Clone, Copy)]
+pub struct PrefixListHit<'a> {
+    pub id: &'a Text,
+    pub service: &'a str,
+    pub cidr: IpNet,
+}
+
+/// An ip-ranges.json hit (the most specific service).
+#[derive(Debug, Clone, Copy)]
+pub struct IpRangeHit<'a> {
+    pub service: &'a Text,
+    pub region: &'a Text,
+    pub prefix: IpNet,
+}
+
+/// One snapshot, resolved.
+#[derive(Debug, Clone)]
+pub struct SnapshotIndex {
+    pub time: Option<Millis>,
+    pub dir: String,
+    pub route_tables: Vec<RtIndex>,
+    pub enis: Vec<EniInfo>,
+    pub endpoints: Vec<EndpointInfo>,
+    pub nat_gateways: FxMap<Text, NatInfo>,
+    pub vpc_cidrs: Vec<IpNet>,
+    eni_by_id: FxMap<Text, u32>,
+    eni_by_addr: FxMap<IpAddr, u32>,
+    pl_table: LpmTable,
+    pl_entries: Vec<(Text, Text, IpNet)>,
+}
+
+impl SnapshotIndex {
+    #[inline]
+    pub fn eni(&self, id: &str) -> Option<&EniInfo> {
+        self.eni_by_id
+            .get(id)
+            .and_then(|&i| self.enis.get(i as usize))
+    }
+
+    /// The ENI owning `ip` (any of its addresses), honouring endpoint creation times.
+    #[inline]
+    pub fn eni_at(&self, ip: IpAddr, t: Option<Millis>) -> Option<&EniInfo> {
+        self.eni_by_addr
+            .get(&ip)
+            .and_then(|&i| self.enis.get(i as usize))
+            .filter(|e| e.gate.open_at(t))
+    }
+
+    pub fn route_table(&self, i: u32) -> Option<&RtIndex> {
+        self.route_tables.get(i as usize)
+    }
+
+    pub fn route_table_by_id(&self, id: &str) -> Option<&RtIndex> {
+        self.route_tables.iter().find(|r| r.id == id)
+    }
+
+    /// The AWS-managed prefix list (with a service name) containing `ip`.
+    #[inline]
+    pub fn prefix_list(&self, ip: IpAddr) -> Option<PrefixListHit<'_>> {
+        let i = self.pl_table.lookup(ip)?;
+        let (id, svc, cidr) = self.pl_entries.get(i as usize)?;
+        Some(PrefixListHit {
+            id,
+            service: svc,
+            cidr: *cidr,
+        })
+    }
+
+    pub fn in_vpc(&self, ip: IpAddr) -> bool {
+        self.vpc_cidrs.iter().any(|n| n.contains(&ip))
+    }
+}
+
+/// The whole topology, resolved: immutable and `Sync`; build once, share by `&`.
+#[derive(Debug, Clone, Default)]
+pub struct TopologyIndex {
+    snapshots: Vec<SnapshotIndex>,
+    ip_ranges: LpmTable,
+    ip_prefixes: Vec<(Text, Text, IpNet)>,
+}
+
+fn millis(t: Option<jiff::Timestamp>) -> Option<Millis> {
+    t.map(|t| t.as_millisecond())
+}
+
+fn route_rank(destination: &RouteDestination, target: &RouteTarget, propagated: bool) -> u8 {
+    match (destination, target, propagated) {
+        (_, RouteTarget::Local, _) => 0,
+        (_, _, true) => 3,
+        (RouteDestination::Cidr(_), _, false) => 1,
+        (RouteDestination::PrefixList(_), _, false) => 2,
+    }
+}
+
+fn ip_service_rank(service: &str) -> usize {
+    match service {
+        "S3" | "DYNAMODB" => 0,
+        "EC2" => 2,
+        "AMAZON" => 3,
+        _ => 1,
+    }
+}
+
+impl TopologyIndex {
+    /// Resolve a loaded topology.
+    pub fn build(topo: &Topology) -> TopologyIndex {
+        let mut snapshots: Vec<SnapshotIndex> = topo.snapshots.iter().map(build_snapshot).collect();
+        snapshots.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.dir.cmp(&b.dir)));
+        let (ip_ranges, ip_prefixes) = build_ip_ranges(topo.ip_ranges.as_ref());
+        TopologyIndex {
+            snapshots,
+            ip_ranges,
+            ip_prefixes,
+        }
+    }
+
+    /// An index with nothing in it (every flow is `unknown`).
+    pub fn empty() -> TopologyIndex {
+        TopologyIndex::default()
+    }
+
+    pub fn snapshots(&self) -> &[SnapshotIndex] {
+        &self.snapshots
+    }
+
+    /// The snapshot for a flow at `t`: the latest taken at or before `t`,
+    /// else the earliest; the latest when `t` is unknown.
+    #[inline]
+    pub fn snapshot_at(&self, t: Option<Millis>) -> Option<&SnapshotIndex> {
+        match (self.snapshots.len(), t) {
+            (0, _) => None,
+            (1, _) | (_, None) => self.snapshots.last(),
+            (_, Some(t)) => {
+                let i = self
+                    .snapshots
+                    .partition_point(|s| s.time.is_none_or(|st| st <= t));
+                i.checked_sub(1)
+                    .and_then(|i| self.snapshots.get(i))
+                    .or_else(|| self.snapshots.first())
+            }
+        }
+    }
+
+    /// The most specific ip-ranges service containing `ip`.
+    #[inline]
+    pub fn ip_range(&self, ip: IpAddr) -> Option<IpRangeHit<'_>> {
+        let i = self.ip_ranges.lookup(ip)?;
+        let (service, region, prefix) = self.ip_prefixes.get(i as usize)?;
+        Some(IpRangeHit {
+            service,
+            region,
+            prefix: *prefix,
+        })
+    }
+}
+
+fn build_ip_ranges(r: Option<&IpRanges>) -> (LpmTable, Vec<(Text, Text, IpNet)>) {
+    let Some(r) = r else {
+        return (LpmTable::default(), Vec::new());
+    };
+    let entries: Vec<(Text, Text, IpNet)> = r
+        .prefixes
+        .iter()
+        .map(|p| (p.service.clone(), p.region.clone(), p.prefix))
+        .collect();
+    // One table per service class, then merged by class priority.
+    let mut classes: [Vec<(IpNet, u32)>; 4] = Default::default();
+    let mut b4 = Vec::new();
+    let mut b6 = Vec::new();
+    for (i, (svc, _, net)) in entries.iter().enumerate() {
+        let Ok(i) = u32::try_from(i) else { break };
+        if let Some(c) = classes.get_mut(ip_service_rank(svc)) {
+            c.push((*net, i));
+        }
+        match net {
+            IpNet::V4(n) => v4_bounds(n, &mut b4),
+            IpNet::V6(n) => v6_bounds(n, &mut b6),
+        }
+    }
+    let tables: Vec<LpmTable> = classes.iter().map(|c| LpmTable::build(c)).collect();
+    let merged = LpmTable::from_fns(
+        b4,
+        b6,
+        |a| {
+            tables
+                .iter()
+                .find_map(|t| t.lookup(IpAddr::V4(Ipv4Addr::from(a))))
+                .unwrap_or(NONE)
+        },
+        |a| {
+            tables
+                .iter()
+                .find_map(|t| t.lookup(IpAddr::V6(Ipv6Addr::from(a))))
+                .unwrap_or(NONE)
+        },
+    );
+    (merged, entries)
+}
+
+fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
+    // Endpoints.
+    let mut endpoints = Vec::new();
+    let mut endpoint_idx: FxMap<Text, u32> = FxMap::default();
+    let mut eni_owner: FxMap<Text, u32> = FxMap::default();
+    for ep in s.endpoints.values() {
+        let gate = millis(ep.created).map_or(TimeGate::Always, TimeGate::From);
+        let eni_addrs = ep
+            .eni_ids
+            .iter()
+            .filter_map(|e| s.enis.get(e))
+            .flat_map(|e| e.private_ips.iter().copied())
+            .collect();
+        let Ok(i) = u32::try_from(endpoints.len()) else {
+            break;
+        };
+        endpoint_idx.insert(ep.id.clone(), i);
+        for e in &ep.eni_ids {
+            eni_owner.insert(e.clone(), i);
+        }
+        endpoints.push(EndpointInfo {
+            id: ep.id.clone(),
+            kind: ep.kind.clone(),
+            service: ep.service.clone(),
+            service_name: ep.service_name.clone(),
+            region: ep.region.clone(),
+            gate,
+            private_dns_enabled: ep.private_dns_enabled,
+            default_name: ep.default_dns_name(),
+            eni_addrs,
+            dns_names: ep.dns_names.clone(),
+        });
+    }
+
+    // Route tables.
+    let mut route_tables = Vec::new();
+    let mut rt_idx: FxMap<Text, u32> = FxMap::default();
+    for rt in s.route_tables.values() {
+        let mut entries: Vec<RouteEntry> = Vec::new();
+        for r in &rt.routes {
+            let (gate, gate_endpoint) = match &r.target {
+                RouteTarget::GatewayEndpoint(id) => match endpoint_idx
+                    .get(id)
+                    .and_then(|&i| endpoints.get(i as usize))
+                {
+                    Some(ep) => (ep.gate, Some(id.clone())),
+                    None => (TimeGate::Always, None),
+                },
+                _ => (TimeGate::Always, None),
+            };
+            let rank = route_rank(&r.destination, &r.target, r.is_propagated());
+            let blackhole = r.state == RouteState::Blackhole;
+            let cidrs: Vec<IpNet> = match &r.destination {
+                RouteDestination::Cidr(n) => vec![*n],
+                RouteDestination::PrefixList(id) => s
+                    .prefix_lists
+                    .get(id)
+                    .map(|pl| pl.cidrs.clone())
+                    .unwrap_or_default(),
+            };
+            for cidr in cidrs {
+                entries.push(RouteEntry {
+                    destination: r.destination.clone(),
+                    cidr,
+                    target: r.target.clone(),
+                    blackhole,
+                    gate,
+                    gate_endpoint: gate_endpoint.clone(),
+                    rank,
+                });
+            }
+        }
+        // Priority order, independent of the order AWS printed the routes in.
+        entries.sort_by(|a, b| {
+            (
+                a.cidr.trunc(),
+                a.rank,
+                a.target.id(),
+                &a.destination,
+                a.blackhole,
+            )
+                .cmp(&(
+                    b.cidr.trunc(),
+                    b.rank,
+                    b.target.id(),
+                    &b.destination,
+                    b.blackhole,
+                ))
+        });
+        let local: Vec<(IpNet, u32)> = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.target == RouteTarget::Local)
+            .filter_map(|(i, e)| u32::try_from(i).ok().map(|i| (e.cidr, i)))
+            .collect();
+        let mut gates: Vec<Option<Millis>> = vec![None];
+        let mut times: Vec<Millis> = entries
+            .iter()
+            .filter_map(|e| match e.gate {
+                TimeGate::From(t) => Some(t),
+                TimeGate::Always => None,
+            })
+            .collect();
+        times.sort_unstable();
+        times.dedup();
+        gates.extend(times.into_iter().map(Some));
+        let epochs = gates
+            .into_iter()
+            .map(|from| {
+                let pairs: Vec<(IpNet, u32)> = entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| match (e.gate, from) {
+                        (TimeGate::Always, _) => true,
+                        (TimeGate::From(_), None) => false,
+                        (TimeGate::From(c), Some(f)) => c <= f,
+                    })
+                    .filter_map(|(i, e)| u32::try_from(i).ok().map(|i| (e.cidr, i)))
+                    .collect();
+                Epoch {
+                    from,
+                    table: LpmTable::build(&pairs),
+                }
+            })
+            .collect();
+        let Ok(i) = u32::try_from(route_tables.len()) else {
+            break;
+        };
+        rt_idx.insert(rt.id.clone(), i);
+        route_tables.push(RtIndex {
+            id: rt.id.clone(),
+            vpc_id: rt.vpc_id.clone(),
+            entries,
+            local,
+            epochs,
+        });
+    }
+
+    // Subnet -> table.
+    let subnet_rt = |subnet_id: &str| -> Option<u32> {
+        s.route_table_of_subnet(subnet_id)
+            .and_then(|rt| rt_idx.get(&rt.id).copied())
+    };
+
+    // ENIs.
+    let mut enis = Vec::new();
+    let mut eni_by_id: FxMap<Text, u32> = FxMap::default();
+    let mut eni_by_addr: FxMap<IpAddr, u32> = FxMap::default();
+    for e in s.enis.values() {
+        let endpoint = eni_owner.get(&e.id).copied();
+        let role = match &e.kind {
+            EniKind::Instance(i) => EniRole::Instance(i.clone()),
+            EniKind::InterfaceEndpoint(v) => EniRole::InterfaceEndpoint(v.clone()),
+            EniKind::NatGateway(n) => EniRole::NatGateway(n.clone()),
+            EniKind::Other(_) => EniRole::Other,
+        };
+        let endpoint = endpoint.or_else(|| match &role {
+            EniRole::InterfaceEndpoint(v) => endpoint_idx.get(v).copied(),
+            _ => None,
+        });
+        let gate = endpoint
+            .and_then(|i| endpoints.get(i as usize))
+            .map_or(TimeGate::Always, |ep| ep.gate);
+        let Ok(i) = u32::try_from(enis.len()) else {
+            break;
+        };
+        eni_by_id.insert(e.id.clone(), i);
+        for a in e.private_ips.iter().chain(&e.public_ips) {
+            eni_by_addr.entry(*a).or_insert(i);
+        }
+        enis.push(EniInfo {
+            id: e.id.clone(),
+            role,
+            subnet_id: e.subnet_id.clone(),
+            vpc_id: e.vpc_id.clone(),
+            addrs: e.private_ips.clone(),
+            route_table: subnet_rt(&e.subnet_id),
+            gate,
+            endpoint,
+        });
+    }
+
+    // NAT gateways and the table of their subnet.
+    let mut nat_gateways = FxMap::default();
+    for n in s.nat_gateways.values() {
+        nat_gateways.insert(
+            n.id.clone(),
+            NatInfo {
+                id: n.id.clone(),
+                subnet_id: n.subnet_id.clone(),
+                route_table: subnet_rt(&n.subnet_id),
+            },
+        );
+    }
+
+    // AWS-managed prefix lists with a service, for attribution.
+    let mut pl_entries = Vec::new();
+    for pl in s.prefix_lists.values() {
+        if let Some(svc) = pl.service() {
+            for c in &pl.cidrs {
+                pl_entries.push((pl.id.clone(), Text::from(svc), *c));
+            }
+        }
+    }
+    let pairs: Vec<(IpNet, u32)> = pl_entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, _, c))| u32::try_from(i).ok().map(|i| (*c, i)))
+        .collect();
+    let pl_table = LpmTable::build(&pairs);
+
+    SnapshotIndex {
+        time: millis(s.time),
+        dir: s.dir.clone(),
+        route_tables,
+        enis,
+        endpoints,
+        nat_gateways,
+        vpc_cidrs: s
+            .vpcs
+            .values()
+            .flat_map(|v| v.cidrs.iter().copied())
+            .collect(),
+        eni_by_id,
+        eni_by_addr,
+        pl_table,
+        pl_entries,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> IpNet {
+        s.parse().unwrap()
+    }
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn lpm_table_picks_the_longest_prefix() {
+        let t = LpmTable::build(&[
+            (n("0.0.0.0/0"), 0),
+            (n("10.0.0.0/16"), 1),
+            (n("10.0.1.0/24"), 2),
+            (n("52.219.60.0/23"), 3),
+            (n("2406:da60::/32"), 4),
+        ]);
+        assert_eq!(t.lookup(ip("8.8.8.8")), Some(0));
+        assert_eq!(t.lookup(ip("10.0.0.5")), Some(1));
+        assert_eq!(t.lookup(ip("10.0.1.5")), Some(2));
+        assert_eq!(t.lookup(ip("10.0.2.0")), Some(1));
+        assert_eq!(t.lookup(ip("52.219.61.255")), Some(3));
+        assert_eq!(t.lookup(ip("52.219.62.0")), Some(0));
+        assert_eq!(t.lookup(ip("2406:da60::1")), Some(4));
+        assert_eq!(t.lookup(ip("2406:da61::1")), None);
+        assert_eq!(t.lookup(ip("255.255.255.255")), Some(0));
+    }
+
+    #[test]
+    fn lpm_table_without_default_has_gaps() {
+        let t = LpmTable::build(&[(n("10.0.0.0/8"), 7), (n("255.255.255.255/32"), 8)]);
+        assert_eq!(t.lookup(ip("9.255.255.255")), None);
+        assert_eq!(t.lookup(ip("10.255.255.255")), Some(7));
+        assert_eq!(t.lookup(ip("11.0.0.0")), None);
+        assert_eq!(t.lookup(ip("255.255.255.255")), Some(8));
+    }
+
+    #[test]
+    fn lpm_table_first_of_identical_prefixes_wins() {
+        let t = LpmTable::build(&[(n("10.0.0.0/8"), 1), (n("10.0.0.0/8"), 2)]);
+        assert_eq!(t.lookup(ip("10.1.1.1")), Some(1));
+    }
+
+    #[test]
+    fn time_gate_opens_at_creation() {
+        let g = TimeGate::From(1000);
+        assert!(!g.open_at(Some(999)));
+        assert!(g.open_at(Some(1000)));
+        assert!(g.open_at(None));
+        assert!(TimeGate::Always.open_at(Some(0)));
+    }
+}
