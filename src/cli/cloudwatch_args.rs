@@ -8,6 +8,7 @@
 use anyhow::bail;
 use clap::Args;
 use jiff::{SignedDuration, Timestamp};
+use privpath::ingest::{self, FlowSink, IngestOptions, Ingested};
 
 /// `--cloudwatch LOG_GROUP` and the options that select what to read.
 #[derive(Debug, Clone, Default, Args)]
@@ -251,6 +252,58 @@ impl CloudWatchArgs {
         }
         Ok(())
     }
+}
+
+/// Read the file inputs (if any) and the `--cloudwatch` log group (if
+/// given) into one [`Ingested`]: files first, in their usual order, then the
+/// log streams by name, with source ids continuing after the files'. The
+/// CloudWatch part shows progress on stderr unless `quiet` or stderr is not
+/// a terminal. Without the `cloudwatch` feature, `--cloudwatch` is an error.
+pub fn read_inputs_and_cloudwatch<S, F>(
+    inputs: &[std::path::PathBuf],
+    cw: &CloudWatchArgs,
+    opts: &IngestOptions,
+    quiet: bool,
+    make_sink: F,
+) -> anyhow::Result<Ingested<S>>
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
+    // Check the CloudWatch options before reading any file.
+    #[cfg(feature = "cloudwatch")]
+    let source = cw.to_source(Timestamp::now())?;
+    #[cfg(not(feature = "cloudwatch"))]
+    cw.check_available()?;
+
+    let mut got = if inputs.is_empty() {
+        Ingested {
+            sink: make_sink(),
+            sources: Vec::new(),
+            dns: Vec::new(),
+        }
+    } else {
+        ingest::read_inputs(inputs, opts, &make_sink)?
+    };
+    #[cfg(feature = "cloudwatch")]
+    if let Some(src) = source {
+        use std::io::IsTerminal;
+        let first = u32::try_from(got.sources.len())
+            .map(privpath::flow::SourceId)
+            .map_err(|_| anyhow::anyhow!("too many inputs"))?;
+        let cw_opts = IngestOptions {
+            progress: !quiet && std::io::stderr().is_terminal(),
+            ..opts.clone()
+        };
+        let live = privpath::ingest::cloudwatch_pull::read_log_group_from(
+            &src, &cw_opts, first, &make_sink,
+        )?;
+        got.sink.merge(live.sink);
+        got.sources.extend(live.sources);
+    }
+    #[cfg(not(feature = "cloudwatch"))]
+    let _ = quiet;
+    Ok(got)
 }
 
 /// The message for CloudWatch options in a build without them.

@@ -572,3 +572,259 @@ fn cloudwatch_bad_time_is_a_usage_error() {
         r.snapshot()
     );
 }
+
+// ---- reading the group live (`flows --cloudwatch`) against the same records in files ----
+
+/// `flows` output as JSON values without the columns that name the source
+/// (`source_file`, `source_line`): what must not depend on where records came from.
+fn flows_without_source(jsonl: &str) -> Vec<serde_json::Value> {
+    jsonl
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            let obj = v.as_object_mut().expect("a JSON object per line");
+            obj.remove("source_file");
+            obj.remove("source_line");
+            v
+        })
+        .collect()
+}
+
+/// The per-source tallies of a `flows` summary on stderr (`N records, K
+/// skipped (…), M NODATA …`), without the source names.
+fn tallies(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| l.contains(" records"))
+        .filter_map(|l| l.split_once("): ").map(|(_, t)| t.to_owned()))
+        .collect()
+}
+
+/// Write each stream's lines to `<dir>/<stream>.log` (header-less text, as
+/// CloudWatch holds them).
+fn write_files(dir: &Path, streams: &BTreeMap<String, Vec<Event>>) {
+    std::fs::create_dir_all(dir).expect("a folder");
+    for (name, events) in streams {
+        let text: String = events.iter().map(|e| format!("{}\n", e.line)).collect();
+        std::fs::write(dir.join(format!("{name}.log")), text).expect("write");
+    }
+}
+
+impl Fixture {
+    /// `flows --cloudwatch <group> --endpoint-url <url> -o jsonl <extra…>`.
+    fn flows_live(&self, extra: &[&str]) -> Run {
+        let mut cmd = self.cmd();
+        cmd.args([
+            "flows",
+            "--cloudwatch",
+            &self.group,
+            "--endpoint-url",
+            &self.url,
+            "-o",
+            "jsonl",
+        ])
+        .args(extra);
+        run_cmd(&mut cmd)
+    }
+}
+
+fn flows_files(path: &Path, extra: &[&str]) -> Run {
+    let mut cmd = privpath();
+    cmd.args(["flows", "-o", "jsonl"]).arg(path).args(extra);
+    run_cmd(&mut cmd)
+}
+
+#[test]
+fn cloudwatch_flows_equal_the_same_records_read_from_files_then_pulled() {
+    let Some(fx) = Fixture::new("flows-equal") else {
+        return;
+    };
+    // > 10,000 events across streams, read in pages of 1,000.
+    let streams = lab_streams(3, 3_500, base_time());
+    fx.upload_all(&streams);
+    let out = tempdir();
+    write_files(&out.path().join("files"), &streams);
+
+    let live = fx.flows_live(&["--page-size", "1000"]);
+    live.assert_code(0);
+    let files = flows_files(&out.path().join("files"), &[]);
+    files.assert_code(0);
+    let live_flows = flows_without_source(&live.stdout);
+    // NODATA rows and the malformed records are not flows.
+    let records = streams
+        .values()
+        .flatten()
+        .filter(|e| !e.line.ends_with("NODATA") && !e.line.contains(" lots "))
+        .count();
+    assert_eq!(records, 3 * (3_500 - 2 * 36));
+    assert_eq!(live_flows.len(), records);
+    assert_eq!(live_flows, flows_without_source(&files.stdout));
+    assert_eq!(tallies(&live.stderr), tallies(&files.stderr));
+    assert_eq!(tallies(&live.stderr).len(), 3);
+    assert!(
+        tallies(&live.stderr)[0]
+            == "3428 records, 36 skipped (invalid number: 36), 36 NODATA on 1 interfaces",
+        "{}",
+        live.stderr
+    );
+    // Each flow names its stream and its event number.
+    let first: serde_json::Value =
+        serde_json::from_str(live.stdout.lines().next().expect("a line")).expect("json");
+    let stream0 = streams.keys().next().expect("a stream");
+    assert_eq!(
+        first["source_file"],
+        format!("cloudwatch:{}/{stream0}", fx.group)
+    );
+    assert_eq!(first["source_line"], 1);
+
+    // pull, then read the folder: the same flows and tallies again.
+    let dir = out.path().join("pulled");
+    fx.pull(&dir, &["-q"]).assert_code(0);
+    let again = flows_files(&dir, &[]);
+    again.assert_code(0);
+    assert_eq!(flows_without_source(&again.stdout), live_flows);
+    assert_eq!(tallies(&again.stderr), tallies(&live.stderr));
+}
+
+/// Version-5 style records in a custom order, declared with --log-format.
+fn custom_streams(base: i64) -> BTreeMap<String, Vec<Event>> {
+    let mut out = BTreeMap::new();
+    for k in 0..2 {
+        let eni = format!("eni-0c0ffee{k:09x}");
+        let events = (0..60)
+            .map(|i: i64| {
+                let start = base + i * 11;
+                Event {
+                    ts_ms: start * 1000,
+                    line: format!(
+                        "5 vpc-0aa subnet-0b{k} {eni} 10.0.{k}.7 52.219.60.{i} 3{i:04} 443 6 {} {start} {} ACCEPT OK egress 7 S3",
+                        1 + i,
+                        start + 30
+                    ),
+                }
+            })
+            .collect();
+        out.insert(format!("{eni}-all"), events);
+    }
+    out
+}
+
+const CUSTOM_FORMAT: &str = "${version} ${vpc-id} ${subnet-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${start} ${end} ${action} ${log-status} ${flow-direction} ${traffic-path} ${pkt-dst-aws-service}";
+
+#[test]
+fn cloudwatch_custom_log_format_reads_the_same_live_from_files_and_pulled() {
+    let Some(fx) = Fixture::new("custom-format") else {
+        return;
+    };
+    let streams = custom_streams(base_time());
+    fx.upload_all(&streams);
+    let out = tempdir();
+    write_files(&out.path().join("files"), &streams);
+
+    let live = fx.flows_live(&["--log-format", CUSTOM_FORMAT]);
+    live.assert_code(0);
+    let files = flows_files(&out.path().join("files"), &["--log-format", CUSTOM_FORMAT]);
+    files.assert_code(0);
+    let live_flows = flows_without_source(&live.stdout);
+    assert_eq!(live_flows.len(), 120);
+    assert_eq!(live_flows, flows_without_source(&files.stdout));
+    assert_eq!(live_flows[0]["pkt_dst_aws_service"], "S3");
+    assert_eq!(live_flows[0]["traffic_path"], 7);
+
+    // The pulled files carry the format in their header: no --log-format needed.
+    let dir = out.path().join("pulled");
+    fx.pull(&dir, &["--log-format", CUSTOM_FORMAT, "-q"])
+        .assert_code(0);
+    let first_file = dir.join(format!(
+        "{}.log.gz",
+        streams.keys().next().expect("a stream")
+    ));
+    assert_eq!(
+        gz_lines(&first_file)[0],
+        CUSTOM_FORMAT.replace("${", "").replace('}', "")
+    );
+    let again = flows_files(&dir, &[]);
+    again.assert_code(0);
+    assert_eq!(flows_without_source(&again.stdout), live_flows);
+}
+
+#[test]
+fn cloudwatch_event_timestamp_is_the_start_when_the_format_has_none() {
+    let Some(fx) = Fixture::new("no-start") else {
+        return;
+    };
+    let base = base_time();
+    let format = "${interface-id} ${srcaddr} ${dstaddr} ${dstport} ${protocol} ${action}";
+    let events: Vec<Event> = (0..5)
+        .map(|i: i64| Event {
+            ts_ms: (base + i * 60) * 1000 + 250,
+            line: format!("eni-0d {} 10.0.0.{i} 443 6 ACCEPT", "10.0.1.9"),
+        })
+        .collect();
+    fx.upload("eni-0d-all", &events);
+    let live = fx.flows_live(&["--log-format", format]);
+    live.assert_code(0);
+    let flows = flows_without_source(&live.stdout);
+    let starts: Vec<i64> = flows
+        .iter()
+        .map(|f| f["start"].as_i64().expect("a start"))
+        .collect();
+    assert_eq!(starts, (0..5).map(|i| base + i * 60).collect::<Vec<_>>());
+
+    let out = tempdir();
+    let dir = out.path().join("pulled");
+    fx.pull(&dir, &["--log-format", format, "-q"])
+        .assert_code(0);
+    let again = flows_files(&dir, &[]);
+    again.assert_code(0);
+    assert_eq!(flows_without_source(&again.stdout), flows);
+}
+
+#[test]
+fn cloudwatch_flows_reads_only_the_selected_streams_and_time() {
+    let Some(fx) = Fixture::new("flows-select") else {
+        return;
+    };
+    let base = base_time();
+    let streams = lab_streams(3, 100, base);
+    fx.upload_all(&streams);
+    let name = streams.keys().nth(1).expect("a stream");
+    let (from, to) = (base + 70, base + 140); // i = 10..=20
+    let live = fx.flows_live(&[
+        "--log-stream",
+        name,
+        "--start",
+        &rfc3339(from),
+        "--end",
+        &rfc3339(to),
+    ]);
+    live.assert_code(0);
+    let flows = flows_without_source(&live.stdout);
+    let want: Vec<&Event> = streams[name]
+        .iter()
+        .filter(|e| e.ts_ms >= from * 1000 && e.ts_ms <= to * 1000)
+        .collect();
+    // i = 13 is the NODATA row.
+    assert_eq!(want.len(), 11);
+    assert_eq!(flows.len(), 10);
+    let eni = name.trim_end_matches("-all");
+    assert!(
+        flows.iter().all(|f| f["interface_id"] == eni),
+        "{}",
+        live.stdout
+    );
+    assert_eq!(tallies(&live.stderr).len(), 1);
+}
+
+#[test]
+fn cloudwatch_options_without_cloudwatch_are_an_error() {
+    let r = crate::harness::run(["flows", "--log-stream", "eni-1", "samples"]);
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .contains("--log-stream needs --cloudwatch LOG_GROUP"),
+        "{}",
+        r.snapshot()
+    );
+}

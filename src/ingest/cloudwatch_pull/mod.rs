@@ -21,9 +21,11 @@
 
 mod client;
 mod fetch;
+mod parse;
 mod write;
 
 pub use client::CloudWatchError;
+pub use parse::{read_log_group, read_log_group_from};
 pub use write::{PullSummary, PulledStream, pull_to_dir, stream_file_name};
 
 /// Streams fetched at once unless told otherwise.

@@ -10,8 +10,10 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use super::fetch::{PageSink, drive};
+use super::parse::record_plan;
 use super::{CloudWatchError, CloudWatchSource, Event};
 use crate::ingest::IngestOptions;
+use crate::ingest::flowlog::FieldId;
 
 /// Longest file name stem taken from a stream name.
 const STEM_MAX: usize = 200;
@@ -95,7 +97,8 @@ fn file_names(streams: &[String]) -> Vec<String> {
 
 /// Pull the selected streams of `src` into `dir` (created if missing), one
 /// `<stream>.log.gz` per stream: the format's header line, then one event
-/// message per line, in the stream's order. `opts.log_format` declares the
+/// message per line, in the stream's order (with the event timestamp
+/// appended as `start` when the format has no `start`). `opts.log_format` declares the
 /// records' format (default: version 2); `opts.progress` shows events and
 /// bytes fetched on stderr.
 ///
@@ -106,13 +109,14 @@ pub fn pull_to_dir(
     opts: &IngestOptions,
     dir: &Path,
 ) -> Result<PullSummary, CloudWatchError> {
-    let header = header_line(opts.log_format.as_deref())?;
+    let (header, append_start) = layout(opts.log_format.as_deref())?;
     let mut writer = drive(src, opts.progress, |streams| {
         // Only once the group and streams are known: a failed start leaves
         // no folder behind.
         std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
         Ok(DirWriter {
             header,
+            append_start,
             files: file_names(streams)
                 .into_iter()
                 .zip(streams)
@@ -142,25 +146,17 @@ pub fn pull_to_dir(
     })
 }
 
-/// The header naming the record format, as flow logs delivered to S3 carry.
-// PRE-MERGE: replaced by FieldPlan::to_header_line once the flow-log parser lands.
-fn header_line(log_format: Option<&str>) -> Result<String, CloudWatchError> {
-    const V2: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
-    let Some(f) = log_format else {
-        return Ok(V2.to_owned());
-    };
-    let names: Vec<&str> = f
-        .split_ascii_whitespace()
-        .map(|t| {
-            t.strip_prefix("${")
-                .and_then(|t| t.strip_suffix('}'))
-                .unwrap_or(t)
-        })
-        .collect();
-    if names.is_empty() {
-        return Err(CloudWatchError::Format("no fields".into()));
+/// The first line of every file, and whether each record gets its event
+/// timestamp appended as a `start` field (when the format has none, the
+/// timestamp is the only record of the start: keep it).
+fn layout(log_format: Option<&str>) -> Result<(String, bool), CloudWatchError> {
+    let plan = record_plan(log_format)?;
+    let append_start = !plan.has(FieldId::Start);
+    let mut header = plan.to_header_line();
+    if append_start {
+        header.push_str(" start");
     }
-    Ok(names.join(" "))
+    Ok((header, append_start))
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> CloudWatchError {
@@ -172,6 +168,7 @@ fn io_error(path: &Path, source: std::io::Error) -> CloudWatchError {
 
 struct DirWriter {
     header: String,
+    append_start: bool,
     files: Vec<StreamFile>,
 }
 
@@ -239,6 +236,10 @@ impl PageSink for DirWriter {
             let line = e.message.trim_end_matches(['\n', '\r']);
             bytes += e.message.len();
             enc.write_all(line.as_bytes())
+                .and_then(|()| match self.append_start {
+                    true => write!(enc, " {}", e.timestamp.div_euclid(1000)),
+                    false => Ok(()),
+                })
                 .and_then(|()| enc.write_all(b"\n"))
                 .map_err(|err| io_error(&part, err))?;
         }
@@ -305,5 +306,74 @@ mod tests {
             file_names(&streams),
             ["a_b.log.gz", "a_b-2.log.gz", "a_b-3.log.gz"]
         );
+    }
+
+    fn gunzip(path: &Path) -> String {
+        use std::io::Read;
+        let mut s = String::new();
+        flate2::read::MultiGzDecoder::new(File::open(path).unwrap())
+            .read_to_string(&mut s)
+            .unwrap();
+        s
+    }
+
+    #[test]
+    fn dir_writer_writes_complete_streams_and_drops_failed_ones() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (header, append_start) = layout(None).unwrap();
+        let streams = vec![
+            "eni-a-all".to_owned(),
+            "eni-b-all".to_owned(),
+            "eni-c-all".to_owned(),
+        ];
+        let mut w = DirWriter {
+            header,
+            append_start,
+            files: file_names(&streams)
+                .into_iter()
+                .zip(&streams)
+                .map(|(f, name)| StreamFile {
+                    name: name.clone(),
+                    path: tmp.path().join(f),
+                    open: None,
+                    events: 0,
+                    bytes: 0,
+                    error: None,
+                })
+                .collect(),
+        };
+        let ev = |m: &str| Event {
+            timestamp: 1,
+            message: m.to_owned(),
+        };
+        w.page(0, vec![ev("line 1\n"), ev("line 2")]).unwrap();
+        w.page(1, vec![ev("partial")]).unwrap();
+        w.page(0, vec![ev("line 3")]).unwrap();
+        assert!(tmp.path().join("eni-a-all.log.gz.part").exists());
+        w.done(0, None).unwrap();
+        w.done(1, Some(CloudWatchError::Interrupted("eni-b-all".into())))
+            .unwrap();
+        w.done(2, None).unwrap();
+
+        let a = gunzip(&tmp.path().join("eni-a-all.log.gz"));
+        assert_eq!(a, format!("{}\nline 1\nline 2\nline 3\n", w.header));
+        assert!(!tmp.path().join("eni-b-all.log.gz").exists());
+        assert!(!tmp.path().join("eni-b-all.log.gz.part").exists());
+        assert_eq!(
+            gunzip(&tmp.path().join("eni-c-all.log.gz")),
+            format!("{}\n", w.header)
+        );
+        assert_eq!(w.files[0].events, 3);
+        assert!(w.files[1].error.is_some());
+    }
+
+    #[test]
+    fn formats_without_start_get_the_event_time_appended() {
+        let (header, append) = layout(Some("${interface-id} ${srcaddr} ${action}")).unwrap();
+        assert_eq!(header, "interface-id srcaddr action start");
+        assert!(append);
+        let (header, append) = layout(None).unwrap();
+        assert!(header.starts_with("version account-id interface-id"));
+        assert!(!append);
     }
 }
