@@ -311,6 +311,12 @@ where
 pub const NOT_BUILT: &str = "this privpath was built without CloudWatch Logs support (rebuild with the default feature 'cloudwatch')";
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 

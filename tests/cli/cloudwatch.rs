@@ -12,6 +12,14 @@
 //! filter patterns as match-all, so those are unit-tested on the request
 //! (`ingest::cloudwatch_pull::client`), not here.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::print_stderr
+)]
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -303,6 +303,12 @@ fn innermost_message(err: &(dyn StdError + 'static)) -> String {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use crate::ingest::cloudwatch_pull::AwsOptions;
