@@ -276,6 +276,7 @@ where
     #[cfg(not(feature = "cloudwatch"))]
     cw.check_available()?;
 
+    #[cfg_attr(not(feature = "cloudwatch"), allow(unused_mut))]
     let mut got = if inputs.is_empty() {
         Ingested {
             sink: make_sink(),
