@@ -836,3 +836,223 @@ fn cloudwatch_options_without_cloudwatch_are_an_error() {
         r.snapshot()
     );
 }
+
+// ---- behaviour moto cannot show: a scripted CloudWatch Logs endpoint ----
+
+/// A one-thread HTTP server that answers CloudWatch Logs JSON requests from
+/// a script: for each request, by `X-Amz-Target` operation, the next
+/// (status, body) of that operation's queue. Returns the URL and a handle
+/// that yields the operations seen.
+fn scripted_endpoint(
+    mut script: BTreeMap<&'static str, Vec<(u16, String)>>,
+) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    listener.set_nonblocking(true).expect("non-blocking accept");
+    let handle = std::thread::spawn(move || {
+        // Gives up after a while so that a failing test cannot hang.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut seen = Vec::new();
+        while script.values().any(|q| !q.is_empty()) && std::time::Instant::now() < deadline {
+            let stream = match listener.accept() {
+                Ok((stream, _)) => stream,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                }
+                Err(_) => break,
+            };
+            stream.set_nonblocking(false).expect("blocking stream");
+            let mut reader = BufReader::new(stream.try_clone().expect("a clone"));
+            let (mut target, mut length) = (String::new(), 0usize);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("x-amz-target:") {
+                    target = v.trim().rsplit('.').next().unwrap_or("").to_owned();
+                }
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = std::io::Read::read_exact(&mut reader, &mut body);
+            let op = match target.as_str() {
+                "describelogstreams" => "DescribeLogStreams",
+                "filterlogevents" => "FilterLogEvents",
+                _ => "other",
+            };
+            seen.push(op.to_owned());
+            let (status, reply) = script
+                .get_mut(op)
+                .filter(|q| !q.is_empty())
+                .map(|q| q.remove(0))
+                .unwrap_or((
+                    500,
+                    r#"{"__type":"InternalFailure","message":"unscripted"}"#.to_owned(),
+                ));
+            let mut out = stream;
+            let _ = write!(
+                out,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: 1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+        seen
+    });
+    (url, handle)
+}
+
+fn scripted_cmd(url: &str) -> Command {
+    let mut cmd = privpath();
+    for var in [
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
+        "AWS_SESSION_TOKEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/privpath-test/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/privpath-test/credentials",
+        )
+        .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", url);
+    cmd
+}
+
+const THROTTLED: &str = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+
+fn events_page(lines: &[(i64, &str)], token: Option<&str>) -> String {
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (ts, m))| serde_json::json!({"logStreamName": "s1", "timestamp": ts, "message": m, "eventId": i.to_string()}))
+        .collect();
+    let mut v = serde_json::json!({ "events": events, "searchedLogStreams": [] });
+    if let Some(t) = token {
+        v["nextToken"] = serde_json::Value::from(t);
+    }
+    v.to_string()
+}
+
+/// AWS may answer with empty pages that still carry a `nextToken` (while it
+/// searches), and throttles with 400 ThrottlingException: the pull must go
+/// on through both and lose nothing.
+#[test]
+fn cloudwatch_pull_goes_on_through_empty_pages_and_throttling() {
+    let l1 = "2 123456789012 eni-1 10.0.0.1 52.219.60.1 40000 443 6 1 60 1795600000 1795600059 ACCEPT OK";
+    let l2 = "2 123456789012 eni-1 10.0.0.1 52.219.60.2 40001 443 6 1 60 1795600001 1795600060 ACCEPT OK";
+    let script = BTreeMap::from([
+        (
+            "DescribeLogStreams",
+            vec![
+                (400, THROTTLED.to_owned()),
+                (200, r#"{"logStreams":[{"logStreamName":"s1"}]}"#.to_owned()),
+            ],
+        ),
+        (
+            "FilterLogEvents",
+            vec![
+                (200, events_page(&[], Some("t1"))),
+                (400, THROTTLED.to_owned()),
+                (200, events_page(&[(1_795_600_000_000, l1)], Some("t2"))),
+                (200, events_page(&[], Some("t3"))),
+                (200, events_page(&[], Some("t4"))),
+                (200, events_page(&[(1_795_600_001_000, l2)], None)),
+            ],
+        ),
+    ]);
+    let (url, server) = scripted_endpoint(script);
+    let out = tempdir();
+    let dir = out.path().join("pulled");
+    let mut cmd = scripted_cmd(&url);
+    cmd.args(["pull", "cloudwatch", "/vpc/flowlogs", "--out"])
+        .arg(&dir);
+    let r = run_cmd(&mut cmd);
+    r.assert_code(0);
+    assert_eq!(gz_lines(&dir.join("s1.log.gz")), [V2_HEADER, l1, l2]);
+    let seen = server.join().expect("the server thread");
+    assert_eq!(seen.iter().filter(|o| *o == "FilterLogEvents").count(), 6);
+    assert_eq!(
+        seen.iter().filter(|o| *o == "DescribeLogStreams").count(),
+        2
+    );
+}
+
+#[test]
+fn cloudwatch_access_denied_exits_2_with_the_services_reason() {
+    let script = BTreeMap::from([(
+        "DescribeLogStreams",
+        vec![(
+            400,
+            r#"{"__type":"AccessDeniedException","message":"User: arn:aws:iam::123456789012:user/ci is not authorized to perform: logs:DescribeLogStreams"}"#
+                .to_owned(),
+        )],
+    )]);
+    let (url, server) = scripted_endpoint(script);
+    let out = tempdir();
+    let mut cmd = scripted_cmd(&url);
+    cmd.args(["pull", "cloudwatch", "/vpc/flowlogs", "--out"])
+        .arg(out.path().join("x"));
+    let r = run_cmd(&mut cmd);
+    r.assert_code(2);
+    assert_eq!(
+        r.stderr,
+        "privpath: access denied to DescribeLogStreams on log group '/vpc/flowlogs': User: arn:aws:iam::123456789012:user/ci is not authorized to perform: logs:DescribeLogStreams\n"
+    );
+    server.join().expect("the server thread");
+}
+
+#[test]
+fn cloudwatch_stream_failing_midway_is_reported_and_exits_2() {
+    let l1 = "2 123456789012 eni-1 10.0.0.1 52.219.60.1 40000 443 6 1 60 1795600000 1795600059 ACCEPT OK";
+    let script = BTreeMap::from([
+        (
+            "DescribeLogStreams",
+            vec![(200, r#"{"logStreams":[{"logStreamName":"s1"}]}"#.to_owned())],
+        ),
+        (
+            "FilterLogEvents",
+            vec![
+                (200, events_page(&[(1_795_600_000_000, l1)], Some("t1"))),
+                (
+                    400,
+                    r#"{"__type":"InvalidParameterException","message":"token expired"}"#
+                        .to_owned(),
+                ),
+            ],
+        ),
+    ]);
+    let (url, server) = scripted_endpoint(script);
+    let out = tempdir();
+    let dir = out.path().join("pulled");
+    let mut cmd = scripted_cmd(&url);
+    cmd.args(["pull", "cloudwatch", "/vpc/flowlogs", "--out"])
+        .arg(&dir);
+    let r = run_cmd(&mut cmd);
+    r.assert_code(2);
+    assert!(
+        r.stderr.starts_with(
+            "privpath: cloudwatch:/vpc/flowlogs/s1: FilterLogEvents on log group '/vpc/flowlogs' failed: InvalidParameterException: token expired\n"
+        ),
+        "{}",
+        r.snapshot()
+    );
+    assert!(
+        r.stderr.contains("from 0 of 1 log streams"),
+        "{}",
+        r.snapshot()
+    );
+    assert!(pulled(&dir).is_empty(), "no partial file is left");
+    server.join().expect("the server thread");
+}
