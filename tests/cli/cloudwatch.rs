@@ -1056,3 +1056,71 @@ fn cloudwatch_stream_failing_midway_is_reported_and_exits_2() {
     assert!(pulled(&dir).is_empty(), "no partial file is left");
     server.join().expect("the server thread");
 }
+
+/// The lab's own CloudWatch export (`samples/lab/timeline`), uploaded with
+/// every record moved into the last days (AWS keeps 14), reads live like
+/// the export file itself, once the times are moved back.
+#[test]
+fn cloudwatch_lab_timeline_reads_live_like_its_export() {
+    let Some(fx) = Fixture::new("lab-timeline") else {
+        return;
+    };
+    let export = crate::harness::sample("lab/timeline/flowlogs/cloudwatch-filter-log-events.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&export).expect("the lab export"))
+            .expect("json");
+    let events = doc["events"].as_array().expect("events");
+    let first_ts = events
+        .iter()
+        .filter_map(|e| e["timestamp"].as_i64())
+        .min()
+        .expect("a timestamp");
+    let shift = base_time() - first_ts / 1000;
+    let mut streams: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+    for e in events {
+        let mut tokens: Vec<String> = e["message"]
+            .as_str()
+            .expect("a message")
+            .split(' ')
+            .map(str::to_owned)
+            .collect();
+        for i in [10, 11] {
+            let t: i64 = tokens[i].parse().expect("v2 start/end");
+            tokens[i] = (t + shift).to_string();
+        }
+        streams
+            .entry(e["logStreamName"].as_str().expect("a stream").to_owned())
+            .or_default()
+            .push(Event {
+                ts_ms: e["timestamp"].as_i64().expect("a timestamp") + shift * 1000,
+                line: tokens.join(" "),
+            });
+    }
+    for events in streams.values_mut() {
+        events.sort_by_key(|e| e.ts_ms);
+    }
+    assert!(streams.len() >= 2, "the lab has one stream per ENI");
+    fx.upload_all(&streams);
+
+    let live = fx.flows_live(&[]);
+    live.assert_code(0);
+    let mut moved_back: Vec<String> = flows_without_source(&live.stdout)
+        .into_iter()
+        .map(|mut f| {
+            for k in ["start", "end"] {
+                f[k] = serde_json::Value::from(f[k].as_i64().expect("a time") - shift);
+            }
+            f.to_string()
+        })
+        .collect();
+    let from_file = flows_files(&export, &[]);
+    from_file.assert_code(0);
+    let mut want: Vec<String> = flows_without_source(&from_file.stdout)
+        .iter()
+        .map(|f| f.to_string())
+        .collect();
+    moved_back.sort();
+    want.sort();
+    assert_eq!(moved_back.len(), events.len());
+    assert_eq!(moved_back, want);
+}
