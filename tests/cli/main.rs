@@ -1,5 +1,7 @@
 //! The one integration test binary: whole-CLI runs of `privpath`.
 
+#[cfg(feature = "cloudwatch")]
+mod cloudwatch;
 mod flowlog;
 mod harness;
 mod pcap;
