@@ -9,15 +9,16 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::GlobalArgs;
+use super::cloudwatch_args::{CloudWatchArgs, read_inputs_and_cloudwatch};
 use privpath::exit::ExitStatus;
 use privpath::flow::{COLUMNS, Flow, SourceKind};
-use privpath::ingest::{self, FlowSink, IngestOptions, SourceSummary};
+use privpath::ingest::{FlowSink, IngestOptions, SourceSummary};
 use privpath::report::records::{self, RecordColumns, TopTable};
 
 #[derive(Debug, Args)]
 pub struct FlowsArgs {
     /// Input files or folders (walked recursively); `-` reads stdin
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(required_unless_present = "cloudwatch", value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value_t = FlowsFormat::Table)]
@@ -37,6 +38,8 @@ pub struct FlowsArgs {
     /// With --top: print at most N rows
     #[arg(long, value_name = "N", requires = "top")]
     pub limit: Option<usize>,
+    #[command(flatten)]
+    pub cloudwatch: CloudWatchArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,7 +91,13 @@ pub fn run(args: &FlowsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
 
     let (bytes, sources) = if let Some(field) = &args.top {
         let table = TopTable::new(field).context("unknown --top column")?;
-        let got = ingest::read_inputs(&args.inputs, &opts, || TopSink(table_clone(&table)))?;
+        let got = read_inputs_and_cloudwatch(
+            &args.inputs,
+            &args.cloudwatch,
+            &opts,
+            global.quiet,
+            || TopSink(table_clone(&table)),
+        )?;
         let fmt = match args.format {
             FlowsFormat::Jsonl => "jsonl",
             FlowsFormat::Csv => "csv",
@@ -100,7 +109,13 @@ pub fn run(args: &FlowsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
             got.sources,
         )
     } else {
-        let got = ingest::read_inputs(&args.inputs, &opts, Vec::<Flow>::new)?;
+        let got = read_inputs_and_cloudwatch(
+            &args.inputs,
+            &args.cloudwatch,
+            &opts,
+            global.quiet,
+            Vec::<Flow>::new,
+        )?;
         let names: Vec<String> = got.sources.iter().map(|s| s.path.clone()).collect();
         let captures = got
             .sources

@@ -4,6 +4,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod audit;
+pub mod cloudwatch_args;
 pub mod completions;
 pub mod dns;
 pub mod flows;

@@ -19,6 +19,8 @@ use crate::flow::{DnsRecord, Flow, SourceId, SourceKind, SourceTally};
 use flowlog::FieldPlan;
 use sniff::Sniffed;
 
+#[cfg(feature = "cloudwatch")]
+pub mod cloudwatch_pull;
 pub mod flowlog;
 pub mod pcap;
 pub mod sniff;

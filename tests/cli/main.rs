@@ -1,6 +1,8 @@
 //! The one integration test binary: whole-CLI runs of `privpath`.
 
 mod audit;
+#[cfg(feature = "cloudwatch")]
+mod cloudwatch;
 mod flowlog;
 mod harness;
 mod pcap;
