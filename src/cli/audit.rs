@@ -59,7 +59,7 @@ impl From<OutputFormat> for Format {
 pub struct AuditArgs {
     /// Flow logs, captures, folders of them, or case folders (a folder with
     /// `topology/` and optionally `expect.toml` beside the evidence)
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(required_unless_present = "cloudwatch", value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
     /// AWS CLI JSON of the VPC (files or folders); repeatable
@@ -105,6 +105,10 @@ pub struct AuditArgs {
     /// `--log-format` for header-less flow-log text (`${version} ${account-id} …`)
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
+
+    /// Read flow logs live from CloudWatch Logs (beside or instead of files)
+    #[command(flatten)]
+    pub cloudwatch: super::cloudwatch_args::CloudWatchArgs,
 }
 
 /// Where one rendered format goes.
@@ -128,6 +132,8 @@ pub struct Plan {
     pub exit_zero: bool,
     pub quiet: bool,
     pub log_format: Option<String>,
+    /// `--cloudwatch LOG_GROUP` and its options.
+    pub cloudwatch: super::cloudwatch_args::CloudWatchArgs,
 }
 
 impl Plan {
@@ -232,6 +238,7 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
         exit_zero: args.exit_zero,
         quiet: global.quiet,
         log_format: args.log_format.clone(),
+        cloudwatch: args.cloudwatch.clone(),
     })
 }
 
@@ -363,7 +370,7 @@ pub mod pipeline {
         TrafficPathVerdict,
     };
     use privpath::flow::{DnsRecord, Flow, SourceId};
-    use privpath::ingest::{self, FlowSink, IngestOptions, SourceSummary};
+    use privpath::ingest::{FlowSink, IngestOptions, SourceSummary};
     use privpath::report::aggregate::{ReportInput, build_report};
     use privpath::report::collect::{Collector, Facts};
     use privpath::report::{
@@ -878,11 +885,17 @@ pub mod pipeline {
             ..IngestOptions::default()
         };
         let bar = progress_bar(plan);
-        let ingested = ingest::read_inputs(&plan.inputs, &opts, || Sink {
-            flows: Vec::new(),
-            bar: bar.clone(),
-            pending: 0,
-        })?;
+        let ingested = super::super::cloudwatch_args::read_inputs_and_cloudwatch(
+            &plan.inputs,
+            &plan.cloudwatch,
+            &opts,
+            plan.quiet,
+            || Sink {
+                flows: Vec::new(),
+                bar: bar.clone(),
+                pending: 0,
+            },
+        )?;
         let flows: Vec<Flow> = ingested.sink.flows;
         if let Some(b) = &bar {
             b.set_position(u64::try_from(flows.len()).unwrap_or(u64::MAX));

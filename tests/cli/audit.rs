@@ -431,3 +431,50 @@ fn audit_hostile_sni_is_escaped_in_html_and_visible_in_the_table() {
     assert_eq!(doc.select(&script).count(), 0);
     assert!(text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 }
+
+/// `--cloudwatch` is wired into audit (the live read itself is tested
+/// against the emulator in `cloudwatch.rs`): its options need the group, and
+/// an unreachable endpoint is an error (exit 2), not an empty audit.
+#[test]
+fn audit_cloudwatch_options_are_checked() {
+    let r = run([
+        "audit",
+        "samples/lab/2-s3-gateway-endpoint",
+        "--log-stream",
+        "eni-1-all",
+    ]);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("needs --cloudwatch LOG_GROUP"),
+        "{}",
+        r.stderr
+    );
+
+    if !cfg!(feature = "cloudwatch") {
+        return;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut cmd = crate::harness::privpath();
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIAPRIVPATHTESTKEY")
+        .env("AWS_SECRET_ACCESS_KEY", "privpath-test-secret")
+        .env("AWS_REGION", "ap-northeast-2")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args([
+            "audit",
+            "--topology",
+            "samples/lab/2-s3-gateway-endpoint/topology",
+            "--cloudwatch",
+            "/privpath-lab/vpc-flow-logs",
+            "--endpoint-url",
+        ])
+        .arg(format!("http://127.0.0.1:{port}"));
+    let r = crate::harness::run_cmd(&mut cmd);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("cannot reach CloudWatch Logs"),
+        "{}",
+        r.snapshot()
+    );
+}
