@@ -56,6 +56,11 @@ impl From<OutputFormat> for Format {
 /// expectation failed, 2 error (unreadable input, bad topology, bad
 /// expectation, bad records under --strict).
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 every expectation held (or none was given), 1 an expectation \
+failed, 2 error (unreadable input, bad topology, bad expectation, bad records under --strict).\n\
+Example: privpath audit samples/lab/1-baseline --expect s3=gateway-endpoint"
+)]
 pub struct AuditArgs {
     /// Flow logs, captures, folders of them, or case folders (a folder with
     /// `topology/` and optionally `expect.toml` beside the evidence)
@@ -81,11 +86,13 @@ pub struct AuditArgs {
     #[arg(long, value_name = "EXPECTATION")]
     pub expect_dns: Vec<String>,
 
-    /// Audit only flows starting at or after this time (RFC 3339 or unix seconds)
+    /// Check the expectations only on flows starting at or after this time
+    /// (RFC 3339 or unix seconds); the verdicts keep all the evidence
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
 
-    /// Audit only flows starting at or before this time (RFC 3339 or unix seconds)
+    /// Check the expectations only on flows starting at or before this time
+    /// (RFC 3339 or unix seconds)
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
