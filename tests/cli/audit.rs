@@ -478,3 +478,57 @@ fn audit_cloudwatch_options_are_checked() {
         r.snapshot()
     );
 }
+
+/// A bad topology and an unreadable input are errors (exit 2) with one
+/// clear line each; the run still reads the other inputs.
+#[test]
+fn audit_bad_topology_and_corrupt_input_exit_2() {
+    let dir = tempdir();
+    let topo = dir.path().join("topology");
+    std::fs::create_dir(&topo).unwrap();
+    std::fs::write(
+        topo.join("describe-route-tables.json"),
+        "{\"RouteTables\": [ {",
+    )
+    .unwrap();
+    let r = run([
+        "audit",
+        "samples/lab/2-s3-gateway-endpoint/captures",
+        "--topology",
+        topo.to_str().unwrap(),
+    ]);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("describe-route-tables.json"),
+        "{}",
+        r.stderr
+    );
+
+    let gz = dir.path().join("broken.log.gz");
+    std::fs::write(
+        &gz,
+        [0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef, 0x00, 0x00],
+    )
+    .unwrap();
+    let r = run([
+        "audit",
+        gz.to_str().unwrap(),
+        "samples/lab/2-s3-gateway-endpoint/captures",
+        "--topology",
+        "samples/lab/2-s3-gateway-endpoint/topology",
+        "-o",
+        "json",
+    ]);
+    r.assert_code(2);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["inputs"][0]["error"].is_string(), "{}", r.stdout);
+    assert!(
+        v["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["service"] == "s3"),
+        "the captures were still read"
+    );
+    assert!(r.stderr.contains("broken.log.gz"), "{}", r.stderr);
+}
