@@ -81,6 +81,7 @@ pub fn render_parquet(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
     use crate::flow::{Provenance, SourceId};
