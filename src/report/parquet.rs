@@ -80,8 +80,81 @@ pub fn render_parquet(
     Ok(out)
 }
 
+/// Every classified flow of an audit as Parquet: the Athena columns typed
+/// as [`render_parquet`] types them, then the classification columns
+/// (`service` … `evidence`, `source_file` as strings, `source_line` INT64).
+pub fn render_parquet_classified(
+    records: &[super::FlowRecord],
+) -> Result<Vec<u8>, ParquetRenderError> {
+    use super::records::standard_cell;
+    let mut columns: Vec<PlColumn> = Vec::with_capacity(crate::flow::COLUMNS.len() + 11);
+    for (i, name) in crate::flow::COLUMNS.iter().enumerate() {
+        let c = Column::Standard(i);
+        let series = if is_int32(&c) {
+            let v: Vec<Option<i32>> = records
+                .iter()
+                .map(|r| match standard_cell(&r.flow, i) {
+                    Cell::Int(n) => i32::try_from(n).ok(),
+                    _ => None,
+                })
+                .collect();
+            Series::new((*name).into(), v)
+        } else if is_int64(&c) {
+            let v: Vec<Option<i64>> = records
+                .iter()
+                .map(|r| match standard_cell(&r.flow, i) {
+                    Cell::Int(n) => i64::try_from(n).ok(),
+                    _ => None,
+                })
+                .collect();
+            Series::new((*name).into(), v)
+        } else {
+            let v: Vec<Option<String>> = records
+                .iter()
+                .map(|r| match standard_cell(&r.flow, i) {
+                    Cell::Null => None,
+                    Cell::Int(n) => Some(n.to_string()),
+                    Cell::Str(s) => Some(s.into_owned()),
+                })
+                .collect();
+            Series::new((*name).into(), v)
+        };
+        columns.push(series.into());
+    }
+    let class: Vec<[String; 11]> = records.iter().map(super::csv::class_cells).collect();
+    for (j, name) in super::csv::CLASS_COLUMNS.iter().enumerate() {
+        let series = if *name == "source_line" {
+            let v: Vec<Option<i64>> = records
+                .iter()
+                .map(|r| i64::try_from(r.flow.provenance.index).ok())
+                .collect();
+            Series::new((*name).into(), v)
+        } else {
+            let v: Vec<Option<String>> = class
+                .iter()
+                .map(|row| row.get(j).filter(|s| !s.is_empty()).cloned())
+                .collect();
+            Series::new((*name).into(), v)
+        };
+        columns.push(series.into());
+    }
+    let mut df = DataFrame::new(records.len(), columns)
+        .map_err(|e| ParquetRenderError::Polars(e.to_string()))?;
+    let mut out = Vec::new();
+    ParquetWriter::new(&mut out)
+        .with_compression(ParquetCompression::Snappy)
+        .finish(&mut df)
+        .map_err(|e| ParquetRenderError::Polars(e.to_string()))?;
+    Ok(out)
+}
+
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use crate::flow::{Provenance, SourceId};
@@ -115,6 +188,30 @@ mod tests {
         assert_eq!(df.column("dstaddr").unwrap().dtype(), &DataType::String);
         assert_eq!(df.column("source_line").unwrap().dtype(), &DataType::Int64);
         assert_eq!(df.column("dstport").unwrap().null_count(), 1);
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(names.first().map(String::as_str), Some("version"));
+        assert_eq!(names.last().map(String::as_str), Some("source_line"));
+    }
+
+    #[test]
+    fn render_parquet_classified_has_athena_and_classification_columns() {
+        let report = crate::report::fixture::report();
+        let bytes = render_parquet_classified(&report.flows).unwrap();
+        let df = ParquetReader::new(std::io::Cursor::new(bytes))
+            .finish()
+            .unwrap();
+        assert_eq!(df.height(), report.flows.len());
+        assert_eq!(df.column("dstport").unwrap().dtype(), &DataType::Int32);
+        assert_eq!(df.column("bytes").unwrap().dtype(), &DataType::Int64);
+        assert_eq!(df.column("path").unwrap().dtype(), &DataType::String);
+        assert_eq!(df.column("source_line").unwrap().dtype(), &DataType::Int64);
+        let paths: Vec<Option<&str>> = df.column("path").unwrap().str().unwrap().iter().collect();
+        assert!(paths.contains(&Some("internet-gateway")));
+        assert!(paths.contains(&Some("gateway-endpoint")));
         let names: Vec<String> = df
             .get_column_names()
             .iter()

@@ -1,5 +1,6 @@
 //! The one integration test binary: whole-CLI runs of `privpath`.
 
+mod audit;
 #[cfg(feature = "cloudwatch")]
 mod cloudwatch;
 mod flowlog;

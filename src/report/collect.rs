@@ -1,0 +1,470 @@
+//! The hot-path accumulator: classified flows in, fine-grained counters out.
+//!
+//! One [`Collector`] per worker; [`Collector::merge`] combines them. Every
+//! kept list is "the smallest N by a total order", so the result does not
+//! depend on how the input was split between workers (same output for any
+//! `-j`). No polars here: [`super::aggregate`] rolls the groups up.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::flow::{Flow, SourceId, Text, protocol_name};
+
+use super::expect::{ExpectSet, Expectation};
+use super::{FlowRecord, Host, MAX_EVIDENCE, MAX_VIOLATIONS, Outcome, PathKind, Violation};
+
+/// Width of the finest time bucket kept per group, in seconds.
+pub const MINUTE: u64 = 60;
+
+/// One classified flow, as the collector takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    pub flow: &'a Flow,
+    pub service: &'a str,
+    pub host: &'a Host,
+    pub path: PathKind,
+    pub outcome: Outcome,
+    /// The `vpce-…` id when the path is an endpoint.
+    pub endpoint_id: Option<&'a str>,
+    /// One line: route table, route, target, endpoint, how the service was attributed.
+    pub evidence: &'a str,
+}
+
+/// The finest grouping kept: everything the rollups and the timeline need.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupKey {
+    pub service: Text,
+    pub host: Host,
+    pub path: PathKind,
+    pub outcome: Outcome,
+    pub endpoint_id: Option<Text>,
+    /// Start of the minute the flow started in.
+    pub minute: u64,
+}
+
+/// Counters of one group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counters {
+    pub flows: u64,
+    pub packets: u64,
+    pub bytes: u64,
+    pub first: u64,
+    pub last: u64,
+}
+
+impl Counters {
+    fn add(&mut self, other: &Counters) {
+        self.flows += other.flows;
+        self.packets += other.packets;
+        self.bytes += other.bytes;
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+    }
+}
+
+/// An expectation's tally for one host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostTally {
+    pub flows: u64,
+    pub violations_total: u64,
+    /// The smallest [`MAX_VIOLATIONS`] by (time, host, …) once finished.
+    pub violations: Vec<Violation>,
+}
+
+impl HostTally {
+    fn trim(&mut self, force: bool) {
+        if force || self.violations.len() > 2 * MAX_VIOLATIONS {
+            self.violations.sort();
+            self.violations.dedup();
+            self.violations.truncate(MAX_VIOLATIONS);
+        }
+    }
+}
+
+/// Per-worker accumulator. `'a` borrows the run's expectations and input names.
+#[derive(Debug, Clone)]
+pub struct Collector<'a> {
+    expect: &'a ExpectSet,
+    source_names: &'a [String],
+    keep_flows: bool,
+    pub groups: HashMap<GroupKey, Counters>,
+    /// Distinct evidence per (service, host, path): the smallest [`MAX_EVIDENCE`].
+    pub evidence: BTreeMap<(Text, Host, PathKind), BTreeSet<String>>,
+    /// Per expectation (index into `expect.flows`), per host.
+    pub expectations: Vec<BTreeMap<Host, HostTally>>,
+    /// Flows counted per input.
+    pub flows_per_source: BTreeMap<SourceId, u64>,
+    /// Flows outside `--since/--until`.
+    pub outside_window: u64,
+    /// Status-only rows (NODATA/SKIPDATA): not flows.
+    pub status_rows: u64,
+    pub kept: Vec<FlowRecord>,
+}
+
+impl<'a> Collector<'a> {
+    pub fn new(
+        expect: &'a ExpectSet,
+        source_names: &'a [String],
+        keep_flows: bool,
+    ) -> Collector<'a> {
+        Collector {
+            expect,
+            source_names,
+            keep_flows,
+            groups: HashMap::new(),
+            evidence: BTreeMap::new(),
+            expectations: vec![BTreeMap::new(); expect.flows.len()],
+            flows_per_source: BTreeMap::new(),
+            outside_window: 0,
+            status_rows: 0,
+            kept: Vec::new(),
+        }
+    }
+
+    /// The time a flow is filed under: its start, else its end.
+    pub fn flow_time(flow: &Flow) -> Option<u64> {
+        flow.start.or(flow.end)
+    }
+
+    /// True when the flow starts inside `--since/--until` (a flow is filed
+    /// under its start; flows without a time are kept: nothing says they are
+    /// outside).
+    pub fn in_window(&self, flow: &Flow) -> bool {
+        let Some(start) = flow.start.or(flow.end) else {
+            return true;
+        };
+        self.expect.since.is_none_or(|s| start >= s) && self.expect.until.is_none_or(|u| start <= u)
+    }
+
+    /// Count a row that is not a flow (NODATA/SKIPDATA).
+    pub fn add_status_row(&mut self) {
+        self.status_rows += 1;
+    }
+
+    /// Count one classified flow. Returns false when it was outside the
+    /// expectations' window (it still counts in the verdicts).
+    pub fn add(&mut self, f: Facts<'_>) -> bool {
+        let in_window = self.in_window(f.flow);
+        if !in_window {
+            self.outside_window += 1;
+        }
+        let time = Collector::flow_time(f.flow).unwrap_or(0);
+        let end = f.flow.end.unwrap_or(time).max(time);
+        *self
+            .flows_per_source
+            .entry(f.flow.provenance.source)
+            .or_insert(0) += 1;
+        let key = GroupKey {
+            service: Text::from(f.service),
+            host: f.host.clone(),
+            path: f.path,
+            outcome: f.outcome,
+            endpoint_id: f.endpoint_id.map(Text::from),
+            minute: time - time % MINUTE,
+        };
+        let c = Counters {
+            flows: 1,
+            packets: f.flow.packets.unwrap_or(0),
+            bytes: f.flow.bytes.unwrap_or(0),
+            first: time,
+            last: end,
+        };
+        self.groups
+            .entry(key)
+            .and_modify(|g| g.add(&c))
+            .or_insert(c);
+
+        let ev_key = (Text::from(f.service), f.host.clone(), f.path);
+        let set = self.evidence.entry(ev_key).or_default();
+        if !f.evidence.is_empty() && !set.contains(f.evidence) {
+            insert_capped(set, f.evidence.to_owned(), MAX_EVIDENCE);
+        }
+
+        // `--since/--until` scope the expectations; verdicts, timeline and
+        // every other view cover all the evidence.
+        let checked = if in_window {
+            self.expect.flows.as_slice()
+        } else {
+            &[]
+        };
+        for (i, e) in checked.iter().enumerate() {
+            if !e.matches(f.service, f.host) {
+                continue;
+            }
+            let violated = e.violated_by(f.path, f.outcome);
+            let Some(per_host) = self.expectations.get_mut(i) else {
+                continue;
+            };
+            let tally = match per_host.get_mut(f.host) {
+                Some(t) => t,
+                None => per_host.entry(f.host.clone()).or_default(),
+            };
+            tally.flows += 1;
+            if violated {
+                tally.violations_total += 1;
+                tally
+                    .violations
+                    .push(violation(&f, time, self.source_names));
+                tally.trim(false);
+            }
+        }
+
+        if self.keep_flows {
+            self.kept.push(FlowRecord {
+                flow: f.flow.clone(),
+                service: Text::from(f.service),
+                host: f.host.clone(),
+                path: f.path,
+                outcome: f.outcome,
+                endpoint_id: f.endpoint_id.map(Text::from),
+                evidence: f.evidence.to_owned(),
+                source_file: source_name(self.source_names, f.flow.provenance.source),
+            });
+        }
+        in_window
+    }
+
+    /// Fold `other` (any part of the input) into `self`.
+    pub fn merge(&mut self, other: Collector<'a>) {
+        // Summing is order-independent; output is sorted in `finish`.
+        #[allow(clippy::iter_over_hash_type)]
+        for (k, c) in other.groups {
+            self.groups.entry(k).and_modify(|g| g.add(&c)).or_insert(c);
+        }
+        for (k, set) in other.evidence {
+            let mine = self.evidence.entry(k).or_default();
+            for e in set {
+                insert_capped(mine, e, MAX_EVIDENCE);
+            }
+        }
+        for (mine, theirs) in self.expectations.iter_mut().zip(other.expectations) {
+            for (host, t) in theirs {
+                let m = mine.entry(host).or_default();
+                m.flows += t.flows;
+                m.violations_total += t.violations_total;
+                m.violations.extend(t.violations);
+                m.trim(false);
+            }
+        }
+        for (s, n) in other.flows_per_source {
+            *self.flows_per_source.entry(s).or_insert(0) += n;
+        }
+        self.outside_window += other.outside_window;
+        self.status_rows += other.status_rows;
+        self.kept.extend(other.kept);
+    }
+
+    /// Sort and trim everything kept, ready for [`super::aggregate`].
+    pub fn finish(mut self) -> Finished {
+        for per_host in &mut self.expectations {
+            for t in per_host.values_mut() {
+                t.trim(true);
+            }
+        }
+        self.kept.sort_by(|a, b| {
+            let ka = (Collector::flow_time(&a.flow), a.flow.provenance);
+            let kb = (Collector::flow_time(&b.flow), b.flow.provenance);
+            ka.cmp(&kb)
+        });
+        let mut groups: Vec<(GroupKey, Counters)> = self.groups.into_iter().collect();
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        Finished {
+            expect: self.expect.clone(),
+            groups,
+            evidence: self.evidence,
+            expectations: self.expectations,
+            flows_per_source: self.flows_per_source,
+            outside_window: self.outside_window,
+            status_rows: self.status_rows,
+            kept: self.kept,
+        }
+    }
+}
+
+/// A finished collector: sorted, owned, no borrows.
+#[derive(Debug, Clone, Default)]
+pub struct Finished {
+    pub expect: ExpectSet,
+    pub groups: Vec<(GroupKey, Counters)>,
+    pub evidence: BTreeMap<(Text, Host, PathKind), BTreeSet<String>>,
+    pub expectations: Vec<BTreeMap<Host, HostTally>>,
+    pub flows_per_source: BTreeMap<SourceId, u64>,
+    pub outside_window: u64,
+    pub status_rows: u64,
+    pub kept: Vec<FlowRecord>,
+}
+
+fn insert_capped(set: &mut BTreeSet<String>, value: String, cap: usize) {
+    set.insert(value);
+    while set.len() > cap {
+        set.pop_last();
+    }
+}
+
+fn source_name(names: &[String], id: SourceId) -> String {
+    usize::try_from(id.0)
+        .ok()
+        .and_then(|i| names.get(i))
+        .cloned()
+        .unwrap_or_else(|| format!("input #{}", id.0))
+}
+
+fn violation(f: &Facts<'_>, time: u64, names: &[String]) -> Violation {
+    let flow = f.flow;
+    let proto = flow.protocol.map_or_else(|| "?".into(), protocol_name);
+    let destination = match (flow.effective_dst(), flow.dst_port) {
+        (Some(a), Some(p)) if p != 0 => format!("{proto} {}", std::net::SocketAddr::new(a, p)),
+        (Some(a), _) => format!("{proto} {a}"),
+        (None, _) => "unknown destination".to_owned(),
+    };
+    let name = source_name(names, flow.provenance.source);
+    Violation {
+        time,
+        host: f.host.clone(),
+        destination,
+        path: Some(f.path),
+        outcome: Some(f.outcome),
+        evidence: f.evidence.to_owned(),
+        source: format!("{name}:{}", flow.provenance.index),
+    }
+}
+
+/// Expectation lookups used by the collector.
+impl Expectation {
+    /// Convenience for tests and callers: does this flow break it?
+    pub fn breaks(&self, service: &str, host: &Host, path: PathKind, outcome: Outcome) -> bool {
+        self.matches(service, host) && self.violated_by(path, outcome)
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+    use crate::flow::Provenance;
+
+    fn flow(start: u64, bytes: u64, index: u64) -> Flow {
+        Flow {
+            src_addr: Some("10.0.1.5".parse().unwrap()),
+            dst_addr: Some("52.219.60.1".parse().unwrap()),
+            src_port: Some(40000),
+            dst_port: Some(443),
+            protocol: Some(6),
+            packets: Some(1),
+            bytes: Some(bytes),
+            start: Some(start),
+            end: Some(start + 5),
+            provenance: Provenance {
+                source: SourceId(u32::try_from(index % 2).unwrap()),
+                index,
+            },
+            ..Flow::default()
+        }
+    }
+
+    fn host() -> Host {
+        Host {
+            instance_id: Some("i-0private".into()),
+            address: Some("10.0.1.5".parse().unwrap()),
+            ..Host::default()
+        }
+    }
+
+    #[test]
+    fn collector_split_anywhere_gives_the_same_result() {
+        let expect =
+            ExpectSet::parse_cli(&["s3=gateway-endpoint".to_owned()], &[], None, None).unwrap();
+        let names = vec!["a.log".to_owned(), "b.log".to_owned()];
+        let flows: Vec<Flow> = (0..300).map(|i| flow(1_000 + i * 7, 100 + i, i)).collect();
+        let h = host();
+        let feed = |c: &mut Collector<'_>, fl: &[Flow]| {
+            for f in fl {
+                let i = f.provenance.index;
+                let path = if i % 3 == 0 {
+                    PathKind::InternetGateway
+                } else {
+                    PathKind::GatewayEndpoint
+                };
+                let ev = format!("route {}", i % 9);
+                c.add(Facts {
+                    flow: f,
+                    service: "s3",
+                    host: &h,
+                    path,
+                    outcome: Outcome::Answered,
+                    endpoint_id: None,
+                    evidence: &ev,
+                });
+            }
+        };
+        let mut whole = Collector::new(&expect, &names, true);
+        feed(&mut whole, &flows);
+        for split in [1, 50, 151, 299] {
+            let (a, b) = flows.split_at(split);
+            let mut ca = Collector::new(&expect, &names, true);
+            let mut cb = Collector::new(&expect, &names, true);
+            feed(&mut ca, a);
+            feed(&mut cb, b);
+            ca.merge(cb);
+            let x = ca.finish();
+            let y = whole.clone().finish();
+            assert_eq!(x.groups, y.groups, "split at {split}");
+            assert_eq!(x.expectations, y.expectations, "split at {split}");
+            assert_eq!(x.kept, y.kept, "split at {split}");
+        }
+        let fin = whole.finish();
+        let tally = &fin.expectations[0][&h];
+        assert_eq!(tally.flows, 300);
+        assert_eq!(tally.violations_total, 100);
+        assert_eq!(tally.violations.len(), MAX_VIOLATIONS);
+        assert!(tally.violations.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(fin.evidence.values().next().unwrap().len(), MAX_EVIDENCE);
+    }
+
+    #[test]
+    fn collector_window_limits_the_expectations_only() {
+        let expect = ExpectSet::parse_cli(
+            &["s3=internet-gateway".to_owned()],
+            &[],
+            Some("2000"),
+            Some("3000"),
+        )
+        .unwrap();
+        let names = vec![];
+        let mut c = Collector::new(&expect, &names, false);
+        let h = host();
+        for (t, want) in [
+            (1000, false),
+            (1996, false),
+            (2000, true),
+            (3000, true),
+            (3001, false),
+        ] {
+            let f = flow(t, 1, 0);
+            let added = c.add(Facts {
+                flow: &f,
+                service: "s3",
+                host: &h,
+                path: PathKind::GatewayEndpoint,
+                outcome: Outcome::Answered,
+                endpoint_id: None,
+                evidence: "",
+            });
+            assert_eq!(added, want, "flow at {t}");
+        }
+        assert_eq!(c.outside_window, 3);
+        let fin = c.finish();
+        let flows: u64 = fin.groups.iter().map(|(_, c)| c.flows).sum();
+        assert_eq!(flows, 5, "every flow is in the verdicts");
+        let t = &fin.expectations[0][&h];
+        assert_eq!(
+            (t.flows, t.violations_total),
+            (2, 2),
+            "only the window is checked"
+        );
+    }
+}

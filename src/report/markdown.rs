@@ -1,0 +1,283 @@
+//! `-o markdown`: the post-lab audit report; fits a CI job summary
+//! (`>> $GITHUB_STEP_SUMMARY`). Every input-derived string is escaped.
+
+use std::fmt::Write as _;
+
+use super::escape::markdown as md;
+use super::{Report, Verdict, format_bytes, format_time};
+
+/// How many offending flows per expectation and host are listed.
+pub const SHOWN_VIOLATIONS: usize = 20;
+
+fn verdict_badge(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Private => "🟢 private",
+        Verdict::Public => "🔴 public",
+        Verdict::Blocked => "🟡 blocked",
+        Verdict::Mixed => "🟣 mixed",
+        Verdict::NoTraffic => "⚪ no-traffic",
+        Verdict::Unknown => "⚪ unknown",
+    }
+}
+
+pub fn render_markdown(r: &Report) -> Vec<u8> {
+    let mut o = String::new();
+    let _ = writeln!(o, "# privpath audit\n");
+    let flows: u64 = r
+        .verdicts
+        .iter()
+        .flat_map(|v| v.paths.iter().map(|p| p.flows))
+        .sum();
+    let _ = write!(o, "{flows} flows from {} inputs", r.inputs.len());
+    if let (Some(a), Some(b)) = (r.window.first, r.window.last) {
+        let _ = write!(o, ", {} .. {}", format_time(a), format_time(b));
+    }
+    o.push_str(".\n");
+    if !r.expectations.is_empty() {
+        let failed = r.failed_expectations();
+        if failed == 0 {
+            let _ = writeln!(o, "\n**All {} expectations hold.**", r.expectations.len());
+        } else {
+            let _ = writeln!(
+                o,
+                "\n**{failed} of {} expectations failed.**",
+                r.expectations.len()
+            );
+        }
+    }
+
+    let _ = writeln!(o, "\n## Verdicts\n");
+    if r.verdicts.is_empty() {
+        o.push_str("No flows.\n");
+    } else {
+        o.push_str(
+            "| Service | Host | Verdict | Path | Flows | Bytes | Outcome | First | Last |\n",
+        );
+        o.push_str("|---|---|---|---|---:|---:|---|---|---|\n");
+        for v in &r.verdicts {
+            for (i, p) in v.paths.iter().enumerate() {
+                let (svc, host, verdict) = if i == 0 {
+                    (
+                        md(&v.service),
+                        md(&v.host.describe()),
+                        verdict_badge(v.verdict).to_owned(),
+                    )
+                } else {
+                    (String::new(), String::new(), String::new())
+                };
+                let _ = writeln!(
+                    o,
+                    "| {svc} | {host} | {verdict} | `{}` | {} | {} | {} | {} | {} |",
+                    p.path,
+                    p.flows,
+                    format_bytes(p.bytes),
+                    p.outcomes.summary(),
+                    format_time(p.first),
+                    format_time(p.last)
+                );
+            }
+        }
+        for v in r.verdicts.iter().filter(|v| v.verdict == Verdict::Mixed) {
+            let _ = writeln!(
+                o,
+                "\n- {} from {}: public until {}, private from {}",
+                md(&v.service),
+                md(&v.host.label()),
+                v.last_public.map_or_else(|| "-".to_owned(), format_time),
+                v.first_private.map_or_else(|| "-".to_owned(), format_time)
+            );
+        }
+    }
+
+    if !r.expectations.is_empty() {
+        let _ = writeln!(o, "\n## Expectations\n");
+        for e in &r.expectations {
+            let mark = if e.met { "✅" } else { "❌" };
+            let flows: u64 = e.hosts.iter().map(|h| h.flows).sum();
+            let _ = writeln!(
+                o,
+                "- {mark} `{}` ({}): {flows} matching, {} offending",
+                md(&e.expect).replace('`', "'"),
+                md(&e.origin),
+                e.violations_total()
+            );
+            for h in &e.hosts {
+                let who = h
+                    .host
+                    .as_ref()
+                    .map_or_else(|| "no host".to_owned(), |h| h.describe());
+                let _ = write!(
+                    o,
+                    "  - {}: {}",
+                    md(&who),
+                    if h.met { "ok" } else { "failed" }
+                );
+                if let Some(n) = &h.note {
+                    let _ = write!(o, " ({})", md(n));
+                }
+                o.push('\n');
+                if !h.violations.is_empty() {
+                    o.push_str("\n    | Time | Host | Destination | Path | Outcome | Evidence | Source |\n");
+                    o.push_str("    |---|---|---|---|---|---|---|\n");
+                    for v in h.violations.iter().take(SHOWN_VIOLATIONS) {
+                        let _ = writeln!(
+                            o,
+                            "    | {} | {} | {} | {} | {} | {} | {} |",
+                            format_time(v.time),
+                            md(&v.host.label()),
+                            md(&v.destination),
+                            v.path.map_or("-", |p| p.as_str()),
+                            v.outcome.map_or("-", |x| x.as_str()),
+                            md(&v.evidence),
+                            md(&v.source)
+                        );
+                    }
+                    let shown =
+                        u64::try_from(h.violations.len().min(SHOWN_VIOLATIONS)).unwrap_or(u64::MAX);
+                    if h.violations_total > shown {
+                        let _ = writeln!(o, "\n    … and {} more.", h.violations_total - shown);
+                    }
+                    o.push('\n');
+                }
+            }
+        }
+    }
+
+    let _ = writeln!(o, "\n## Evidence\n");
+    for v in &r.verdicts {
+        for p in &v.paths {
+            for e in &p.evidence {
+                let _ = writeln!(
+                    o,
+                    "- {} · {} · `{}`: {}",
+                    md(&v.service),
+                    md(&v.host.label()),
+                    p.path,
+                    md(e)
+                );
+            }
+        }
+    }
+
+    if !r.dns.is_empty() {
+        let _ = writeln!(o, "\n## DNS\n");
+        o.push_str("| Name | Host | Resolves | Answers | First | Responses |\n|---|---|---|---|---|---:|\n");
+        for d in &r.dns {
+            let answers: Vec<String> = d
+                .answers
+                .iter()
+                .map(|a| format!("{} {}", a.address, md(&a.resolution.to_string())))
+                .collect();
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                md(&d.name),
+                md(&d.host.label()),
+                d.summary(),
+                answers.join(", "),
+                format_time(d.first),
+                d.responses
+            );
+        }
+    }
+
+    if !r.private_dns.is_empty() {
+        let _ = writeln!(o, "\n## Private DNS per interface endpoint\n");
+        o.push_str("| Endpoint | Service | Enabled | Verdict | Detail |\n|---|---|---|---|---|\n");
+        for p in &r.private_dns {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                md(&p.endpoint_id),
+                md(&p.service_name),
+                p.enabled
+                    .map_or("unknown", |b| if b { "yes" } else { "no" }),
+                md(&p.verdict),
+                md(&p.detail)
+            );
+        }
+    }
+
+    if !r.endpoints.is_empty() {
+        let _ = writeln!(o, "\n## Endpoints\n");
+        o.push_str(
+            "| Endpoint | Path | Service | Hosts | Flows | Bytes |\n|---|---|---|---:|---:|---:|\n",
+        );
+        for e in &r.endpoints {
+            let _ = writeln!(
+                o,
+                "| {} | `{}` | {} | {} | {} | {} |",
+                md(&e.endpoint_id),
+                e.path,
+                md(&e.service),
+                e.hosts,
+                e.flows,
+                format_bytes(e.bytes)
+            );
+        }
+    }
+
+    if !r.findings.is_empty() {
+        let _ = writeln!(o, "\n## Findings\n");
+        for f in &r.findings {
+            let _ = writeln!(
+                o,
+                "- **{}** ({}): {}",
+                f.kind.as_str(),
+                f.count,
+                md(&f.message)
+            );
+        }
+    }
+
+    let _ = writeln!(o, "\n## Inputs\n");
+    o.push_str(
+        "| Input | Kind | Records | Packets | Flows | Skipped | NODATA | SKIPDATA | Error |\n",
+    );
+    o.push_str("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+    for i in &r.inputs {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            md(&i.path),
+            md(&i.kind),
+            i.records,
+            i.packets,
+            i.flows,
+            i.skipped,
+            i.nodata,
+            i.skipdata,
+            i.error.as_deref().map(md).unwrap_or_default()
+        );
+    }
+    o.into_bytes()
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+
+    #[test]
+    fn render_markdown_fixture_snapshot() {
+        let out = String::from_utf8(render_markdown(&fixture::report())).unwrap();
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn render_markdown_escapes_hostile_names() {
+        let out = String::from_utf8(render_markdown(&fixture::report())).unwrap();
+        assert!(!out.contains("<script>"), "raw markup leaked");
+        assert!(out.contains("&lt;script&gt;"));
+        assert!(
+            out.contains("public\\|eni.log"),
+            "a | in a file name cannot break the table"
+        );
+    }
+}

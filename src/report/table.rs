@@ -1,0 +1,372 @@
+//! `-o table`: the terminal view. Verdicts first, then expectations with
+//! their offending flows, DNS, endpoints, findings and inputs. Input-derived
+//! text is shown with visible escapes; colour only when asked for.
+
+use std::fmt::Write as _;
+
+use comfy_table::{Cell, CellAlignment, Color, Table, presets};
+use owo_colors::OwoColorize;
+
+use super::escape::terminal;
+use super::{RenderOptions, Report, Verdict, format_bytes, format_time};
+
+/// How many offending flows per expectation and host the table lists.
+pub const SHOWN_VIOLATIONS: usize = 10;
+
+const NAME_MAX: usize = 120;
+
+fn new_table(opts: RenderOptions, header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING);
+    t.force_no_tty();
+    if opts.color {
+        t.enforce_styling();
+    }
+    t.set_header(header.iter().map(Cell::new).collect::<Vec<_>>());
+    t
+}
+
+fn verdict_color(v: Verdict) -> Color {
+    match v {
+        Verdict::Private => Color::Green,
+        Verdict::Public => Color::Red,
+        Verdict::Blocked => Color::Yellow,
+        Verdict::Mixed => Color::Magenta,
+        Verdict::NoTraffic | Verdict::Unknown => Color::Grey,
+    }
+}
+
+fn num(n: u64) -> Cell {
+    Cell::new(n).set_alignment(CellAlignment::Right)
+}
+
+fn push_table(out: &mut String, t: &Table) {
+    for line in t.lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+fn heading(out: &mut String, opts: RenderOptions, title: &str) {
+    out.push('\n');
+    if opts.color {
+        let _ = writeln!(out, "{}", title.bold());
+    } else {
+        let _ = writeln!(out, "{title}");
+    }
+}
+
+/// Render the report for a terminal.
+pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
+    let mut out = String::new();
+    let flows: u64 = r
+        .verdicts
+        .iter()
+        .flat_map(|v| v.paths.iter().map(|p| p.flows))
+        .sum();
+    let _ = write!(
+        out,
+        "privpath audit: {flows} flows from {} inputs",
+        r.inputs.len()
+    );
+    if let (Some(a), Some(b)) = (r.window.first, r.window.last) {
+        let _ = write!(out, ", {} .. {}", format_time(a), format_time(b));
+    }
+    out.push('\n');
+    if r.window.since.is_some() || r.window.until.is_some() {
+        let _ = writeln!(
+            out,
+            "window: --since {} --until {}",
+            r.window.since.map_or_else(|| "-".to_owned(), format_time),
+            r.window.until.map_or_else(|| "-".to_owned(), format_time)
+        );
+    }
+
+    heading(&mut out, opts, "Verdicts");
+    if r.verdicts.is_empty() {
+        out.push_str("no flows\n");
+    } else {
+        let mut t = new_table(
+            opts,
+            &[
+                "SERVICE", "HOST", "VERDICT", "PATH", "FLOWS", "BYTES", "OUTCOME", "FIRST", "LAST",
+            ],
+        );
+        for v in &r.verdicts {
+            for (i, p) in v.paths.iter().enumerate() {
+                let (svc, host, verdict) = if i == 0 {
+                    (
+                        Cell::new(terminal(&v.service, NAME_MAX)),
+                        Cell::new(terminal(&v.host.describe(), NAME_MAX)),
+                        Cell::new(v.verdict.as_str()).fg(verdict_color(v.verdict)),
+                    )
+                } else {
+                    (Cell::new(""), Cell::new(""), Cell::new(""))
+                };
+                let path = if opts.color && p.path.is_public() {
+                    Cell::new(p.path.as_str()).fg(Color::Red)
+                } else {
+                    Cell::new(p.path.as_str())
+                };
+                t.add_row(vec![
+                    svc,
+                    host,
+                    verdict,
+                    path,
+                    num(p.flows),
+                    Cell::new(format_bytes(p.bytes)).set_alignment(CellAlignment::Right),
+                    Cell::new(p.outcomes.summary()),
+                    Cell::new(format_time(p.first)),
+                    Cell::new(format_time(p.last)),
+                ]);
+            }
+        }
+        push_table(&mut out, &t);
+        for v in r.verdicts.iter().filter(|v| v.verdict == Verdict::Mixed) {
+            let _ = writeln!(
+                out,
+                "{} from {}: public until {}, private from {}",
+                terminal(&v.service, NAME_MAX),
+                terminal(&v.host.label(), NAME_MAX),
+                v.last_public.map_or_else(|| "-".to_owned(), format_time),
+                v.first_private.map_or_else(|| "-".to_owned(), format_time),
+            );
+        }
+    }
+
+    heading(&mut out, opts, "Evidence");
+    for v in &r.verdicts {
+        for p in &v.paths {
+            for e in &p.evidence {
+                let _ = writeln!(
+                    out,
+                    "{} {} {}: {}",
+                    terminal(&v.service, NAME_MAX),
+                    terminal(&v.host.label(), NAME_MAX),
+                    p.path,
+                    terminal(e, 400)
+                );
+            }
+        }
+    }
+
+    if !r.expectations.is_empty() {
+        heading(&mut out, opts, "Expectations");
+        for e in &r.expectations {
+            let mark = match (e.met, opts.color) {
+                (true, true) => "PASS".green().bold().to_string(),
+                (false, true) => "FAIL".red().bold().to_string(),
+                (true, false) => "PASS".to_owned(),
+                (false, false) => "FAIL".to_owned(),
+            };
+            let flows: u64 = e.hosts.iter().map(|h| h.flows).sum();
+            let _ = writeln!(
+                out,
+                "{mark}  {}  ({}; {flows} matching, {} offending)",
+                terminal(&e.expect, NAME_MAX),
+                terminal(&e.origin, NAME_MAX),
+                e.violations_total()
+            );
+            for h in &e.hosts {
+                let who = h
+                    .host
+                    .as_ref()
+                    .map_or_else(|| "no host".to_owned(), |h| h.describe());
+                let state = if h.met { "ok" } else { "failed" };
+                let _ = write!(out, "      {}: {state}", terminal(&who, NAME_MAX));
+                if let Some(n) = &h.note {
+                    let _ = write!(out, " ({})", terminal(n, 200));
+                }
+                out.push('\n');
+                for v in h.violations.iter().take(SHOWN_VIOLATIONS) {
+                    let path = v.path.map_or("-", |p| p.as_str());
+                    let outcome = v.outcome.map_or("-", |o| o.as_str());
+                    let _ = writeln!(
+                        out,
+                        "        {}  {}  {}  {path} {outcome}  {}  [{}]",
+                        format_time(v.time),
+                        terminal(&v.host.label(), NAME_MAX),
+                        terminal(&v.destination, 200),
+                        terminal(&v.evidence, 300),
+                        terminal(&v.source, 200),
+                    );
+                }
+                let shown =
+                    u64::try_from(h.violations.len().min(SHOWN_VIOLATIONS)).unwrap_or(u64::MAX);
+                if h.violations_total > shown {
+                    let _ = writeln!(
+                        out,
+                        "        … and {} more (see -o json)",
+                        h.violations_total - shown
+                    );
+                }
+            }
+        }
+        let failed = r.failed_expectations();
+        let _ = writeln!(
+            out,
+            "{} of {} expectations failed",
+            failed,
+            r.expectations.len()
+        );
+    }
+
+    if !r.dns.is_empty() {
+        heading(&mut out, opts, "DNS");
+        let mut t = new_table(
+            opts,
+            &["NAME", "HOST", "RESOLVES", "ANSWERS", "FIRST", "RESPONSES"],
+        );
+        for d in &r.dns {
+            let answers: Vec<String> = d
+                .answers
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} {}",
+                        a.address,
+                        terminal(&a.resolution.to_string(), NAME_MAX)
+                    )
+                })
+                .collect();
+            t.add_row(vec![
+                Cell::new(terminal(&d.name, NAME_MAX)),
+                Cell::new(terminal(&d.host.label(), NAME_MAX)),
+                Cell::new(d.summary()),
+                Cell::new(answers.join(", ")),
+                Cell::new(format_time(d.first)),
+                num(d.responses),
+            ]);
+        }
+        push_table(&mut out, &t);
+    }
+
+    if !r.private_dns.is_empty() {
+        heading(&mut out, opts, "Private DNS");
+        let mut t = new_table(
+            opts,
+            &["ENDPOINT", "SERVICE", "ENABLED", "VERDICT", "DETAIL"],
+        );
+        for p in &r.private_dns {
+            t.add_row(vec![
+                Cell::new(terminal(&p.endpoint_id, NAME_MAX)),
+                Cell::new(terminal(&p.service_name, NAME_MAX)),
+                Cell::new(
+                    p.enabled
+                        .map_or("unknown", |b| if b { "yes" } else { "no" }),
+                ),
+                Cell::new(terminal(&p.verdict, NAME_MAX)),
+                Cell::new(terminal(&p.detail, 300)),
+            ]);
+        }
+        push_table(&mut out, &t);
+    }
+
+    if !r.endpoints.is_empty() {
+        heading(&mut out, opts, "Endpoints");
+        let mut t = new_table(
+            opts,
+            &[
+                "ENDPOINT", "PATH", "SERVICE", "HOSTS", "FLOWS", "BYTES", "FIRST", "LAST",
+            ],
+        );
+        for e in &r.endpoints {
+            t.add_row(vec![
+                Cell::new(terminal(&e.endpoint_id, NAME_MAX)),
+                Cell::new(e.path.as_str()),
+                Cell::new(terminal(&e.service, NAME_MAX)),
+                num(e.hosts),
+                num(e.flows),
+                Cell::new(format_bytes(e.bytes)).set_alignment(CellAlignment::Right),
+                Cell::new(format_time(e.first)),
+                Cell::new(format_time(e.last)),
+            ]);
+        }
+        push_table(&mut out, &t);
+    }
+
+    if !r.findings.is_empty() {
+        heading(&mut out, opts, "Findings");
+        for f in &r.findings {
+            let _ = writeln!(
+                out,
+                "{} ({}): {}",
+                f.kind.as_str(),
+                f.count,
+                terminal(&f.message, 400)
+            );
+        }
+    }
+
+    heading(&mut out, opts, "Inputs");
+    let mut t = new_table(
+        opts,
+        &[
+            "INPUT", "KIND", "RECORDS", "PACKETS", "FLOWS", "SKIPPED", "NODATA", "SKIPDATA",
+            "ERROR",
+        ],
+    );
+    for i in &r.inputs {
+        t.add_row(vec![
+            Cell::new(terminal(&i.path, 200)),
+            Cell::new(&i.kind),
+            num(i.records),
+            num(i.packets),
+            num(i.flows),
+            num(i.skipped),
+            num(i.nodata),
+            num(i.skipdata),
+            Cell::new(
+                i.error
+                    .as_deref()
+                    .map_or_else(String::new, |e| terminal(e, 200)),
+            ),
+        ]);
+    }
+    push_table(&mut out, &t);
+    out.into_bytes()
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+
+    #[test]
+    fn render_table_fixture_snapshot() {
+        let out =
+            String::from_utf8(render_table(&fixture::report(), RenderOptions::default())).unwrap();
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn render_table_shows_hostile_text_with_visible_escapes() {
+        let out =
+            String::from_utf8(render_table(&fixture::report(), RenderOptions::default())).unwrap();
+        assert!(
+            out.contains(fixture::HOSTILE_SNI),
+            "the name is shown as text"
+        );
+        assert!(
+            out.contains("ht\\u{1b}[31mtp"),
+            "the escape byte is shown escaped"
+        );
+        assert!(!out.contains('\u{1b}'), "no raw escape without colour");
+    }
+
+    #[test]
+    fn render_table_colour_only_when_asked() {
+        let out = render_table(&fixture::report(), RenderOptions { color: true });
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("\u{1b}["), "colour codes present");
+        // The hostile ESC from input is still escaped, never raw: every raw
+        // ESC must start one of our SGR sequences.
+        assert!(text.contains("ht\\u{1b}[31mtp"));
+    }
+}
