@@ -456,6 +456,7 @@ fn peek(reader: &mut Box<dyn BufRead + Send>, n: usize) -> std::io::Result<Vec<u
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
     use std::io::Write;

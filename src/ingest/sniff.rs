@@ -54,6 +54,7 @@ pub fn sniff(head: &[u8]) -> Sniffed {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -480,6 +480,7 @@ pub fn render_top(top: &TopTable, format: &str, limit: Option<usize>) -> Vec<u8>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
     use crate::flow::{Action, CaptureEvidence, Provenance, SourceId};

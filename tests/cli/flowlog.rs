@@ -5,6 +5,13 @@
 //! Where peers disagree, the choice privpath makes is written next to the
 //! comparison (search for "CHOICE").
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::expect_used
+)]
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -185,6 +185,7 @@ pub fn kind_of(shape: JsonShape) -> SourceKind {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
     use crate::flow::Flow;

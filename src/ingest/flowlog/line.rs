@@ -393,6 +393,7 @@ pub fn render_line(flow: &Flow, plan: &FieldPlan) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -518,6 +519,7 @@ mod tests {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod proptests {
     use super::*;
     use crate::flow::Provenance;

@@ -214,6 +214,7 @@ pub(crate) fn warn_unknown(plan: &FieldPlan, name: &str, tally: &mut SourceTally
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
     use crate::flow::{Flow, SourceId};

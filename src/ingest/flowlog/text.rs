@@ -21,6 +21,10 @@ use crate::ingest::FlowSink;
 /// Bytes per chunk handed to one worker.
 pub const CHUNK_BYTES: usize = 4 << 20;
 
+/// A line longer than this ends the input with an error (binary junk, or a
+/// file that is not flow-log text) instead of growing without bound.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
 /// What the text reader needs to know about its input.
 #[derive(Debug, Clone, Copy)]
 pub struct TextInput<'a> {
@@ -221,8 +225,27 @@ fn read_batch<R: Read>(
         let mut buf = std::mem::take(carry);
         buf.reserve(chunk_bytes.saturating_sub(buf.len()) + 1024);
         let mut eof = false;
+        // Newline search only over bytes not looked at yet (linear time).
+        let mut scanned = 0usize;
+        let mut has_newline = false;
         loop {
-            if buf.len() >= chunk_bytes && memrchr(b'\n', &buf).is_some() {
+            if !has_newline {
+                has_newline = buf
+                    .get(scanned..)
+                    .is_some_and(|b| memchr::memchr(b'\n', b).is_some());
+                scanned = buf.len();
+            }
+            if buf.len() >= chunk_bytes && has_newline {
+                break;
+            }
+            if buf.len() > MAX_LINE_BYTES && !has_newline {
+                *error = Some(format!(
+                    "{name}:{}: line longer than {} MiB: not flow-log text",
+                    *line_cursor,
+                    MAX_LINE_BYTES >> 20
+                ));
+                buf.clear();
+                eof = true;
                 break;
             }
             let want = chunk_bytes.max(buf.len() + 1) - buf.len();
@@ -294,6 +317,7 @@ pub fn describe_io(e: &std::io::Error) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
     use crate::flow::Flow;
