@@ -116,6 +116,9 @@ pub struct AuditArgs {
     /// Read flow logs live from CloudWatch Logs (beside or instead of files)
     #[command(flatten)]
     pub cloudwatch: super::cloudwatch_args::CloudWatchArgs,
+
+    #[command(flatten)]
+    pub capture: super::capture_args::CaptureArgs,
 }
 
 /// Where one rendered format goes.
@@ -141,6 +144,8 @@ pub struct Plan {
     pub log_format: Option<String>,
     /// `--cloudwatch LOG_GROUP` and its options.
     pub cloudwatch: super::cloudwatch_args::CloudWatchArgs,
+    /// `--window` / `--host` for captures.
+    pub capture: super::capture_args::CaptureArgs,
 }
 
 impl Plan {
@@ -246,6 +251,7 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
         quiet: global.quiet,
         log_format: args.log_format.clone(),
         cloudwatch: args.cloudwatch.clone(),
+        capture: args.capture.clone(),
     })
 }
 
@@ -886,11 +892,11 @@ pub mod pipeline {
     pub fn build(plan: &Plan) -> anyhow::Result<Report> {
         let topo = topology::load(&plan.topology)?;
         let index = TopologyIndex::build(&topo);
-        let opts = IngestOptions {
+        let opts = plan.capture.apply(IngestOptions {
             log_format: plan.log_format.clone(),
             progress: plan.progress,
             ..IngestOptions::default()
-        };
+        });
         let bar = progress_bar(plan);
         let ingested = super::super::cloudwatch_args::read_inputs_and_cloudwatch(
             &plan.inputs,

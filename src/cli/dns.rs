@@ -26,6 +26,8 @@ pub struct DnsArgs {
     /// Write to FILE instead of stdout
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub capture: super::capture_args::CaptureArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -181,7 +183,7 @@ pub fn render(recs: &[(DnsRecord, &str)], format: DnsFormat) -> anyhow::Result<V
 
 #[allow(clippy::print_stderr)]
 pub fn run(args: &DnsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let opts = IngestOptions::default();
+    let opts = args.capture.apply(IngestOptions::default());
     let names: Vec<String> = args
         .inputs
         .iter()

@@ -40,6 +40,8 @@ pub struct FlowsArgs {
     pub limit: Option<usize>,
     #[command(flatten)]
     pub cloudwatch: CloudWatchArgs,
+    #[command(flatten)]
+    pub capture: super::capture_args::CaptureArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -73,10 +75,10 @@ impl FlowSink for TopSink {
 }
 
 pub fn run(args: &FlowsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let opts = IngestOptions {
+    let opts = args.capture.apply(IngestOptions {
         log_format: args.log_format.clone(),
         ..IngestOptions::default()
-    };
+    });
     // Create the output file up front: a bad path fails before the work.
     let mut out_file = match &args.out {
         Some(p) => Some(

@@ -4,6 +4,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod audit;
+pub mod capture_args;
 pub mod cloudwatch_args;
 pub mod completions;
 pub mod dns;
