@@ -99,6 +99,51 @@ impl PathClass {
     }
 }
 
+impl PathClass {
+    pub const ALL: [PathClass; 10] = [
+        PathClass::InterfaceEndpoint,
+        PathClass::GatewayEndpoint,
+        PathClass::InternetGateway,
+        PathClass::NatGateway,
+        PathClass::Local,
+        PathClass::Peering,
+        PathClass::TransitGateway,
+        PathClass::VirtualPrivateGateway,
+        PathClass::NoRoute,
+        PathClass::Unknown,
+    ];
+
+    /// Parse a path name as written in `--expect` and in the JSON schema.
+    pub fn parse(s: &str) -> Option<PathClass> {
+        PathClass::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Leaves the VPC through the internet gateway or a NAT gateway.
+    pub fn is_public(self) -> bool {
+        matches!(self, PathClass::InternetGateway | PathClass::NatGateway)
+    }
+
+    /// A VPC endpoint of either kind.
+    pub fn is_endpoint(self) -> bool {
+        matches!(
+            self,
+            PathClass::InterfaceEndpoint | PathClass::GatewayEndpoint
+        )
+    }
+}
+
+impl std::fmt::Display for PathClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What happened to the flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -387,8 +387,8 @@ pub mod pipeline {
     use privpath::report::aggregate::{ReportInput, build_report};
     use privpath::report::collect::{Collector, Facts};
     use privpath::report::{
-        Answer, DnsRow, Finding, FindingKind, Host, InputRow, Mark, Outcome, PathKind,
-        PrivateDnsRow, Report, Resolution,
+        Answer, DnsRow, Finding, FindingKind, Host, InputRow, Mark, PathKind, PrivateDnsRow,
+        Report, Resolution,
     };
     use privpath::topology::{self, EndpointKind, EniRole, TimeGate, TopologyIndex};
 
@@ -414,30 +414,6 @@ pub mod pipeline {
             for (k, v) in other.untied {
                 *self.untied.entry(k).or_insert(0) += v;
             }
-        }
-    }
-
-    pub fn path_kind(p: PathClass) -> PathKind {
-        match p {
-            PathClass::InterfaceEndpoint => PathKind::InterfaceEndpoint,
-            PathClass::GatewayEndpoint => PathKind::GatewayEndpoint,
-            PathClass::InternetGateway => PathKind::InternetGateway,
-            PathClass::NatGateway => PathKind::NatGateway,
-            PathClass::Local => PathKind::Local,
-            PathClass::Peering => PathKind::Peering,
-            PathClass::TransitGateway => PathKind::TransitGateway,
-            PathClass::VirtualPrivateGateway => PathKind::VirtualPrivateGateway,
-            PathClass::NoRoute => PathKind::NoRoute,
-            PathClass::Unknown => PathKind::Unknown,
-        }
-    }
-
-    pub fn outcome(o: classify::Outcome) -> Outcome {
-        match o {
-            classify::Outcome::Answered => Outcome::Answered,
-            classify::Outcome::Unanswered => Outcome::Unanswered,
-            classify::Outcome::Rejected => Outcome::Rejected,
-            classify::Outcome::Unknown => Outcome::Unknown,
         }
     }
 
@@ -577,7 +553,7 @@ pub mod pipeline {
         index: &TopologyIndex,
     ) {
         let host = host_of(cl);
-        let path = path_kind(cl.path);
+        let path = cl.path;
         let resolver = is_vpc_resolver(flow, index);
         let mut evidence = evidence_line(cl);
         if resolver {
@@ -594,7 +570,7 @@ pub mod pipeline {
             service,
             host: &host,
             path,
-            outcome: outcome(cl.outcome),
+            outcome: cl.outcome,
             endpoint_id: if path.is_endpoint() {
                 cl.evidence.endpoint_id.as_deref()
             } else {
