@@ -488,7 +488,7 @@ fn route(
                 if let Some(entry) = table.and_then(|rt| rt.lookup(dst, t).entry) {
                     ev.route_destination = Some(entry.destination.clone());
                     ev.matched_cidr = Some(entry.cidr);
-                    ev.route_target = Some(entry.target.id().into());
+                    ev.route_target = Some(entry.target.id_text());
                 }
                 return PathClass::InterfaceEndpoint;
             }
@@ -511,7 +511,7 @@ fn route(
         ev.replayed_without = now
             .gate_endpoint
             .clone()
-            .or_else(|| Some(now.target.id().into()));
+            .or_else(|| Some(now.target.id_text()));
         if let (TimeGate::From(c), Some(s), Some(e)) = (now.gate, t, end) {
             if s < c && c <= e {
                 ev.time_rule = TimeRule::StraddlesEndpointCreation;
@@ -523,7 +523,7 @@ fn route(
     };
     ev.route_destination = Some(entry.destination.clone());
     ev.matched_cidr = Some(entry.cidr);
-    ev.route_target = Some(entry.target.id().into());
+    ev.route_target = Some(entry.target.id_text());
     if let RouteDestination::PrefixList(pl) = &entry.destination {
         ev.prefix_list_id = Some(pl.clone());
     }
@@ -620,10 +620,10 @@ fn attribute(
         });
     }
     // 3. Managed prefix list.
-    if let Some(pl) = snap.and_then(|s| s.prefix_list(peer)) {
-        a.prefix_list = Some((pl.id.clone(), Text::from(pl.service)));
+    if let Some((id, service)) = snap.and_then(|s| s.prefix_list_ids(peer)) {
+        a.prefix_list = Some((id.clone(), service.clone()));
         if decided.is_none() {
-            decided = Some((Text::from(pl.service), AttributionSource::PrefixList));
+            decided = Some((service.clone(), AttributionSource::PrefixList));
         }
     }
     // 4. ip-ranges.

@@ -579,6 +579,16 @@ impl SnapshotIndex {
         })
     }
 
+    /// (id, service) of the prefix list containing `ip`, as stored (for
+    /// callers that keep owned copies: a clone, no re-encoding).
+    #[inline]
+    pub fn prefix_list_ids(&self, ip: IpAddr) -> Option<(&Text, &Text)> {
+        let i = self.pl_table.lookup(ip)?;
+        self.pl_entries
+            .get(i as usize)
+            .map(|(id, svc, _)| (id, svc))
+    }
+
     pub fn in_vpc(&self, ip: IpAddr) -> bool {
         self.vpc_cidrs.iter().any(|n| n.contains(&ip))
     }
