@@ -443,14 +443,29 @@ pub fn classify(flow: &Flow, index: &TopologyIndex, names: &NameIndex) -> Classi
     } else {
         (flow.dst_addr, flow.effective_src())
     };
-    let mut evidence = Evidence {
-        time_rule: if t.is_none() {
-            TimeRule::NoFlowTime
-        } else {
-            TimeRule::Current
+    let outcome = rules::outcome_of(flow);
+    // Built once and filled in place: the struct is large, moving it costs.
+    let mut c = Classification {
+        role,
+        host,
+        peer,
+        path: PathClass::Unknown,
+        outcome,
+        reject_reason: None,
+        service: Text::const_new("external"),
+        attributed_by: AttributionSource::None,
+        attributions: Attributions::default(),
+        evidence: Evidence {
+            time_rule: if t.is_none() {
+                TimeRule::NoFlowTime
+            } else {
+                TimeRule::Current
+            },
+            ..Evidence::default()
         },
-        ..Evidence::default()
+        traffic_path: None,
     };
+    let evidence = &mut c.evidence;
     if index.snapshots().len() > 1 {
         evidence.snapshot = snap.map(|s| s.dir.clone());
     }
@@ -465,11 +480,12 @@ pub fn classify(flow: &Flow, index: &TopologyIndex, names: &NameIndex) -> Classi
     let mut dst_endpoint: Option<Text> = None;
     if role == Role::Egress {
         if let (Some(snap), Some(eni), Some(dst)) = (snap, host_eni, peer) {
-            path = route(flow, snap, eni, dst, t, &mut evidence, &mut dst_endpoint);
+            path = route(flow, snap, eni, dst, t, evidence, &mut dst_endpoint);
         }
     }
-    let (service, attributed_by, attributions) = match peer {
-        Some(p) => attribute(
+    c.path = path;
+    if let Some(p) = peer {
+        if let Some((service, by)) = attribute(
             flow,
             index,
             snap,
@@ -478,35 +494,19 @@ pub fn classify(flow: &Flow, index: &TopologyIndex, names: &NameIndex) -> Classi
             host,
             dst_endpoint.as_ref(),
             role,
-        ),
-        None => (
-            Text::const_new("external"),
-            AttributionSource::None,
-            Attributions::default(),
-        ),
-    };
-    let traffic_path = match (role, flow.traffic_path) {
-        (Role::Egress, Some(code)) => Some(rules::check_traffic_path(code, path)),
-        _ => None,
-    };
-    let outcome = rules::outcome_of(flow);
-    Classification {
-        role,
-        host,
-        peer,
-        path,
-        outcome,
-        reject_reason: if outcome == Outcome::Rejected {
-            rules::reject_reason(flow)
-        } else {
-            None
-        },
-        service,
-        attributed_by,
-        attributions,
-        evidence,
-        traffic_path,
+            &mut c.attributions,
+        ) {
+            c.service = service;
+            c.attributed_by = by;
+        }
     }
+    if let (Role::Egress, Some(code)) = (role, flow.traffic_path) {
+        c.traffic_path = Some(rules::check_traffic_path(code, path));
+    }
+    if outcome == Outcome::Rejected {
+        c.reject_reason = rules::reject_reason(flow);
+    }
+    c
 }
 
 /// The route decision for an egress flow of `eni` to `dst`.
@@ -533,7 +533,7 @@ fn route(
                 if let Some(entry) = table.and_then(|rt| rt.lookup(dst, t).entry) {
                     ev.route_destination = Some(entry.destination.clone());
                     ev.matched_cidr = Some(entry.cidr);
-                    ev.route_target = Some(entry.target.id().into());
+                    ev.route_target = Some(entry.target.id_text());
                 }
                 return PathClass::InterfaceEndpoint;
             }
@@ -556,7 +556,7 @@ fn route(
         ev.replayed_without = now
             .gate_endpoint
             .clone()
-            .or_else(|| Some(now.target.id().into()));
+            .or_else(|| Some(now.target.id_text()));
         if let (TimeGate::From(c), Some(s), Some(e)) = (now.gate, t, end) {
             if s < c && c <= e {
                 ev.time_rule = TimeRule::StraddlesEndpointCreation;
@@ -568,7 +568,7 @@ fn route(
     };
     ev.route_destination = Some(entry.destination.clone());
     ev.matched_cidr = Some(entry.cidr);
-    ev.route_target = Some(entry.target.id().into());
+    ev.route_target = Some(entry.target.id_text());
     if let RouteDestination::PrefixList(pl) = &entry.destination {
         ev.prefix_list_id = Some(pl.clone());
     }
@@ -615,8 +615,8 @@ fn attribute(
     host: Option<IpAddr>,
     dst_endpoint: Option<&Text>,
     role: Role,
-) -> (Text, AttributionSource, Attributions) {
-    let mut a = Attributions::default();
+    a: &mut Attributions,
+) -> Option<(Text, AttributionSource)> {
     let mut decided: Option<(Text, AttributionSource)> = None;
 
     // 1. Interface-endpoint ENI.
@@ -665,10 +665,10 @@ fn attribute(
         });
     }
     // 3. Managed prefix list.
-    if let Some(pl) = snap.and_then(|s| s.prefix_list(peer)) {
-        a.prefix_list = Some((pl.id.clone(), Text::from(pl.service)));
+    if let Some((id, service)) = snap.and_then(|s| s.prefix_list_ids(peer)) {
+        a.prefix_list = Some((id.clone(), service.clone()));
         if decided.is_none() {
-            decided = Some((Text::from(pl.service), AttributionSource::PrefixList));
+            decided = Some((service.clone(), AttributionSource::PrefixList));
         }
     }
     // 4. ip-ranges.
@@ -695,8 +695,7 @@ fn attribute(
             decided = Some((rules::service_of_label(l), AttributionSource::FlowLog));
         }
     }
-    let (service, by) = decided.unwrap_or((Text::const_new("external"), AttributionSource::None));
-    (service, by, a)
+    decided
 }
 
 // ---- conversations ---------------------------------------------------------------

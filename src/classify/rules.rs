@@ -142,7 +142,10 @@ pub fn service_of_label(label: &str) -> Text {
     if label.eq_ignore_ascii_case("AMAZON") || label.eq_ignore_ascii_case("EC2") {
         Text::const_new("aws")
     } else {
-        Text::from(label.to_ascii_lowercase())
+        // Inline (no allocation) for labels up to 24 bytes.
+        let mut t = Text::from(label);
+        t.make_ascii_lowercase();
+        t
     }
 }
 

@@ -122,7 +122,11 @@ fn v6_bounds(n: &Ipv6Net, out: &mut Vec<u128>) {
     }
 }
 
-fn flatten<K: Copy + Ord>(mut bounds: Vec<K>, zero: K, f: impl Fn(K) -> u32) -> (Vec<K>, Vec<u32>) {
+fn flatten<K: Copy + Ord>(
+    mut bounds: Vec<K>,
+    zero: K,
+    mut f: impl FnMut(K) -> u32,
+) -> (Vec<K>, Vec<u32>) {
     bounds.push(zero);
     bounds.sort_unstable();
     bounds.dedup();
@@ -181,8 +185,8 @@ impl LpmTable {
     fn from_fns(
         b4: Vec<u32>,
         b6: Vec<u128>,
-        f4: impl Fn(u32) -> u32,
-        f6: impl Fn(u128) -> u32,
+        f4: impl FnMut(u32) -> u32,
+        f6: impl FnMut(u128) -> u32,
     ) -> LpmTable {
         let (v4_starts, v4_vals) = flatten(b4, 0, f4);
         let (v6_starts, v6_vals) = flatten(b6, 0, f6);
@@ -282,6 +286,73 @@ pub struct RouteEntry {
 struct Epoch {
     from: Option<Millis>,
     table: LpmTable,
+    /// For epochs before the latest: this epoch's table and the latest one
+    /// merged, mapping to an index into `replay_pairs` (one lookup instead
+    /// of two for the time rule).
+    replay: LpmTable,
+    /// (entry in this epoch, entry in the latest epoch), `NONE` for none.
+    replay_pairs: Vec<(u32, u32)>,
+}
+
+impl Epoch {
+    /// Merge `self.table` with the latest epoch's table into `self.replay`.
+    fn build_replay(&mut self, last: &LpmTable) {
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let mut ids: FxMap<(u32, u32), u32> = FxMap::default();
+        let mut intern = |p: (u32, u32)| -> u32 {
+            *ids.entry(p).or_insert_with(|| {
+                pairs.push(p);
+                u32::try_from(pairs.len() - 1).unwrap_or(NONE)
+            })
+        };
+        let old = &self.table;
+        let b4: Vec<u32> = old
+            .v4_starts
+            .iter()
+            .chain(&last.v4_starts)
+            .copied()
+            .collect();
+        let b6: Vec<u128> = old
+            .v6_starts
+            .iter()
+            .chain(&last.v6_starts)
+            .copied()
+            .collect();
+        let lk = |t: &LpmTable, a: IpAddr| t.lookup(a).unwrap_or(NONE);
+        let mut pair_of = |a: IpAddr| intern((lk(old, a), lk(last, a)));
+        let mut v4: Vec<(u32, u32)> = Vec::new();
+        let mut v6: Vec<(u128, u32)> = Vec::new();
+        {
+            let mut bb4 = b4.clone();
+            bb4.push(0);
+            bb4.sort_unstable();
+            bb4.dedup();
+            for a in bb4 {
+                v4.push((a, pair_of(IpAddr::V4(Ipv4Addr::from(a)))));
+            }
+            let mut bb6 = b6.clone();
+            bb6.push(0);
+            bb6.sort_unstable();
+            bb6.dedup();
+            for a in bb6 {
+                v6.push((a, pair_of(IpAddr::V6(Ipv6Addr::from(a)))));
+            }
+        }
+        let at4 = |a: u32| {
+            v4.binary_search_by_key(&a, |p| p.0)
+                .ok()
+                .and_then(|i| v4.get(i))
+                .map_or(NONE, |p| p.1)
+        };
+        let at6 = |a: u128| {
+            v6.binary_search_by_key(&a, |p| p.0)
+                .ok()
+                .and_then(|i| v6.get(i))
+                .map_or(NONE, |p| p.1)
+        };
+        self.replay = LpmTable::from_fns(b4, b6, at4, at6);
+        self.replay_pairs = pairs;
+    }
 }
 
 /// One route table, resolved.
@@ -326,8 +397,9 @@ impl RtIndex {
         }
     }
 
-    fn lookup_in(&self, e: &Epoch, dst: IpAddr) -> Option<&RouteEntry> {
-        let local = match dst {
+    #[inline]
+    fn local_at(&self, dst: IpAddr) -> Option<&LocalRange> {
+        match dst {
             IpAddr::V4(a) => {
                 let x = u128::from(u32::from(a));
                 self.local.iter().find(|l| !l.v6 && l.lo <= x && x <= l.hi)
@@ -336,8 +408,12 @@ impl RtIndex {
                 let x = u128::from(a);
                 self.local.iter().find(|l| l.v6 && l.lo <= x && x <= l.hi)
             }
-        };
-        if let Some(l) = local {
+        }
+    }
+
+    #[inline]
+    fn lookup_in(&self, e: &Epoch, dst: IpAddr) -> Option<&RouteEntry> {
+        if let Some(l) = self.local_at(dst) {
             return self.entries.get(l.entry as usize);
         }
         e.table
@@ -354,21 +430,32 @@ impl RtIndex {
                 replayed_instead_of: None,
             };
         };
-        let entry = self.lookup_in(epoch, dst);
-        let mut replayed_instead_of = None;
-        if let Some(last) = self.epochs.last() {
-            if !std::ptr::eq(last, epoch) {
-                let now = self.lookup_in(last, dst);
-                let same = match (now, entry) {
-                    (Some(a), Some(b)) => std::ptr::eq(a, b),
-                    (None, None) => true,
-                    _ => false,
-                };
-                if !same {
-                    replayed_instead_of = now;
-                }
-            }
+        let is_last = self.epochs.last().is_some_and(|l| std::ptr::eq(l, epoch));
+        if is_last {
+            return RouteHit {
+                entry: self.lookup_in(epoch, dst),
+                replayed_instead_of: None,
+            };
         }
+        // An older epoch: local routes are the same in every epoch; otherwise
+        // one lookup in the merged table gives (then, now).
+        if let Some(l) = self.local_at(dst) {
+            return RouteHit {
+                entry: self.entries.get(l.entry as usize),
+                replayed_instead_of: None,
+            };
+        }
+        let (then, now) = epoch
+            .replay
+            .lookup(dst)
+            .and_then(|i| epoch.replay_pairs.get(i as usize).copied())
+            .unwrap_or((NONE, NONE));
+        let entry = self.entries.get(then as usize);
+        let replayed_instead_of = if then == now {
+            None
+        } else {
+            self.entries.get(now as usize)
+        };
         RouteHit {
             entry,
             replayed_instead_of,
@@ -490,6 +577,16 @@ impl SnapshotIndex {
             service: svc,
             cidr: *cidr,
         })
+    }
+
+    /// (id, service) of the prefix list containing `ip`, as stored (for
+    /// callers that keep owned copies: a clone, no re-encoding).
+    #[inline]
+    pub fn prefix_list_ids(&self, ip: IpAddr) -> Option<(&Text, &Text)> {
+        let i = self.pl_table.lookup(ip)?;
+        self.pl_entries
+            .get(i as usize)
+            .map(|(id, svc, _)| (id, svc))
     }
 
     pub fn in_vpc(&self, ip: IpAddr) -> bool {
@@ -745,7 +842,7 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
         times.sort_unstable();
         times.dedup();
         gates.extend(times.into_iter().map(Some));
-        let epochs = gates
+        let mut epochs: Vec<Epoch> = gates
             .into_iter()
             .map(|from| {
                 let pairs: Vec<(IpNet, u32)> = entries
@@ -761,9 +858,16 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
                 Epoch {
                     from,
                     table: LpmTable::build(&pairs),
+                    replay: LpmTable::default(),
+                    replay_pairs: Vec::new(),
                 }
             })
             .collect();
+        if let Some((last, older)) = epochs.split_last_mut() {
+            for e in older {
+                e.build_replay(&last.table);
+            }
+        }
         let Ok(i) = u32::try_from(route_tables.len()) else {
             break;
         };
@@ -945,6 +1049,61 @@ mod tests {
                 .max_by_key(|(p, v)| (p.prefix_len(), std::cmp::Reverse(*v)))
                 .map(|(_, v)| *v);
             assert_eq!(t.lookup(a), want, "{a}");
+        }
+    }
+
+    #[test]
+    fn replay_table_gives_both_epochs_in_one_lookup() {
+        // An older epoch without 100 gated prefixes vs the latest with them:
+        // the merged table must answer exactly (old lookup, new lookup).
+        let mut x: u64 = 0x0ddc_0ffe_e123_4567;
+        let mut step = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut all = vec![(n("0.0.0.0/0"), 0u32), (n("2406:da00::/24"), 1)];
+        for v in 2..400u32 {
+            let r = step();
+            let len = 8 + (r % 21) as u8;
+            let a = Ipv4Addr::from((r >> 32) as u32);
+            all.push((IpNet::V4(Ipv4Net::new(a, len).unwrap().trunc()), v));
+        }
+        for v in 400..420u32 {
+            let r = step();
+            let a = Ipv6Addr::from(u128::from(r) << 64 | 0x2406_da00_u128 << 96);
+            all.push((
+                IpNet::V6(Ipv6Net::new(a, 32 + (r % 33) as u8).unwrap().trunc()),
+                v,
+            ));
+        }
+        let old: Vec<(IpNet, u32)> = all.iter().copied().filter(|(_, v)| v % 4 != 0).collect();
+        let last = LpmTable::build(&all);
+        let mut e = Epoch {
+            from: None,
+            table: LpmTable::build(&old),
+            replay: LpmTable::default(),
+            replay_pairs: Vec::new(),
+        };
+        e.build_replay(&last);
+        let mut probes: Vec<IpAddr> = all
+            .iter()
+            .flat_map(|(p, _)| [p.network(), p.broadcast()])
+            .collect();
+        for _ in 0..5000 {
+            probes.push(IpAddr::V4(Ipv4Addr::from((step() >> 32) as u32)));
+        }
+        for a in probes {
+            let want = (
+                e.table.lookup(a).unwrap_or(NONE),
+                last.lookup(a).unwrap_or(NONE),
+            );
+            let got = e
+                .replay
+                .lookup(a)
+                .and_then(|i| e.replay_pairs.get(i as usize).copied());
+            assert_eq!(got, Some(want), "{a}");
         }
     }
 

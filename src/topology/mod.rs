@@ -262,6 +262,23 @@ impl RouteTarget {
         }
     }
 
+    /// [`RouteTarget::id`] as an owned [`Text`] (a clone, no re-encoding).
+    pub fn id_text(&self) -> Text {
+        match self {
+            RouteTarget::Local => Text::const_new("local"),
+            RouteTarget::InternetGateway(s)
+            | RouteTarget::EgressOnlyInternetGateway(s)
+            | RouteTarget::GatewayEndpoint(s)
+            | RouteTarget::NatGateway(s)
+            | RouteTarget::VpcPeering(s)
+            | RouteTarget::TransitGateway(s)
+            | RouteTarget::VirtualPrivateGateway(s)
+            | RouteTarget::NetworkInterface(s)
+            | RouteTarget::Instance(s)
+            | RouteTarget::Other(s) => s.clone(),
+        }
+    }
+
     /// Classify a `GatewayId`-style id by its prefix.
     pub fn from_gateway_id(id: &str) -> RouteTarget {
         let t = Text::from(id);
