@@ -7,7 +7,6 @@
 //! is appended in batch order, so the result is the same for any number of
 //! workers.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::error::sanitize_bytes;
@@ -20,6 +19,11 @@ use super::decode::{self, Decoded, Fragment};
 use super::dns;
 use super::reader::Batch;
 use super::tls::{self, AppName};
+
+/// Flow tables hash keys taken from untrusted captures: foldhash seeded
+/// at random per process (cheap, yet not open to crafted collisions the
+/// way a fixed-seed hash is).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Payload segments a worker keeps per flow and batch for name extraction.
 const MAX_SEGMENTS: usize = 8;
@@ -597,7 +601,7 @@ impl FlowTable {
 
 /// The address that appears in the most directional flows (ties: the lowest).
 fn busiest_address(flows: &HashMap<WindowKey, (Acc, Reassembly)>) -> Option<IpAddr> {
-    let mut count: HashMap<IpAddr, u64> = HashMap::new();
+    let mut count: HashMap<IpAddr, u64> = HashMap::default();
     #[allow(clippy::iter_over_hash_type)] // counting; the pick below is order-free
     for k in flows.keys() {
         *count.entry(k.key.src).or_insert(0) += 1;
