@@ -7,7 +7,7 @@
 //! is appended in batch order, so the result is the same for any number of
 //! workers.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 
 use crate::error::sanitize_bytes;
@@ -20,6 +20,11 @@ use super::decode::{self, Decoded, Fragment};
 use super::dns;
 use super::reader::Batch;
 use super::tls::{self, AppName};
+
+/// Flow tables hash keys taken from untrusted captures: foldhash seeded
+/// at random per process (cheap, yet not open to crafted collisions the
+/// way a fixed-seed hash is).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Payload segments a worker keeps per flow and batch for name extraction.
 const MAX_SEGMENTS: usize = 8;
@@ -73,6 +78,14 @@ pub struct Acc {
     /// Sequence number of this direction's SYN (or SYN-ACK): the stream
     /// starts one after it.
     syn_seq: Option<u32>,
+    /// Client bytes kept for name extraction: out of line, and only for TCP
+    /// flows that carry payload, so the table entry stays small.
+    stream: Option<Box<Stream>>,
+}
+
+/// What a worker keeps of one flow's payload in one batch.
+#[derive(Debug, Clone, Default)]
+struct Stream {
     segments: Vec<Segment>,
     segment_bytes: usize,
     /// The worker already decided the name from the stream's first segment
@@ -98,9 +111,7 @@ impl Acc {
             echo_requests: 0,
             echo_replies: 0,
             syn_seq: None,
-            segments: Vec::new(),
-            segment_bytes: 0,
-            early: None,
+            stream: None,
         }
     }
 
@@ -160,7 +171,11 @@ pub struct Ctx<'a> {
 
 /// Decode every packet of a batch into a batch-local flow table.
 pub fn decode_batch(batch: &Batch, ctx: &Ctx<'_>) -> BatchResult {
-    let mut out = BatchResult::default();
+    // Sized for a few packets per flow: no rehash in the common case.
+    let mut out = BatchResult {
+        table: HashMap::with_capacity_and_hasher(batch.packets.len() / 4, Default::default()),
+        ..BatchResult::default()
+    };
     for p in &batch.packets {
         let data = batch.data(p);
         out.tally.packets += 1;
@@ -233,42 +248,48 @@ pub fn decode_batch(batch: &Batch, ctx: &Ctx<'_>) -> BatchResult {
             (1, Some(0)) | (58, Some(129)) => acc.echo_replies += 1,
             _ => {}
         }
-        if d.protocol == 6
-            && !d.payload.is_empty()
-            && acc.early.is_none()
-            && acc.segments.is_empty()
-        {
-            // The stream's first bytes, in one segment: decide here.
-            let at_start = acc.syn_seq.map(|s| s.wrapping_add(1)) == Some(d.tcp_seq);
-            if at_start {
-                match tls::app_name(d.payload) {
-                    AppName::NeedMore => {}
-                    n @ (AppName::Sni(_) | AppName::HttpHost(_)) => {
-                        acc.early = Some((Some(n), p.index))
-                    }
-                    _ => acc.early = Some((None, p.index)),
-                }
-            }
-        }
-        if d.protocol == 6
-            && !d.payload.is_empty()
-            && acc.early.is_none()
-            && acc.segments.len() < MAX_SEGMENTS
-            && acc.segment_bytes < tls::MAX_HELLO
-        {
-            let take = d.payload.len().min(tls::MAX_HELLO - acc.segment_bytes);
-            let part = d.payload.get(..take).unwrap_or(&[]);
-            acc.segment_bytes += part.len();
-            acc.segments.push(Segment {
-                seq: d.tcp_seq,
-                data: part.to_vec(),
-            });
+        if d.protocol == 6 && !d.payload.is_empty() {
+            stream_payload(acc, &d, p.index);
         }
         if d.src_port == 53 || d.dst_port == 53 {
             dns_packet(&d, p.index, p.offset, ts, truncated, ctx, &mut out);
         }
     }
     out
+}
+
+/// Keep (or decide from) a TCP payload for name extraction.
+fn stream_payload(acc: &mut Acc, d: &Decoded<'_>, index: u64) {
+    let st = acc.stream.get_or_insert_with(Box::default);
+    if st.early.is_some() {
+        return;
+    }
+    if st.segments.is_empty() {
+        // The stream's first bytes, in one segment: decide here.
+        let at_start = acc.syn_seq.map(|s| s.wrapping_add(1)) == Some(d.tcp_seq);
+        if at_start {
+            match tls::app_name(d.payload) {
+                AppName::NeedMore => {}
+                n @ (AppName::Sni(_) | AppName::HttpHost(_)) => {
+                    st.early = Some((Some(n), index));
+                    return;
+                }
+                _ => {
+                    st.early = Some((None, index));
+                    return;
+                }
+            }
+        }
+    }
+    if st.segments.len() < MAX_SEGMENTS && st.segment_bytes < tls::MAX_HELLO {
+        let take = d.payload.len().min(tls::MAX_HELLO - st.segment_bytes);
+        let part = d.payload.get(..take).unwrap_or(&[]);
+        st.segment_bytes += part.len();
+        st.segments.push(Segment {
+            seq: d.tcp_seq,
+            data: part.to_vec(),
+        });
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -430,7 +451,8 @@ impl Reassembly {
 /// The merged table of one capture.
 #[derive(Debug, Default)]
 pub struct FlowTable {
-    flows: HashMap<WindowKey, (Acc, Reassembly)>,
+    /// Reassembly state lives out of line, only for flows with payload.
+    flows: HashMap<WindowKey, (Acc, Option<Box<Reassembly>>)>,
     pub dns: Vec<DnsRecord>,
     pub tally: SourceTally,
 }
@@ -441,27 +463,35 @@ impl FlowTable {
         // Per-key merging does not depend on the iteration order.
         #[allow(clippy::iter_over_hash_type)]
         for (k, mut acc) in r.table {
-            let segs = std::mem::take(&mut acc.segments);
-            let early = acc.early.take();
+            let stream = acc.stream.take();
             let first = acc.first_index;
-            let entry = self
-                .flows
-                .entry(k)
-                .or_insert_with(|| (Acc::new(first, acc.first_ts, acc.v6), Reassembly::default()));
-            if entry.0.packets == 0 {
-                entry.0 = acc;
-            } else {
-                entry.0.absorb(acc);
+            let entry = match self.flows.entry(k) {
+                Entry::Occupied(o) => {
+                    let e = o.into_mut();
+                    e.0.absorb(acc);
+                    e
+                }
+                Entry::Vacant(v) => v.insert((acc, None)),
+            };
+            let Some(stream) = stream else {
+                continue;
+            };
+            let Stream {
+                segments, early, ..
+            } = *stream;
+            if early.is_none() && segments.is_empty() {
+                continue;
             }
-            if entry.1.base.is_none() {
-                entry.1.base = entry.0.syn_seq.map(|s| s.wrapping_add(1));
+            let re = entry.1.get_or_insert_with(Box::default);
+            if re.base.is_none() {
+                re.base = entry.0.syn_seq.map(|s| s.wrapping_add(1));
             }
             if let Some((name, index)) = early {
-                if !entry.1.done {
-                    entry.1.finish(name, index);
+                if !re.done {
+                    re.finish(name, index);
                 }
-            } else if !segs.is_empty() {
-                entry.1.add(segs, first);
+            } else {
+                re.add(segments, first);
             }
         }
         self.dns.extend(r.dns);
@@ -536,7 +566,7 @@ impl FlowTable {
                     Initiator::Destination
                 });
             }
-            if let Some((name, index)) = &re.name {
+            if let Some((name, index)) = re.as_ref().and_then(|r| r.name.as_ref()) {
                 let (raw, is_sni) = match name {
                     AppName::Sni(n) => (n.as_slice(), true),
                     AppName::HttpHost(n) => (n.as_slice(), false),
@@ -596,8 +626,8 @@ impl FlowTable {
 }
 
 /// The address that appears in the most directional flows (ties: the lowest).
-fn busiest_address(flows: &HashMap<WindowKey, (Acc, Reassembly)>) -> Option<IpAddr> {
-    let mut count: HashMap<IpAddr, u64> = HashMap::new();
+fn busiest_address(flows: &HashMap<WindowKey, (Acc, Option<Box<Reassembly>>)>) -> Option<IpAddr> {
+    let mut count: HashMap<IpAddr, u64> = HashMap::default();
     #[allow(clippy::iter_over_hash_type)] // counting; the pick below is order-free
     for k in flows.keys() {
         *count.entry(k.key.src).or_insert(0) += 1;
