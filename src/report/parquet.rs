@@ -29,6 +29,49 @@ fn is_int64(c: &Column) -> bool {
     matches!(c, Column::Standard(8..=11) | Column::SourceLine)
 }
 
+/// One column from its cells, typed as AWS's Parquet delivery types it.
+fn typed_column<'a>(name: &str, col: &Column, cells: impl Iterator<Item = Cell<'a>>) -> PlColumn {
+    let series = if is_int32(col) {
+        let v: Vec<Option<i32>> = cells
+            .map(|c| match c {
+                Cell::Int(n) => i32::try_from(n).ok(),
+                _ => None,
+            })
+            .collect();
+        Series::new(name.into(), v)
+    } else if is_int64(col) {
+        let v: Vec<Option<i64>> = cells
+            .map(|c| match c {
+                Cell::Int(n) => i64::try_from(n).ok(),
+                _ => None,
+            })
+            .collect();
+        Series::new(name.into(), v)
+    } else {
+        let v: Vec<Option<String>> = cells
+            .map(|c| match c {
+                Cell::Null => None,
+                Cell::Int(n) => Some(n.to_string()),
+                Cell::Str(s) => Some(s.into_owned()),
+            })
+            .collect();
+        Series::new(name.into(), v)
+    };
+    series.into()
+}
+
+/// Write `columns` (each `rows` long) as Snappy-compressed Parquet bytes.
+fn write_parquet(rows: usize, columns: Vec<PlColumn>) -> Result<Vec<u8>, ParquetRenderError> {
+    let mut df =
+        DataFrame::new(rows, columns).map_err(|e| ParquetRenderError::Polars(e.to_string()))?;
+    let mut out = Vec::new();
+    ParquetWriter::new(&mut out)
+        .with_compression(ParquetCompression::Snappy)
+        .finish(&mut df)
+        .map_err(|e| ParquetRenderError::Polars(e.to_string()))?;
+    Ok(out)
+}
+
 /// Render `flows` with `cols` as Parquet bytes (Snappy compressed, for the
 /// widest reader support).
 pub fn render_parquet(
@@ -36,48 +79,15 @@ pub fn render_parquet(
     cols: &RecordColumns,
     sources: &[String],
 ) -> Result<Vec<u8>, ParquetRenderError> {
-    let mut columns: Vec<PlColumn> = Vec::with_capacity(cols.columns.len());
-    for c in &cols.columns {
-        let name = super::records::column_name(c).into();
-        let series = if is_int32(c) {
-            let v: Vec<Option<i32>> = flows
-                .iter()
-                .map(|f| match cell(f, c, sources) {
-                    Cell::Int(n) => i32::try_from(n).ok(),
-                    _ => None,
-                })
-                .collect();
-            Series::new(name, v)
-        } else if is_int64(c) {
-            let v: Vec<Option<i64>> = flows
-                .iter()
-                .map(|f| match cell(f, c, sources) {
-                    Cell::Int(n) => i64::try_from(n).ok(),
-                    _ => None,
-                })
-                .collect();
-            Series::new(name, v)
-        } else {
-            let v: Vec<Option<String>> = flows
-                .iter()
-                .map(|f| match cell(f, c, sources) {
-                    Cell::Null => None,
-                    Cell::Int(n) => Some(n.to_string()),
-                    Cell::Str(s) => Some(s.into_owned()),
-                })
-                .collect();
-            Series::new(name, v)
-        };
-        columns.push(series.into());
-    }
-    let mut df = DataFrame::new(flows.len(), columns)
-        .map_err(|e| ParquetRenderError::Polars(e.to_string()))?;
-    let mut out = Vec::new();
-    ParquetWriter::new(&mut out)
-        .with_compression(ParquetCompression::Snappy)
-        .finish(&mut df)
-        .map_err(|e| ParquetRenderError::Polars(e.to_string()))?;
-    Ok(out)
+    let columns = cols
+        .columns
+        .iter()
+        .map(|c| {
+            let name = super::records::column_name(c);
+            typed_column(&name, c, flows.iter().map(|f| cell(f, c, sources)))
+        })
+        .collect();
+    write_parquet(flows.len(), columns)
 }
 
 /// Every classified flow of an audit as Parquet: the Athena columns typed
@@ -87,40 +97,14 @@ pub fn render_parquet_classified(
     records: &[super::FlowRecord],
 ) -> Result<Vec<u8>, ParquetRenderError> {
     use super::records::standard_cell;
-    let mut columns: Vec<PlColumn> = Vec::with_capacity(crate::flow::COLUMNS.len() + 11);
-    for (i, name) in crate::flow::COLUMNS.iter().enumerate() {
-        let c = Column::Standard(i);
-        let series = if is_int32(&c) {
-            let v: Vec<Option<i32>> = records
-                .iter()
-                .map(|r| match standard_cell(&r.flow, i) {
-                    Cell::Int(n) => i32::try_from(n).ok(),
-                    _ => None,
-                })
-                .collect();
-            Series::new((*name).into(), v)
-        } else if is_int64(&c) {
-            let v: Vec<Option<i64>> = records
-                .iter()
-                .map(|r| match standard_cell(&r.flow, i) {
-                    Cell::Int(n) => i64::try_from(n).ok(),
-                    _ => None,
-                })
-                .collect();
-            Series::new((*name).into(), v)
-        } else {
-            let v: Vec<Option<String>> = records
-                .iter()
-                .map(|r| match standard_cell(&r.flow, i) {
-                    Cell::Null => None,
-                    Cell::Int(n) => Some(n.to_string()),
-                    Cell::Str(s) => Some(s.into_owned()),
-                })
-                .collect();
-            Series::new((*name).into(), v)
-        };
-        columns.push(series.into());
-    }
+    let mut columns: Vec<PlColumn> = crate::flow::COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let cells = records.iter().map(|r| standard_cell(&r.flow, i));
+            typed_column(name, &Column::Standard(i), cells)
+        })
+        .collect();
     let class: Vec<[String; 11]> = records.iter().map(super::csv::class_cells).collect();
     for (j, name) in super::csv::CLASS_COLUMNS.iter().enumerate() {
         let series = if *name == "source_line" {
@@ -138,14 +122,7 @@ pub fn render_parquet_classified(
         };
         columns.push(series.into());
     }
-    let mut df = DataFrame::new(records.len(), columns)
-        .map_err(|e| ParquetRenderError::Polars(e.to_string()))?;
-    let mut out = Vec::new();
-    ParquetWriter::new(&mut out)
-        .with_compression(ParquetCompression::Snappy)
-        .finish(&mut df)
-        .map_err(|e| ParquetRenderError::Polars(e.to_string()))?;
-    Ok(out)
+    write_parquet(records.len(), columns)
 }
 
 #[cfg(test)]
