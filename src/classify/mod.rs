@@ -42,8 +42,8 @@ use serde::Serialize;
 
 use crate::flow::{Direction, Flow, FlowKey, Initiator, NameSource};
 use crate::topology::{
-    EniInfo, EniRole, Millis, RouteDestination, RouteTarget, SnapshotIndex, Text, TimeGate,
-    TopologyIndex,
+    EniInfo, EniRole, IpRangeEntry, Millis, PrefixListEntry, RouteDestination, RouteEntry,
+    RouteTarget, RtIndex, SnapshotIndex, TargetKind, Text, TimeGate, TopologyIndex,
 };
 
 pub mod names;
@@ -210,18 +210,21 @@ pub struct NameEvidence {
 
 /// Every service signal found for the destination (all recorded, the first
 /// in this order decided).
+///
+/// Ids are borrowed from the [`TopologyIndex`] and the [`Flow`]: filling
+/// them is a pointer copy, not a string copy (the classifier's hot path).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Attributions {
+pub struct Attributions<'a> {
     /// The interface endpoint whose ENI the destination is.
-    pub endpoint: Option<Text>,
+    pub endpoint: Option<&'a str>,
     pub name: Option<NameEvidence>,
-    /// (prefix list id, its service).
-    pub prefix_list: Option<(Text, Text)>,
-    /// (ip-ranges service label, region, prefix).
-    pub ip_ranges: Option<(Text, Text, IpNet)>,
+    /// The managed prefix list entry containing the destination.
+    pub prefix_list: Option<&'a PrefixListEntry>,
+    /// The most specific ip-ranges prefix containing the destination.
+    pub ip_ranges: Option<&'a IpRangeEntry>,
     /// The flow-log `pkt-dst-aws-service` (or src for inbound).
-    pub flow_log: Option<Text>,
+    pub flow_log: Option<&'a str>,
 }
 
 /// How the time rule applied.
@@ -239,50 +242,158 @@ pub enum TimeRule {
     NoFlowTime,
 }
 
-/// Why the path is what it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Evidence {
+/// Why the path is what it is. It points into the [`TopologyIndex`] (the
+/// host's ENI, its route table, the winning route); the ids are read
+/// through the accessors. Two evidences are equal when they say the same
+/// (same ids, same rule).
+#[derive(Debug, Clone)]
+pub struct Evidence<'a> {
     /// The snapshot used (its folder), when several were loaded.
-    pub snapshot: Option<String>,
-    pub eni_id: Option<Text>,
-    pub instance_id: Option<Text>,
-    pub subnet_id: Option<Text>,
-    pub route_table_id: Option<Text>,
-    /// The winning route's destination (CIDR or prefix-list id).
-    pub route_destination: Option<RouteDestination>,
-    /// The CIDR that matched (the prefix-list entry for prefix-list routes).
-    pub matched_cidr: Option<IpNet>,
-    pub route_target: Option<Text>,
+    pub snapshot: Option<&'a str>,
+    /// The host's ENI.
+    pub eni: Option<&'a EniInfo>,
+    /// The route table of the host's subnet.
+    pub route_table: Option<&'a RtIndex>,
+    /// The winning route (its prefix-list entry for prefix-list routes).
+    pub route: Option<&'a RouteEntry>,
     /// The winning route is a blackhole (drops: `no-route`).
     pub blackhole: bool,
-    pub endpoint_id: Option<Text>,
-    pub prefix_list_id: Option<Text>,
+    /// The interface endpoint whose ENI the destination is (see
+    /// [`Evidence::endpoint_id`] for either kind).
+    pub endpoint: Option<&'a str>,
     /// NAT gateway: its own table and onward route (`rtb-…: 0.0.0.0/0 -> igw-…`).
     pub nat_onward: Option<String>,
     pub time_rule: TimeRule,
     /// The endpoint left out by the replay (its route or ENI would decide today).
-    pub replayed_without: Option<Text>,
+    pub replayed_without: Option<&'a str>,
 }
 
-impl Default for Evidence {
-    fn default() -> Evidence {
+impl Default for Evidence<'_> {
+    fn default() -> Self {
         Evidence {
             snapshot: None,
-            eni_id: None,
-            instance_id: None,
-            subnet_id: None,
-            route_table_id: None,
-            route_destination: None,
-            matched_cidr: None,
-            route_target: None,
+            eni: None,
+            route_table: None,
+            route: None,
             blackhole: false,
-            endpoint_id: None,
-            prefix_list_id: None,
+            endpoint: None,
             nat_onward: None,
             time_rule: TimeRule::Current,
             replayed_without: None,
         }
+    }
+}
+
+impl<'a> Evidence<'a> {
+    pub fn eni_id(&self) -> Option<&'a str> {
+        self.eni.map(|e| e.id.as_str())
+    }
+
+    pub fn instance_id(&self) -> Option<&'a str> {
+        match self.eni.map(|e| &e.role) {
+            Some(EniRole::Instance(i)) => Some(i.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn subnet_id(&self) -> Option<&'a str> {
+        self.eni
+            .map(|e| e.subnet_id.as_str())
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn route_table_id(&self) -> Option<&'a str> {
+        self.route_table.map(|r| r.id.as_str())
+    }
+
+    /// The winning route's destination (CIDR or prefix-list id).
+    pub fn route_destination(&self) -> Option<&'a RouteDestination> {
+        self.route.map(|r| &r.destination)
+    }
+
+    /// The CIDR that matched (the prefix-list entry for prefix-list routes).
+    pub fn matched_cidr(&self) -> Option<IpNet> {
+        self.route.map(|r| r.cidr)
+    }
+
+    pub fn route_target(&self) -> Option<&'a str> {
+        self.route.map(|r| r.target.id())
+    }
+
+    /// The endpoint that carried the flow: the interface endpoint whose ENI
+    /// the destination is, else the gateway endpoint of the winning route
+    /// (not a blackhole).
+    pub fn endpoint_id(&self) -> Option<&'a str> {
+        self.endpoint.or_else(|| match self.route {
+            Some(r) if !self.blackhole => match &r.target {
+                RouteTarget::GatewayEndpoint(v) => Some(v.as_str()),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+
+    /// The prefix list of the winning route.
+    pub fn prefix_list_id(&self) -> Option<&'a str> {
+        match self.route.map(|r| &r.destination) {
+            Some(RouteDestination::PrefixList(pl)) => Some(pl.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// The flat, id-only form [`Evidence`] serializes (and compares) as.
+#[derive(Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+struct EvidenceWire<'a> {
+    snapshot: Option<&'a str>,
+    eni_id: Option<&'a str>,
+    instance_id: Option<&'a str>,
+    subnet_id: Option<&'a str>,
+    route_table_id: Option<&'a str>,
+    route_destination: Option<&'a RouteDestination>,
+    matched_cidr: Option<IpNet>,
+    route_target: Option<&'a str>,
+    blackhole: bool,
+    endpoint_id: Option<&'a str>,
+    prefix_list_id: Option<&'a str>,
+    nat_onward: Option<&'a str>,
+    time_rule: TimeRule,
+    replayed_without: Option<&'a str>,
+}
+
+impl<'a> Evidence<'a> {
+    fn wire(&self) -> EvidenceWire<'_> {
+        EvidenceWire {
+            snapshot: self.snapshot,
+            eni_id: self.eni_id(),
+            instance_id: self.instance_id(),
+            subnet_id: self.subnet_id(),
+            route_table_id: self.route_table_id(),
+            route_destination: self.route_destination(),
+            matched_cidr: self.matched_cidr(),
+            route_target: self.route_target(),
+            blackhole: self.blackhole,
+            endpoint_id: self.endpoint_id(),
+            prefix_list_id: self.prefix_list_id(),
+            nat_onward: self.nat_onward.as_deref(),
+            time_rule: self.time_rule,
+            replayed_without: self.replayed_without,
+        }
+    }
+}
+
+impl PartialEq for Evidence<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.wire() == other.wire()
+    }
+}
+
+impl Eq for Evidence<'_> {}
+
+impl Serialize for Evidence<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.wire().serialize(s)
     }
 }
 
@@ -309,10 +420,11 @@ pub struct TrafficPathCheck {
     pub verdict: TrafficPathVerdict,
 }
 
-/// The classifier's answer for one flow.
+/// The classifier's answer for one flow. It borrows its ids from the
+/// [`TopologyIndex`] and the [`Flow`] it was made from (`'a`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Classification {
+pub struct Classification<'a> {
     pub role: Role,
     /// The host's address (the source of an egress flow).
     pub host: Option<IpAddr>,
@@ -321,13 +433,13 @@ pub struct Classification {
     /// Meaningful for `Role::Egress`; `unknown` otherwise.
     pub path: PathClass,
     pub outcome: Outcome,
-    pub reject_reason: Option<Text>,
+    pub reject_reason: Option<&'a str>,
     /// `s3`, `cloudformation`, `dynamodb`, other AWS services by name, `aws`
     /// (an AWS address, service unknown), `external`.
     pub service: Text,
     pub attributed_by: AttributionSource,
-    pub attributions: Attributions,
-    pub evidence: Evidence,
+    pub attributions: Attributions<'a>,
+    pub evidence: Evidence<'a>,
     pub traffic_path: Option<TrafficPathCheck>,
 }
 
@@ -434,7 +546,14 @@ fn decide_role<'a>(
 }
 
 /// Classify one flow against the topology and the name index. Pure.
-pub fn classify(flow: &Flow, index: &TopologyIndex, names: &NameIndex) -> Classification {
+///
+/// The answer borrows its ids from `index` and `flow` (no string copies on
+/// this path: it runs once per flow of every input).
+pub fn classify<'a>(
+    flow: &'a Flow,
+    index: &'a TopologyIndex,
+    names: &NameIndex,
+) -> Classification<'a> {
     let t = rules::flow_time(flow);
     let snap = index.snapshot_at(t);
     let (role, host_is_src, host_eni) = decide_role(flow, snap, t);
@@ -444,102 +563,87 @@ pub fn classify(flow: &Flow, index: &TopologyIndex, names: &NameIndex) -> Classi
         (flow.dst_addr, flow.effective_src())
     };
     let outcome = rules::outcome_of(flow);
-    // Built once and filled in place: the struct is large, moving it costs.
-    let mut c = Classification {
+    let mut evidence = Evidence {
+        snapshot: if index.snapshots().len() > 1 {
+            snap.map(|s| s.dir.as_str())
+        } else {
+            None
+        },
+        eni: host_eni,
+        time_rule: if t.is_none() {
+            TimeRule::NoFlowTime
+        } else {
+            TimeRule::Current
+        },
+        ..Evidence::default()
+    };
+    let mut path = PathClass::Unknown;
+    let mut dst_endpoint: Option<&'a Text> = None;
+    if role == Role::Egress {
+        if let (Some(snap), Some(eni), Some(dst)) = (snap, host_eni, peer) {
+            path = route(flow, snap, eni, dst, t, &mut evidence, &mut dst_endpoint);
+        }
+    }
+    let mut attributions = Attributions::default();
+    let (service, attributed_by) = peer
+        .and_then(|p| {
+            let target = AttributionTarget {
+                peer: p,
+                host,
+                dst_endpoint,
+                role,
+            };
+            attribute(flow, index, snap, names, target, &mut attributions)
+        })
+        .unwrap_or((Text::const_new("external"), AttributionSource::None));
+    // One struct literal at the end: built in the caller's slot, not copied.
+    Classification {
         role,
         host,
         peer,
-        path: PathClass::Unknown,
+        path,
         outcome,
-        reject_reason: None,
-        service: Text::const_new("external"),
-        attributed_by: AttributionSource::None,
-        attributions: Attributions::default(),
-        evidence: Evidence {
-            time_rule: if t.is_none() {
-                TimeRule::NoFlowTime
-            } else {
-                TimeRule::Current
-            },
-            ..Evidence::default()
+        reject_reason: if outcome == Outcome::Rejected {
+            rules::reject_reason(flow)
+        } else {
+            None
         },
-        traffic_path: None,
-    };
-    let evidence = &mut c.evidence;
-    if index.snapshots().len() > 1 {
-        evidence.snapshot = snap.map(|s| s.dir.clone());
+        service,
+        attributed_by,
+        attributions,
+        evidence,
+        traffic_path: match (role, flow.traffic_path) {
+            (Role::Egress, Some(code)) => Some(rules::check_traffic_path(code, path)),
+            _ => None,
+        },
     }
-    if let Some(e) = host_eni {
-        evidence.eni_id = Some(e.id.clone());
-        evidence.subnet_id = Some(e.subnet_id.clone()).filter(|s| !s.is_empty());
-        if let EniRole::Instance(i) = &e.role {
-            evidence.instance_id = Some(i.clone());
-        }
-    }
-    let mut path = PathClass::Unknown;
-    let mut dst_endpoint: Option<Text> = None;
-    if role == Role::Egress {
-        if let (Some(snap), Some(eni), Some(dst)) = (snap, host_eni, peer) {
-            path = route(flow, snap, eni, dst, t, evidence, &mut dst_endpoint);
-        }
-    }
-    c.path = path;
-    if let Some(p) = peer {
-        if let Some((service, by)) = attribute(
-            flow,
-            index,
-            snap,
-            names,
-            p,
-            host,
-            dst_endpoint.as_ref(),
-            role,
-            &mut c.attributions,
-        ) {
-            c.service = service;
-            c.attributed_by = by;
-        }
-    }
-    if let (Role::Egress, Some(code)) = (role, flow.traffic_path) {
-        c.traffic_path = Some(rules::check_traffic_path(code, path));
-    }
-    if outcome == Outcome::Rejected {
-        c.reject_reason = rules::reject_reason(flow);
-    }
-    c
 }
 
 /// The route decision for an egress flow of `eni` to `dst`.
-fn route(
+fn route<'a>(
     flow: &Flow,
-    snap: &SnapshotIndex,
-    eni: &EniInfo,
+    snap: &'a SnapshotIndex,
+    eni: &'a EniInfo,
     dst: IpAddr,
     t: Option<Millis>,
-    ev: &mut Evidence,
-    dst_endpoint: &mut Option<Text>,
+    ev: &mut Evidence<'a>,
+    dst_endpoint: &mut Option<&'a Text>,
 ) -> PathClass {
     let table = eni.route_table.and_then(|i| snap.route_table(i));
-    if let Some(rt) = table {
-        ev.route_table_id = Some(rt.id.clone());
-    }
+    ev.route_table = table;
     let end = rules::flow_end_time(flow);
     // Destination is an interface-endpoint ENI?
-    if let Some(d) = snap.eni_at(dst, None) {
+    if let Some(d) = snap.endpoint_eni_at(dst) {
         if let EniRole::InterfaceEndpoint(vpce) = &d.role {
             if d.gate.open_at(t) {
-                ev.endpoint_id = Some(vpce.clone());
-                *dst_endpoint = Some(vpce.clone());
-                if let Some(entry) = table.and_then(|rt| rt.lookup(dst, t).entry) {
-                    ev.route_destination = Some(entry.destination.clone());
-                    ev.matched_cidr = Some(entry.cidr);
-                    ev.route_target = Some(entry.target.id_text());
-                }
+                ev.endpoint = Some(vpce.as_str());
+                *dst_endpoint = Some(vpce);
+                ev.route = table.and_then(|rt| rt.lookup(dst, t).entry);
                 return PathClass::InterfaceEndpoint;
             }
             // Before the endpoint existed: that address was not the endpoint.
             ev.time_rule = TimeRule::BeforeEndpoint;
-            ev.replayed_without = Some(vpce.clone());
+            ev.replayed_without = Some(vpce.as_str());
             if let (TimeGate::From(c), Some(e)) = (d.gate, end) {
                 if c <= e {
                     ev.time_rule = TimeRule::StraddlesEndpointCreation;
@@ -553,34 +657,29 @@ fn route(
     let hit = rt.lookup(dst, t);
     if let Some(now) = hit.replayed_instead_of {
         ev.time_rule = TimeRule::BeforeEndpoint;
-        ev.replayed_without = now
-            .gate_endpoint
-            .clone()
-            .or_else(|| Some(now.target.id_text()));
+        ev.replayed_without = Some(
+            now.gate_endpoint
+                .as_deref()
+                .unwrap_or_else(|| now.target.id()),
+        );
         if let (TimeGate::From(c), Some(s), Some(e)) = (now.gate, t, end) {
             if s < c && c <= e {
                 ev.time_rule = TimeRule::StraddlesEndpointCreation;
             }
         }
     }
-    let Some(entry) = hit.entry else {
+    let (Some(entry), Some(kind)) = (hit.entry, hit.kind) else {
         return PathClass::NoRoute;
     };
-    ev.route_destination = Some(entry.destination.clone());
-    ev.matched_cidr = Some(entry.cidr);
-    ev.route_target = Some(entry.target.id_text());
-    if let RouteDestination::PrefixList(pl) = &entry.destination {
-        ev.prefix_list_id = Some(pl.clone());
-    }
-    if entry.blackhole {
+    // The decision reads the compact `kind`; the entry itself is only
+    // pointed at (it is read when the evidence is rendered).
+    ev.route = Some(entry);
+    if kind.blackhole {
         ev.blackhole = true;
         return PathClass::NoRoute;
     }
-    match &entry.target {
-        RouteTarget::GatewayEndpoint(v) => {
-            ev.endpoint_id = Some(v.clone());
-        }
-        RouteTarget::NatGateway(n) => {
+    if kind.target == TargetKind::NatGateway {
+        if let RouteTarget::NatGateway(n) = &entry.target {
             if let Some(nat) = snap.nat_gateways.get(n) {
                 let nat_rt = nat.route_table.and_then(|i| snap.route_table(i));
                 ev.nat_onward = Some(match nat_rt {
@@ -600,30 +699,42 @@ fn route(
                 });
             }
         }
-        _ => {}
     }
-    rules::path_of_target(&entry.target)
+    rules::path_of_kind(kind.target)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn attribute(
-    flow: &Flow,
-    index: &TopologyIndex,
-    snap: Option<&SnapshotIndex>,
-    names: &NameIndex,
+/// Whose service [`attribute`] looks for.
+#[derive(Clone, Copy)]
+struct AttributionTarget<'a> {
+    /// The other side of the flow (the destination of an egress flow).
     peer: IpAddr,
     host: Option<IpAddr>,
-    dst_endpoint: Option<&Text>,
+    /// The interface endpoint whose ENI `peer` is (decided by [`route`]).
+    dst_endpoint: Option<&'a Text>,
     role: Role,
-    a: &mut Attributions,
+}
+
+fn attribute<'a>(
+    flow: &'a Flow,
+    index: &'a TopologyIndex,
+    snap: Option<&'a SnapshotIndex>,
+    names: &NameIndex,
+    target: AttributionTarget<'a>,
+    a: &mut Attributions<'a>,
 ) -> Option<(Text, AttributionSource)> {
+    let AttributionTarget {
+        peer,
+        host,
+        dst_endpoint,
+        role,
+    } = target;
     let mut decided: Option<(Text, AttributionSource)> = None;
 
     // 1. Interface-endpoint ENI.
     let endpoint =
         dst_endpoint.and_then(|v| snap.and_then(|s| s.endpoints.iter().find(|e| e.id == *v)));
     if let Some(ep) = endpoint {
-        a.endpoint = Some(ep.id.clone());
+        a.endpoint = Some(ep.id.as_str());
         decided = Some((ep.service.clone(), AttributionSource::EndpointEni));
     }
     // 2. A name: the flow's own SNI / Host, else DNS.
@@ -664,21 +775,19 @@ fn attribute(
             service,
         });
     }
-    // 3. Managed prefix list.
-    if let Some((id, service)) = snap.and_then(|s| s.prefix_list_ids(peer)) {
-        a.prefix_list = Some((id.clone(), service.clone()));
+    // 3. Managed prefix list (one lookup answers 3. and 4.).
+    let (pl, ipr) = index.aws_ranges(snap, peer);
+    if let Some(pl) = pl {
+        a.prefix_list = Some(pl);
         if decided.is_none() {
-            decided = Some((service.clone(), AttributionSource::PrefixList));
+            decided = Some((pl.service.clone(), AttributionSource::PrefixList));
         }
     }
     // 4. ip-ranges.
-    if let Some(r) = index.ip_range(peer) {
-        a.ip_ranges = Some((r.service.clone(), r.region.clone(), r.prefix));
+    if let Some(r) = ipr {
+        a.ip_ranges = Some(r);
         if decided.is_none() {
-            decided = Some((
-                rules::service_of_label(r.service),
-                AttributionSource::IpRanges,
-            ));
+            decided = Some((r.label.clone(), AttributionSource::IpRanges));
         }
     }
     // 5. pkt-dst-aws-service / pkt-src-aws-service.
@@ -690,7 +799,7 @@ fn attribute(
             .or(flow.pkt_dst_aws_service.as_ref())
     };
     if let Some(l) = label.filter(|l| l.as_str() != "-") {
-        a.flow_log = Some(l.clone());
+        a.flow_log = Some(l.as_str());
         if decided.is_none() {
             decided = Some((rules::service_of_label(l), AttributionSource::FlowLog));
         }
@@ -703,23 +812,23 @@ fn attribute(
 /// An egress flow with the records that answered it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Conversation {
+pub struct Conversation<'a> {
     /// Index of the egress flow in the input slice.
     pub flow: usize,
     /// Indices of the reply records attached to it.
     pub replies: Vec<usize>,
-    pub classification: Classification,
+    pub classification: Classification<'a>,
 }
 
 /// All flows, classified and paired.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Conversations {
+pub struct Conversations<'a> {
     /// One per egress flow, in input order.
-    pub conversations: Vec<Conversation>,
+    pub conversations: Vec<Conversation<'a>>,
     /// Replies and inbound records with no egress flow to attach to, with
     /// their classification (role `reply` or `inbound`).
-    pub unpaired: Vec<(usize, Classification)>,
+    pub unpaired: Vec<(usize, Classification<'a>)>,
     /// Records of NAT / endpoint ENIs.
     pub transit: Vec<usize>,
 }
@@ -749,11 +858,11 @@ fn host_key(flow: &Flow) -> HostKey {
 
 /// Classify every flow (in parallel), attach replies to their egress flow
 /// and settle flow-log outcomes. Deterministic for any thread count.
-pub fn classify_conversations(
-    flows: &[Flow],
-    index: &TopologyIndex,
+pub fn classify_conversations<'a>(
+    flows: &'a [Flow],
+    index: &'a TopologyIndex,
     names: &NameIndex,
-) -> Conversations {
+) -> Conversations<'a> {
     use rayon::prelude::*;
     use std::collections::HashMap;
 

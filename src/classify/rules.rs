@@ -2,7 +2,7 @@
 //! outcome from a single record, the traffic-path cross-check, service names.
 
 use crate::flow::{Action, Flow, Handshake};
-use crate::topology::{Millis, RouteTarget, Text};
+use crate::topology::{Millis, RouteTarget, TargetKind};
 
 use super::{Outcome, PathClass, TrafficPathCheck, TrafficPathVerdict};
 
@@ -35,28 +35,34 @@ pub fn flow_end_time(flow: &Flow) -> Option<Millis> {
 /// The path a winning route's target means.
 #[inline]
 pub fn path_of_target(t: &RouteTarget) -> PathClass {
+    path_of_kind(t.kind())
+}
+
+/// The path a winning route's target kind means.
+#[inline]
+pub fn path_of_kind(t: TargetKind) -> PathClass {
     match t {
-        RouteTarget::Local => PathClass::Local,
-        RouteTarget::InternetGateway(_) | RouteTarget::EgressOnlyInternetGateway(_) => {
+        TargetKind::Local => PathClass::Local,
+        TargetKind::InternetGateway | TargetKind::EgressOnlyInternetGateway => {
             PathClass::InternetGateway
         }
-        RouteTarget::GatewayEndpoint(_) => PathClass::GatewayEndpoint,
-        RouteTarget::NatGateway(_) => PathClass::NatGateway,
-        RouteTarget::VpcPeering(_) => PathClass::Peering,
-        RouteTarget::TransitGateway(_) => PathClass::TransitGateway,
-        RouteTarget::VirtualPrivateGateway(_) => PathClass::VirtualPrivateGateway,
-        RouteTarget::NetworkInterface(_) | RouteTarget::Instance(_) | RouteTarget::Other(_) => {
+        TargetKind::GatewayEndpoint => PathClass::GatewayEndpoint,
+        TargetKind::NatGateway => PathClass::NatGateway,
+        TargetKind::VpcPeering => PathClass::Peering,
+        TargetKind::TransitGateway => PathClass::TransitGateway,
+        TargetKind::VirtualPrivateGateway => PathClass::VirtualPrivateGateway,
+        TargetKind::NetworkInterface | TargetKind::Instance | TargetKind::Other => {
             PathClass::Unknown
         }
     }
 }
 
 /// `reject-reason` of a v8+ record (kept in `extra`).
-pub fn reject_reason(flow: &Flow) -> Option<Text> {
+pub fn reject_reason(flow: &Flow) -> Option<&str> {
     flow.extra
         .iter()
         .find(|(k, v)| (k == "reject_reason" || k == "reject-reason") && v != "-")
-        .map(|(_, v)| v.clone())
+        .map(|(_, v)| v.as_str())
 }
 
 /// What one record alone says about the outcome. Flow-log records give
@@ -135,19 +141,7 @@ pub fn check_traffic_path(code: u8, path: PathClass) -> TrafficPathCheck {
     }
 }
 
-/// The privpath service of an ip-ranges / `pkt-dst-aws-service` label:
-/// `S3` → `s3`, `DYNAMODB` → `dynamodb`; `AMAZON` and `EC2` say only "some
-/// AWS address" → `aws`; other labels lower-cased (`CLOUDFRONT` → `cloudfront`).
-pub fn service_of_label(label: &str) -> Text {
-    if label.eq_ignore_ascii_case("AMAZON") || label.eq_ignore_ascii_case("EC2") {
-        Text::const_new("aws")
-    } else {
-        // Inline (no allocation) for labels up to 24 bytes.
-        let mut t = Text::from(label);
-        t.make_ascii_lowercase();
-        t
-    }
-}
+pub use crate::topology::service_of_label;
 
 #[cfg(test)]
 mod tests {

@@ -447,9 +447,9 @@ fn rows() -> Vec<Row> {
             by: AttributionSource::PrefixList,
             check: |c| {
                 let e = &c.evidence;
-                (e.route_table_id.as_deref() == Some(RTB_PUBLIC)
-                    && e.route_target.as_deref() == Some("igw-lab")
-                    && e.route_destination == Some(RouteDestination::Cidr(net("0.0.0.0/0")))
+                (e.route_table_id() == Some(RTB_PUBLIC)
+                    && e.route_target() == Some("igw-lab")
+                    && e.route_destination() == Some(&RouteDestination::Cidr(net("0.0.0.0/0")))
                     && e.time_rule == TimeRule::BeforeEndpoint
                     && e.replayed_without.as_deref() == Some(VPCE_GW)
                     && c.traffic_path.map(|t| t.verdict) == Some(TrafficPathVerdict::Agrees))
@@ -468,7 +468,7 @@ fn rows() -> Vec<Row> {
             service: "s3",
             by: AttributionSource::PrefixList,
             check: |c| {
-                (c.evidence.route_table_id.as_deref() == Some(RTB_PRIVATE)
+                (c.evidence.route_table_id() == Some(RTB_PRIVATE)
                     && c.evidence.time_rule == TimeRule::BeforeEndpoint
                     && !c.evidence.blackhole)
                     .then_some(())
@@ -487,9 +487,9 @@ fn rows() -> Vec<Row> {
             by: AttributionSource::PrefixList,
             check: |c| {
                 let e = &c.evidence;
-                (e.endpoint_id.as_deref() == Some(VPCE_GW)
-                    && e.prefix_list_id.as_deref() == Some(PL_S3)
-                    && e.matched_cidr == Some(net("52.219.60.0/23"))
+                (e.endpoint_id() == Some(VPCE_GW)
+                    && e.prefix_list_id() == Some(PL_S3)
+                    && e.matched_cidr() == Some(net("52.219.60.0/23"))
                     && e.time_rule == TimeRule::Current
                     && c.traffic_path.map(|t| t.verdict) == Some(TrafficPathVerdict::Agrees))
                 .then_some(())
@@ -507,8 +507,8 @@ fn rows() -> Vec<Row> {
             service: "s3",
             by: AttributionSource::PrefixList,
             check: |c| {
-                (c.evidence.route_table_id.as_deref() == Some(RTB_PRIVATE)
-                    && c.evidence.endpoint_id.as_deref() == Some(VPCE_GW))
+                (c.evidence.route_table_id() == Some(RTB_PRIVATE)
+                    && c.evidence.endpoint_id() == Some(VPCE_GW))
                 .then_some(())
                 .ok_or_else(|| format!("{:?}", c.evidence))
             },
@@ -524,8 +524,8 @@ fn rows() -> Vec<Row> {
             service: "cloudformation",
             by: AttributionSource::EndpointEni,
             check: |c| {
-                (c.evidence.endpoint_id.as_deref() == Some(VPCE_IF)
-                    && c.evidence.route_target.as_deref() == Some("local")
+                (c.evidence.endpoint_id() == Some(VPCE_IF)
+                    && c.evidence.route_target() == Some("local")
                     && c.attributions.name.as_ref().map(|n| n.name.as_str()) == Some(CFN_NAME)
                     && c.traffic_path.map(|t| t.verdict) == Some(TrafficPathVerdict::Agrees))
                 .then_some(())
@@ -543,7 +543,7 @@ fn rows() -> Vec<Row> {
             service: "cloudformation",
             by: AttributionSource::EndpointEni,
             check: |c| {
-                (c.evidence.endpoint_id.as_deref() == Some(VPCE_IF))
+                (c.evidence.endpoint_id() == Some(VPCE_IF))
                     .then_some(())
                     .ok_or_else(|| format!("{:?}", c.evidence))
             },
@@ -559,7 +559,7 @@ fn rows() -> Vec<Row> {
             service: "cloudformation",
             by: AttributionSource::Dns,
             check: |c| {
-                (c.attributions.ip_ranges.as_ref().map(|r| r.0.as_str()) == Some("AMAZON"))
+                (c.attributions.ip_ranges.map(|r| r.service.as_str()) == Some("AMAZON"))
                     .then_some(())
                     .ok_or_else(|| format!("{:?}", c.attributions))
             },
@@ -617,7 +617,7 @@ fn rows() -> Vec<Row> {
             check: |c| {
                 (c.evidence.nat_onward.as_deref()
                     == Some("rtb-09a1c5e7d3b2f4860: 0.0.0.0/0 -> igw-lab")
-                    && c.evidence.route_target.as_deref() == Some("nat-lab")
+                    && c.evidence.route_target() == Some("nat-lab")
                     && c.traffic_path.map(|t| t.verdict) == Some(TrafficPathVerdict::Agrees))
                 .then_some(())
                 .ok_or_else(|| format!("{:?}", c.evidence))
@@ -655,7 +655,7 @@ fn rows() -> Vec<Row> {
             by: AttributionSource::PrefixList,
             check: |c| {
                 (c.traffic_path.map(|t| t.verdict) == Some(TrafficPathVerdict::AmbiguousResolved)
-                    && c.attributions.ip_ranges.as_ref().map(|r| r.0.as_str()) == Some("S3"))
+                    && c.attributions.ip_ranges.map(|r| r.service.as_str()) == Some("S3"))
                 .then_some(())
                 .ok_or_else(|| format!("{:?} {:?}", c.traffic_path, c.attributions))
             },
@@ -677,7 +677,7 @@ fn rows() -> Vec<Row> {
             service: "s3",
             by: AttributionSource::IpRanges,
             check: |c| {
-                (c.evidence.route_destination == Some(RouteDestination::Cidr(net("::/0"))))
+                (c.evidence.route_destination() == Some(&RouteDestination::Cidr(net("::/0"))))
                     .then_some(())
                     .ok_or_else(|| format!("{:?}", c.evidence))
             },
@@ -693,7 +693,7 @@ fn rows() -> Vec<Row> {
             service: "external",
             by: AttributionSource::None,
             check: |c| {
-                (c.evidence.blackhole && c.evidence.route_target.as_deref() == Some("nat-gone"))
+                (c.evidence.blackhole && c.evidence.route_target() == Some("nat-gone"))
                     .then_some(())
                     .ok_or_else(|| format!("{:?}", c.evidence))
             },
@@ -711,7 +711,7 @@ fn rows() -> Vec<Row> {
             check: |c| {
                 (c.evidence.time_rule == TimeRule::BeforeEndpoint
                     && c.evidence.replayed_without.as_deref() == Some(VPCE_IF)
-                    && c.evidence.endpoint_id.is_none())
+                    && c.evidence.endpoint_id().is_none())
                 .then_some(())
                 .ok_or_else(|| format!("{:?}", c.evidence))
             },
@@ -743,7 +743,7 @@ fn rows() -> Vec<Row> {
             service: "s3",
             by: AttributionSource::PrefixList,
             check: |c| {
-                (c.evidence.route_table_id.is_none() && c.evidence.eni_id.is_none())
+                (c.evidence.route_table_id().is_none() && c.evidence.eni_id().is_none())
                     .then_some(())
                     .ok_or_else(|| format!("{:?}", c.evidence))
             },
@@ -759,7 +759,7 @@ fn rows() -> Vec<Row> {
             service: "s3",
             by: AttributionSource::PrefixList,
             check: |c| {
-                (c.evidence.route_table_id.as_deref() == Some("rtb-main"))
+                (c.evidence.route_table_id() == Some("rtb-main"))
                     .then_some(())
                     .ok_or_else(|| format!("{:?}", c.evidence))
             },
@@ -987,11 +987,10 @@ fn classify_table() {
 
 #[test]
 fn classification_serializes_with_kebab_case_names() {
-    let c = classify(
-        &egress(AFTER_GW, "eni-pub", PUB, S3_IP, 443),
-        &lab(true),
-        &NameIndex::new(),
-    );
+    let tmp1 = egress(AFTER_GW, "eni-pub", PUB, S3_IP, 443);
+    let tmp2 = lab(true);
+    let tmp3 = NameIndex::new();
+    let c = classify(&tmp1, &tmp2, &tmp3);
     let j = serde_json::to_string(&c).unwrap();
     assert!(j.contains("\"path\":\"gateway-endpoint\""), "{j}");
     assert!(
@@ -1018,7 +1017,8 @@ fn conversations_attach_replies_and_settle_flow_log_outcomes() {
     // An egress of an ENI whose ingress is not logged at all.
     let blind = egress(AFTER_GW, "eni-natc", NATC, S3_IP, 443);
     let flows = vec![out, back, lost, ssh, blind];
-    let conv = classify_conversations(&flows, &index, &NameIndex::new());
+    let tmp4 = NameIndex::new();
+    let conv = classify_conversations(&flows, &index, &tmp4);
     assert_eq!(conv.conversations.len(), 3);
     let by_flow: BTreeMap<usize, &Conversation> =
         conv.conversations.iter().map(|c| (c.flow, c)).collect();
@@ -1044,7 +1044,9 @@ fn conversations_pair_capture_directions() {
     if let Some(c) = back.capture.as_deref_mut() {
         c.initiator = Some(Initiator::Destination);
     }
-    let conv = classify_conversations(&[out, back], &index, &NameIndex::new());
+    let tmp5 = [out, back];
+    let tmp6 = NameIndex::new();
+    let conv = classify_conversations(&tmp5, &index, &tmp6);
     assert_eq!(conv.conversations.len(), 1);
     assert_eq!(conv.conversations[0].replies, vec![1]);
     assert!(conv.unpaired.is_empty());
@@ -1120,37 +1122,27 @@ fn flows_use_the_latest_snapshot_at_or_before_them() {
     });
     let names = NameIndex::new();
     // 03:30: before "after" was taken -> the "before" snapshot (IGW).
-    let c = classify(
-        &egress(AFTER_IF, "eni-pub", PUB, S3_IP, 443),
-        &index,
-        &names,
-    );
+    let tmp7 = egress(AFTER_IF, "eni-pub", PUB, S3_IP, 443);
+    let c = classify(&tmp7, &index, &names);
     assert_eq!(c.path, PathClass::InternetGateway);
     assert_eq!(c.evidence.snapshot.as_deref(), Some("before"));
     // 05:00: the "after" snapshot.
-    let c = classify(
-        &egress(T_IF + 7200, "eni-pub", PUB, S3_IP, 443),
-        &index,
-        &names,
-    );
+    let tmp8 = egress(T_IF + 7200, "eni-pub", PUB, S3_IP, 443);
+    let c = classify(&tmp8, &index, &names);
     assert_eq!(c.path, PathClass::GatewayEndpoint);
     assert_eq!(c.evidence.snapshot.as_deref(), Some("after"));
     // Before every snapshot: the earliest.
-    let c = classify(
-        &egress(BASELINE - 86_400, "eni-pub", PUB, S3_IP, 443),
-        &index,
-        &names,
-    );
+    let tmp9 = egress(BASELINE - 86_400, "eni-pub", PUB, S3_IP, 443);
+    let c = classify(&tmp9, &index, &names);
     assert_eq!(c.evidence.snapshot.as_deref(), Some("before"));
 }
 
 #[test]
 fn empty_index_classifies_everything_unknown() {
-    let c = classify(
-        &egress(AFTER_IF, "eni-pub", PUB, S3_IP, 443),
-        &TopologyIndex::empty(),
-        &NameIndex::new(),
-    );
+    let tmp10 = egress(AFTER_IF, "eni-pub", PUB, S3_IP, 443);
+    let tmp11 = TopologyIndex::empty();
+    let tmp12 = NameIndex::new();
+    let c = classify(&tmp10, &tmp11, &tmp12);
     assert_eq!(c.path, PathClass::Unknown);
     assert_eq!(c.role, Role::Egress);
     assert_eq!(c.service, "external");
@@ -1204,32 +1196,22 @@ fn corpus_lab_s3_before_and_after_the_gateway_endpoint() {
     let names = NameIndex::new();
     let pub_eni = "eni-0d2b7f4a9c1e36580";
     let priv_eni = "eni-06e9a3c7b1f5d2048";
-    let before = classify(&egress(BASELINE, pub_eni, PUB, S3_IP, 443), &index, &names);
+    let tmp13 = egress(BASELINE, pub_eni, PUB, S3_IP, 443);
+    let before = classify(&tmp13, &index, &names);
     assert_eq!(before.path, PathClass::InternetGateway);
     assert_eq!(before.service, "s3");
-    let before = classify(
-        &egress(BASELINE, priv_eni, PRIV, S3_IP, 443),
-        &index,
-        &names,
-    );
+    let tmp14 = egress(BASELINE, priv_eni, PRIV, S3_IP, 443);
+    let before = classify(&tmp14, &index, &names);
     assert_eq!(before.path, PathClass::NoRoute);
     for (eni, src) in [(pub_eni, PUB), (priv_eni, PRIV)] {
-        let after = classify(&egress(AFTER_GW, eni, src, S3_IP, 443), &index, &names);
+        let tmp15 = egress(AFTER_GW, eni, src, S3_IP, 443);
+        let after = classify(&tmp15, &index, &names);
         assert_eq!(after.path, PathClass::GatewayEndpoint, "{eni}");
-        assert_eq!(
-            after.evidence.endpoint_id.as_deref(),
-            Some("vpce-0e5a3c7d9b1f24680")
-        );
-        assert_eq!(
-            after.evidence.prefix_list_id.as_deref(),
-            Some("pl-78a54011")
-        );
+        assert_eq!(after.evidence.endpoint_id(), Some("vpce-0e5a3c7d9b1f24680"));
+        assert_eq!(after.evidence.prefix_list_id(), Some("pl-78a54011"));
     }
-    let cfn = classify(
-        &egress(AFTER_IF, priv_eni, PRIV, "10.0.1.87", 443),
-        &index,
-        &names,
-    );
+    let tmp16 = egress(AFTER_IF, priv_eni, PRIV, "10.0.1.87", 443);
+    let cfn = classify(&tmp16, &index, &names);
     assert_eq!(cfn.path, PathClass::InterfaceEndpoint);
     assert_eq!(cfn.service, "cloudformation");
     // The public instance's own public address is in the EC2 range: "aws".

@@ -390,7 +390,7 @@ pub mod pipeline {
         Answer, DnsRow, Finding, FindingKind, Host, InputRow, Mark, PathKind, PrivateDnsRow,
         Report, Resolution,
     };
-    use privpath::topology::{self, EndpointKind, EniRole, TimeGate, TopologyIndex};
+    use privpath::topology::{self, EndpointKind, EniRole, Text, TimeGate, TopologyIndex};
 
     /// Findings gathered next to the collector (mergeable).
     #[derive(Debug, Default)]
@@ -419,10 +419,10 @@ pub mod pipeline {
 
     fn host_of(c: &Classification) -> Host {
         Host {
-            instance_id: c.evidence.instance_id.clone(),
-            eni: c.evidence.eni_id.clone(),
+            instance_id: c.evidence.instance_id().map(Text::from),
+            eni: c.evidence.eni_id().map(Text::from),
             address: c.host,
-            subnet_id: c.evidence.subnet_id.clone(),
+            subnet_id: c.evidence.subnet_id().map(Text::from),
         }
     }
 
@@ -454,17 +454,17 @@ pub mod pipeline {
                 .map_or_else(|| "destination".to_owned(), |p| p.to_string());
             parts.push(format!(
                 "{peer} is an ENI of {}",
-                e.endpoint_id.as_deref().unwrap_or("an interface endpoint")
+                e.endpoint_id().unwrap_or("an interface endpoint")
             ));
         } else if let (Some(rt), Some(dest), Some(target)) =
-            (&e.route_table_id, &e.route_destination, &e.route_target)
+            (e.route_table_id(), e.route_destination(), e.route_target())
         {
             let mut s = format!("{rt} {dest} -> {target}");
             if e.blackhole {
                 s.push_str(" (blackhole)");
             }
             parts.push(s);
-        } else if let Some(rt) = &e.route_table_id {
+        } else if let Some(rt) = e.route_table_id() {
             let peer = c
                 .peer
                 .map_or_else(|| "the destination".to_owned(), |p| p.to_string());
@@ -479,7 +479,7 @@ pub mod pipeline {
             TimeRule::Current => {}
             TimeRule::BeforeEndpoint => parts.push(format!(
                 "before {} existed",
-                e.replayed_without.as_deref().unwrap_or("the endpoint")
+                e.replayed_without.unwrap_or("the endpoint")
             )),
             TimeRule::StraddlesEndpointCreation => {
                 parts.push("window straddles the endpoint's creation".to_owned())
@@ -499,8 +499,8 @@ pub mod pipeline {
             }
         }
         if c.attributed_by == AttributionSource::PrefixList {
-            if let Some((pl, _)) = &c.attributions.prefix_list {
-                svc.push_str(&format!(" {pl}"));
+            if let Some(pl) = c.attributions.prefix_list {
+                svc.push_str(&format!(" {}", pl.id));
             }
         }
         if c.service == "aws" {
@@ -572,7 +572,7 @@ pub mod pipeline {
             path,
             outcome: cl.outcome,
             endpoint_id: if path.is_endpoint() {
-                cl.evidence.endpoint_id.as_deref()
+                cl.evidence.endpoint_id()
             } else {
                 None
             },

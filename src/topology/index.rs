@@ -26,8 +26,8 @@ use prefix_trie::PrefixMap;
 use serde::Serialize;
 
 use super::{
-    EndpointKind, EniKind, IpRanges, RouteDestination, RouteState, RouteTarget, Snapshot, Text,
-    Topology,
+    EndpointKind, EniKind, IpRanges, RouteDestination, RouteState, RouteTarget, Snapshot,
+    TargetKind, Text, Topology,
 };
 
 // ---- a small, fast hasher for ids and addresses (not DoS-resistant; keys
@@ -56,8 +56,20 @@ impl Hasher for FxHasher {
                 self.add(u64::from_le_bytes(a));
             }
         }
-        for &b in it.remainder() {
-            self.add(u64::from(b));
+        // The 0..=7 byte tail in one round: two overlapping 4-byte reads,
+        // or the first, middle and last byte (as foldhash and wyhash do).
+        let r = it.remainder();
+        let n = r.len();
+        let word = |at: usize| {
+            r.get(at..at + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok())
+                .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+        };
+        let byte = |at: usize| r.get(at).map_or(0, |&b| u64::from(b));
+        if n >= 4 {
+            self.add(word(0) | word(n - 4) << 32);
+        } else if n > 0 {
+            self.add(byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16 | (n as u64) << 24);
         }
     }
     #[inline]
@@ -77,6 +89,11 @@ impl Hasher for FxHasher {
         self.add(i);
     }
     #[inline]
+    fn write_u128(&mut self, i: u128) {
+        self.add(i as u64);
+        self.add((i >> 64) as u64);
+    }
+    #[inline]
     fn write_usize(&mut self, i: usize) {
         self.add(i as u64);
     }
@@ -88,6 +105,85 @@ impl Hasher for FxHasher {
 
 pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// A short id (`eni-0123456789abcdef0`: up to 24 bytes) as a hash key of
+/// four words, read with overlapping loads: hashing and comparing it needs
+/// no byte loop and no `memcmp` call (the interface lookup runs per flow).
+/// Injective for a given length, so equal keys mean equal ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct IdKey {
+    len: u8,
+    a: u64,
+    b: u64,
+    c: u64,
+}
+
+impl IdKey {
+    #[inline]
+    fn new(id: &str) -> Option<IdKey> {
+        let s = id.as_bytes();
+        let n = s.len();
+        let w8 = |at: usize| {
+            s.get(at..at + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                .map_or(0, u64::from_le_bytes)
+        };
+        let w4 = |at: usize| {
+            s.get(at..at + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok())
+                .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+        };
+        let b1 = |at: usize| s.get(at).map_or(0, |&b| u64::from(b));
+        let (a, b, c) = match n {
+            0 => (0, 0, 0),
+            1..=3 => (b1(0) | b1(n / 2) << 8 | b1(n - 1) << 16, 0, 0),
+            4..=7 => (w4(0) | w4(n - 4) << 32, 0, 0),
+            8..=16 => (w8(0), w8(n - 8), 0),
+            17..=24 => (w8(0), w8(8), w8(n - 8)),
+            _ => return None,
+        };
+        Some(IdKey {
+            len: n as u8,
+            a,
+            b,
+            c,
+        })
+    }
+}
+
+impl std::hash::Hash for IdKey {
+    /// One hasher round: the words folded (equality still compares all).
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(
+            self.a ^ self.b.rotate_left(21) ^ self.c.rotate_left(42) ^ u64::from(self.len),
+        );
+    }
+}
+
+/// An address as a hash key: two hasher rounds instead of `IpAddr`'s
+/// discriminant, length prefix and byte loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct AddrKey {
+    v6: bool,
+    bits: u128,
+}
+
+impl From<IpAddr> for AddrKey {
+    #[inline]
+    fn from(ip: IpAddr) -> AddrKey {
+        match ip {
+            IpAddr::V4(a) => AddrKey {
+                v6: false,
+                bits: u128::from(u32::from(a)),
+            },
+            IpAddr::V6(a) => AddrKey {
+                v6: true,
+                bits: u128::from(a),
+            },
+        }
+    }
+}
+
 // ---- flattened longest-prefix-match tables -----------------------------------
 
 const NONE: u32 = u32::MAX;
@@ -98,15 +194,31 @@ const NONE: u32 = u32::MAX;
 pub struct LpmTable {
     v4_starts: Vec<u32>,
     v4_vals: Vec<u32>,
-    /// For large tables: `v4_index[h]` = how many starts are below `h << 16`
-    /// (65,537 entries), so a lookup searches only its /16 block.
+    /// For large tables: `v4_index[h]` = how many starts are below
+    /// `h << v4_shift` (2^(32 - v4_shift) + 1 entries), so a lookup searches
+    /// only its block. The block count follows the table's size (about two
+    /// blocks per range, /8 to /16 blocks), so the index stays in cache.
     v4_index: Vec<u32>,
+    v4_shift: u32,
     v6_starts: Vec<u128>,
     v6_vals: Vec<u32>,
 }
 
-/// Tables with more IPv4 ranges than this get the /16 block index.
+/// Tables with more IPv4 ranges than this get the block index.
 const V4_INDEX_MIN: usize = 48;
+
+/// Block size of the index for `ranges` IPv4 ranges: a shift from 24 (/8
+/// blocks, 257 entries) down to 16 (/16 blocks, 65,537 entries, for tables
+/// of 32 k ranges and more).
+fn v4_index_shift(ranges: usize) -> u32 {
+    let bits = (ranges
+        .saturating_mul(2)
+        .max(2)
+        .next_power_of_two()
+        .trailing_zeros())
+    .clamp(8, 16);
+    32 - bits
+}
 
 fn v4_bounds(n: &Ipv4Net, out: &mut Vec<u32>) {
     out.push(u32::from(n.network()));
@@ -191,11 +303,13 @@ impl LpmTable {
         let (v4_starts, v4_vals) = flatten(b4, 0, f4);
         let (v6_starts, v6_vals) = flatten(b6, 0, f6);
         let mut v4_index = Vec::new();
+        let v4_shift = v4_index_shift(v4_starts.len());
         if v4_starts.len() > V4_INDEX_MIN {
             let mut pos = 0usize;
-            v4_index.reserve(65_537);
-            for h in 0..=65_536u64 {
-                let block = h << 16;
+            let blocks = 1u64 << (32 - v4_shift);
+            v4_index.reserve(usize::try_from(blocks + 1).unwrap_or(0));
+            for h in 0..=blocks {
+                let block = h << v4_shift;
                 while v4_starts.get(pos).is_some_and(|&s| u64::from(s) < block) {
                     pos += 1;
                 }
@@ -206,6 +320,7 @@ impl LpmTable {
             v4_starts,
             v4_vals,
             v4_index,
+            v4_shift,
             v6_starts,
             v6_vals,
         }
@@ -217,7 +332,7 @@ impl LpmTable {
         let v = match ip {
             IpAddr::V4(a) => {
                 let x = u32::from(a);
-                let h = (x >> 16) as usize;
+                let h = (x >> self.v4_shift) as usize;
                 let i = match (self.v4_index.get(h), self.v4_index.get(h + 1)) {
                     (Some(&lo), Some(&hi)) => {
                         let (lo, hi) = (lo as usize, hi as usize);
@@ -297,6 +412,17 @@ struct Epoch {
 impl Epoch {
     /// Merge `self.table` with the latest epoch's table into `self.replay`.
     fn build_replay(&mut self, last: &LpmTable) {
+        let (replay, pairs) = LpmTable::merge(&self.table, last);
+        self.replay = replay;
+        self.replay_pairs = pairs;
+    }
+}
+
+impl LpmTable {
+    /// Two tables as one: the merged table maps every address to an index
+    /// into the returned pairs, `(a's value, b's value)` (`NONE` for none).
+    /// One lookup then answers both.
+    fn merge(a: &LpmTable, b: &LpmTable) -> (LpmTable, Vec<(u32, u32)>) {
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         let mut ids: FxMap<(u32, u32), u32> = FxMap::default();
         let mut intern = |p: (u32, u32)| -> u32 {
@@ -305,21 +431,10 @@ impl Epoch {
                 u32::try_from(pairs.len() - 1).unwrap_or(NONE)
             })
         };
-        let old = &self.table;
-        let b4: Vec<u32> = old
-            .v4_starts
-            .iter()
-            .chain(&last.v4_starts)
-            .copied()
-            .collect();
-        let b6: Vec<u128> = old
-            .v6_starts
-            .iter()
-            .chain(&last.v6_starts)
-            .copied()
-            .collect();
-        let lk = |t: &LpmTable, a: IpAddr| t.lookup(a).unwrap_or(NONE);
-        let mut pair_of = |a: IpAddr| intern((lk(old, a), lk(last, a)));
+        let b4: Vec<u32> = a.v4_starts.iter().chain(&b.v4_starts).copied().collect();
+        let b6: Vec<u128> = a.v6_starts.iter().chain(&b.v6_starts).copied().collect();
+        let lk = |t: &LpmTable, x: IpAddr| t.lookup(x).unwrap_or(NONE);
+        let mut pair_of = |x: IpAddr| intern((lk(a, x), lk(b, x)));
         let mut v4: Vec<(u32, u32)> = Vec::new();
         let mut v6: Vec<(u128, u32)> = Vec::new();
         {
@@ -327,32 +442,40 @@ impl Epoch {
             bb4.push(0);
             bb4.sort_unstable();
             bb4.dedup();
-            for a in bb4 {
-                v4.push((a, pair_of(IpAddr::V4(Ipv4Addr::from(a)))));
+            for x in bb4 {
+                v4.push((x, pair_of(IpAddr::V4(Ipv4Addr::from(x)))));
             }
             let mut bb6 = b6.clone();
             bb6.push(0);
             bb6.sort_unstable();
             bb6.dedup();
-            for a in bb6 {
-                v6.push((a, pair_of(IpAddr::V6(Ipv6Addr::from(a)))));
+            for x in bb6 {
+                v6.push((x, pair_of(IpAddr::V6(Ipv6Addr::from(x)))));
             }
         }
-        let at4 = |a: u32| {
-            v4.binary_search_by_key(&a, |p| p.0)
+        let at4 = |x: u32| {
+            v4.binary_search_by_key(&x, |p| p.0)
                 .ok()
                 .and_then(|i| v4.get(i))
                 .map_or(NONE, |p| p.1)
         };
-        let at6 = |a: u128| {
-            v6.binary_search_by_key(&a, |p| p.0)
+        let at6 = |x: u128| {
+            v6.binary_search_by_key(&x, |p| p.0)
                 .ok()
                 .and_then(|i| v6.get(i))
                 .map_or(NONE, |p| p.1)
         };
-        self.replay = LpmTable::from_fns(b4, b6, at4, at6);
-        self.replay_pairs = pairs;
+        (LpmTable::from_fns(b4, b6, at4, at6), pairs)
     }
+}
+
+/// What a route entry does, in two bytes: the lookup's answer reads this
+/// compact copy instead of the entry itself (the entries of a large table
+/// do not stay in cache; this does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteKind {
+    pub target: TargetKind,
+    pub blackhole: bool,
 }
 
 /// One route table, resolved.
@@ -361,17 +484,9 @@ pub struct RtIndex {
     pub id: Text,
     pub vpc_id: Text,
     pub entries: Vec<RouteEntry>,
-    local: Vec<LocalRange>,
+    /// `kinds[i]` describes `entries[i]`.
+    kinds: Vec<RouteKind>,
     epochs: Vec<Epoch>,
-}
-
-/// A `local` route as an address range (checked before the LPM table).
-#[derive(Debug, Clone, Copy)]
-struct LocalRange {
-    v6: bool,
-    lo: u128,
-    hi: u128,
-    entry: u32,
 }
 
 /// The result of a route lookup.
@@ -379,6 +494,8 @@ struct LocalRange {
 pub struct RouteHit<'a> {
     /// The winning route (None: nothing matches).
     pub entry: Option<&'a RouteEntry>,
+    /// What the winning route does (Some exactly when `entry` is).
+    pub kind: Option<RouteKind>,
     /// Set when the flow's time is before an endpoint creation and the
     /// current table would pick this other route (the replay changed the answer).
     pub replayed_instead_of: Option<&'a RouteEntry>,
@@ -397,67 +514,40 @@ impl RtIndex {
         }
     }
 
-    #[inline]
-    fn local_at(&self, dst: IpAddr) -> Option<&LocalRange> {
-        match dst {
-            IpAddr::V4(a) => {
-                let x = u128::from(u32::from(a));
-                self.local.iter().find(|l| !l.v6 && l.lo <= x && x <= l.hi)
-            }
-            IpAddr::V6(a) => {
-                let x = u128::from(a);
-                self.local.iter().find(|l| l.v6 && l.lo <= x && x <= l.hi)
-            }
-        }
-    }
-
-    #[inline]
-    fn lookup_in(&self, e: &Epoch, dst: IpAddr) -> Option<&RouteEntry> {
-        if let Some(l) = self.local_at(dst) {
-            return self.entries.get(l.entry as usize);
-        }
-        e.table
-            .lookup(dst)
-            .and_then(|i| self.entries.get(i as usize))
-    }
-
     /// The winning route for `dst` at time `t`, and what the current table
     /// would say when that differs (the time rule's evidence).
+    #[inline]
     pub fn lookup(&self, dst: IpAddr, t: Option<Millis>) -> RouteHit<'_> {
         let Some(epoch) = self.epoch_at(t) else {
             return RouteHit {
                 entry: None,
+                kind: None,
                 replayed_instead_of: None,
             };
         };
         let is_last = self.epochs.last().is_some_and(|l| std::ptr::eq(l, epoch));
         if is_last {
+            let i = epoch.table.lookup(dst).map_or(NONE, |i| i);
             return RouteHit {
-                entry: self.lookup_in(epoch, dst),
+                entry: self.entries.get(i as usize),
+                kind: self.kinds.get(i as usize).copied(),
                 replayed_instead_of: None,
             };
         }
-        // An older epoch: local routes are the same in every epoch; otherwise
-        // one lookup in the merged table gives (then, now).
-        if let Some(l) = self.local_at(dst) {
-            return RouteHit {
-                entry: self.entries.get(l.entry as usize),
-                replayed_instead_of: None,
-            };
-        }
+        // An older epoch: one lookup in the merged table gives (then, now).
         let (then, now) = epoch
             .replay
             .lookup(dst)
             .and_then(|i| epoch.replay_pairs.get(i as usize).copied())
             .unwrap_or((NONE, NONE));
-        let entry = self.entries.get(then as usize);
         let replayed_instead_of = if then == now {
             None
         } else {
             self.entries.get(now as usize)
         };
         RouteHit {
-            entry,
+            entry: self.entries.get(then as usize),
+            kind: self.kinds.get(then as usize).copied(),
             replayed_instead_of,
         }
     }
@@ -510,20 +600,26 @@ pub struct NatInfo {
     pub route_table: Option<u32>,
 }
 
-/// A prefix-list membership hit.
-#[derive(Debug, Clone, Copy)]
-pub struct PrefixListHit<'a> {
-    pub id: &'a Text,
-    pub service: &'a str,
+/// One CIDR of an AWS-managed prefix list that names a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct PrefixListEntry {
+    pub id: Text,
+    /// `s3`, `dynamodb`.
+    pub service: Text,
     pub cidr: IpNet,
 }
 
-/// An ip-ranges.json hit (the most specific service).
-#[derive(Debug, Clone, Copy)]
-pub struct IpRangeHit<'a> {
-    pub service: &'a Text,
-    pub region: &'a Text,
+/// One prefix of ip-ranges.json.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct IpRangeEntry {
+    /// The ip-ranges label (`S3`, `AMAZON`, `EC2`).
+    pub service: Text,
+    pub region: Text,
     pub prefix: IpNet,
+    /// The privpath service the label means ([`super::service_of_label`]).
+    pub label: Text,
 }
 
 /// One snapshot, resolved.
@@ -536,25 +632,53 @@ pub struct SnapshotIndex {
     pub endpoints: Vec<EndpointInfo>,
     pub nat_gateways: FxMap<Text, NatInfo>,
     pub vpc_cidrs: Vec<IpNet>,
-    eni_by_id: FxMap<Text, u32>,
-    eni_by_addr: FxMap<IpAddr, u32>,
+    /// ENIs by id: ids of up to 24 bytes (all AWS ids) by [`IdKey`],
+    /// longer ones by text.
+    eni_by_id: FxMap<IdKey, u32>,
+    eni_by_long_id: FxMap<Text, u32>,
+    eni_by_addr: FxMap<AddrKey, u32>,
+    /// The addresses of interface-endpoint ENIs, sorted (few per VPC):
+    /// "is this destination an endpoint?" without a hash probe.
+    endpoint_eni_addrs: Vec<(AddrKey, u32)>,
     pl_table: LpmTable,
-    pl_entries: Vec<(Text, Text, IpNet)>,
+    pl_entries: Vec<PrefixListEntry>,
+    /// `pl_table` and the index's ip-ranges table merged: one lookup gives
+    /// (prefix-list entry, ip-ranges prefix) through `aws_pairs`.
+    aws_table: LpmTable,
+    aws_pairs: Vec<(u32, u32)>,
 }
 
 impl SnapshotIndex {
     #[inline]
     pub fn eni(&self, id: &str) -> Option<&EniInfo> {
-        self.eni_by_id
-            .get(id)
-            .and_then(|&i| self.enis.get(i as usize))
+        let i = match IdKey::new(id) {
+            Some(k) => self.eni_by_id.get(&k),
+            None => self.eni_by_long_id.get(id),
+        };
+        i.and_then(|&i| self.enis.get(i as usize))
+    }
+
+    /// The interface-endpoint ENI owning `ip`, whatever the time (the
+    /// caller applies the endpoint's time gate).
+    #[inline]
+    pub fn endpoint_eni_at(&self, ip: IpAddr) -> Option<&EniInfo> {
+        if self.endpoint_eni_addrs.is_empty() {
+            return None;
+        }
+        let k = AddrKey::from(ip);
+        let i = self
+            .endpoint_eni_addrs
+            .binary_search_by(|(a, _)| a.cmp(&k))
+            .ok()?;
+        let &(_, e) = self.endpoint_eni_addrs.get(i)?;
+        self.enis.get(e as usize)
     }
 
     /// The ENI owning `ip` (any of its addresses), honouring endpoint creation times.
     #[inline]
     pub fn eni_at(&self, ip: IpAddr, t: Option<Millis>) -> Option<&EniInfo> {
         self.eni_by_addr
-            .get(&ip)
+            .get(&AddrKey::from(ip))
             .and_then(|&i| self.enis.get(i as usize))
             .filter(|e| e.gate.open_at(t))
     }
@@ -567,26 +691,12 @@ impl SnapshotIndex {
         self.route_tables.iter().find(|r| r.id == id)
     }
 
-    /// The AWS-managed prefix list (with a service name) containing `ip`.
+    /// The AWS-managed prefix list (with a service name) containing `ip`:
+    /// its most specific entry.
     #[inline]
-    pub fn prefix_list(&self, ip: IpAddr) -> Option<PrefixListHit<'_>> {
+    pub fn prefix_list(&self, ip: IpAddr) -> Option<&PrefixListEntry> {
         let i = self.pl_table.lookup(ip)?;
-        let (id, svc, cidr) = self.pl_entries.get(i as usize)?;
-        Some(PrefixListHit {
-            id,
-            service: svc,
-            cidr: *cidr,
-        })
-    }
-
-    /// (id, service) of the prefix list containing `ip`, as stored (for
-    /// callers that keep owned copies: a clone, no re-encoding).
-    #[inline]
-    pub fn prefix_list_ids(&self, ip: IpAddr) -> Option<(&Text, &Text)> {
-        let i = self.pl_table.lookup(ip)?;
-        self.pl_entries
-            .get(i as usize)
-            .map(|(id, svc, _)| (id, svc))
+        self.pl_entries.get(i as usize)
     }
 
     pub fn in_vpc(&self, ip: IpAddr) -> bool {
@@ -599,7 +709,7 @@ impl SnapshotIndex {
 pub struct TopologyIndex {
     snapshots: Vec<SnapshotIndex>,
     ip_ranges: LpmTable,
-    ip_prefixes: Vec<(Text, Text, IpNet)>,
+    ip_prefixes: Vec<IpRangeEntry>,
 }
 
 fn millis(t: Option<jiff::Timestamp>) -> Option<Millis> {
@@ -627,9 +737,17 @@ fn ip_service_rank(service: &str) -> usize {
 impl TopologyIndex {
     /// Resolve a loaded topology.
     pub fn build(topo: &Topology) -> TopologyIndex {
-        let mut snapshots: Vec<SnapshotIndex> = topo.snapshots.iter().map(build_snapshot).collect();
-        snapshots.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.dir.cmp(&b.dir)));
         let (ip_ranges, ip_prefixes) = build_ip_ranges(topo.ip_ranges.as_ref());
+        let mut snapshots: Vec<SnapshotIndex> = topo
+            .snapshots
+            .iter()
+            .map(|s| {
+                let mut si = build_snapshot(s);
+                (si.aws_table, si.aws_pairs) = LpmTable::merge(&si.pl_table, &ip_ranges);
+                si
+            })
+            .collect();
+        snapshots.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.dir.cmp(&b.dir)));
         TopologyIndex {
             snapshots,
             ip_ranges,
@@ -666,36 +784,59 @@ impl TopologyIndex {
 
     /// The most specific ip-ranges service containing `ip`.
     #[inline]
-    pub fn ip_range(&self, ip: IpAddr) -> Option<IpRangeHit<'_>> {
+    pub fn ip_range(&self, ip: IpAddr) -> Option<&IpRangeEntry> {
         let i = self.ip_ranges.lookup(ip)?;
-        let (service, region, prefix) = self.ip_prefixes.get(i as usize)?;
-        Some(IpRangeHit {
-            service,
-            region,
-            prefix: *prefix,
-        })
+        self.ip_prefixes.get(i as usize)
+    }
+
+    /// What AWS's own lists say of `ip`, in one lookup: the managed
+    /// prefix-list entry of `snap` ([`SnapshotIndex::prefix_list`]) and the
+    /// ip-ranges prefix ([`TopologyIndex::ip_range`]) containing it.
+    #[inline]
+    pub fn aws_ranges<'a>(
+        &'a self,
+        snap: Option<&'a SnapshotIndex>,
+        ip: IpAddr,
+    ) -> (Option<&'a PrefixListEntry>, Option<&'a IpRangeEntry>) {
+        let Some(s) = snap else {
+            return (None, self.ip_range(ip));
+        };
+        let (pl, ipr) = s
+            .aws_table
+            .lookup(ip)
+            .and_then(|i| s.aws_pairs.get(i as usize).copied())
+            .unwrap_or((NONE, NONE));
+        (
+            s.pl_entries.get(pl as usize),
+            self.ip_prefixes.get(ipr as usize),
+        )
     }
 }
 
-fn build_ip_ranges(r: Option<&IpRanges>) -> (LpmTable, Vec<(Text, Text, IpNet)>) {
+fn build_ip_ranges(r: Option<&IpRanges>) -> (LpmTable, Vec<IpRangeEntry>) {
     let Some(r) = r else {
         return (LpmTable::default(), Vec::new());
     };
-    let entries: Vec<(Text, Text, IpNet)> = r
+    let entries: Vec<IpRangeEntry> = r
         .prefixes
         .iter()
-        .map(|p| (p.service.clone(), p.region.clone(), p.prefix))
+        .map(|p| IpRangeEntry {
+            service: p.service.clone(),
+            region: p.region.clone(),
+            prefix: p.prefix,
+            label: super::service_of_label(&p.service),
+        })
         .collect();
     // One table per service class, then merged by class priority.
     let mut classes: [Vec<(IpNet, u32)>; 4] = Default::default();
     let mut b4 = Vec::new();
     let mut b6 = Vec::new();
-    for (i, (svc, _, net)) in entries.iter().enumerate() {
+    for (i, e) in entries.iter().enumerate() {
         let Ok(i) = u32::try_from(i) else { break };
-        if let Some(c) = classes.get_mut(ip_service_rank(svc)) {
-            c.push((*net, i));
+        if let Some(c) = classes.get_mut(ip_service_rank(&e.service)) {
+            c.push((e.prefix, i));
         }
-        match net {
+        match &e.prefix {
             IpNet::V4(n) => v4_bounds(n, &mut b4),
             IpNet::V6(n) => v6_bounds(n, &mut b6),
         }
@@ -809,28 +950,17 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
                     b.blackhole,
                 ))
         });
-        let local: Vec<LocalRange> = entries
+        // Destinations inside a `local` route's CIDR always take the local
+        // route: a more specific route inside it never enters the tables, so
+        // one longest-prefix match answers (local routes are in every epoch).
+        let local: Vec<IpNet> = entries
             .iter()
-            .enumerate()
-            .filter(|(_, e)| e.target == RouteTarget::Local)
-            .filter_map(|(i, e)| {
-                let entry = u32::try_from(i).ok()?;
-                Some(match e.cidr {
-                    IpNet::V4(n) => LocalRange {
-                        v6: false,
-                        lo: u128::from(u32::from(n.network())),
-                        hi: u128::from(u32::from(n.broadcast())),
-                        entry,
-                    },
-                    IpNet::V6(n) => LocalRange {
-                        v6: true,
-                        lo: u128::from(n.network()),
-                        hi: u128::from(n.broadcast()),
-                        entry,
-                    },
-                })
-            })
+            .filter(|e| e.target == RouteTarget::Local)
+            .map(|e| e.cidr.trunc())
             .collect();
+        let shadowed_by_local = |e: &RouteEntry| {
+            e.target != RouteTarget::Local && local.iter().any(|l| l.contains(&e.cidr.trunc()))
+        };
         let mut gates: Vec<Option<Millis>> = vec![None];
         let mut times: Vec<Millis> = entries
             .iter()
@@ -848,6 +978,7 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
                 let pairs: Vec<(IpNet, u32)> = entries
                     .iter()
                     .enumerate()
+                    .filter(|(_, e)| !shadowed_by_local(e))
                     .filter(|(_, e)| match (e.gate, from) {
                         (TimeGate::Always, _) => true,
                         (TimeGate::From(_), None) => false,
@@ -872,11 +1003,18 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
             break;
         };
         rt_idx.insert(rt.id.clone(), i);
+        let kinds = entries
+            .iter()
+            .map(|e| RouteKind {
+                target: e.target.kind(),
+                blackhole: e.blackhole,
+            })
+            .collect();
         route_tables.push(RtIndex {
             id: rt.id.clone(),
             vpc_id: rt.vpc_id.clone(),
             entries,
-            local,
+            kinds,
             epochs,
         });
     }
@@ -889,8 +1027,10 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
 
     // ENIs.
     let mut enis = Vec::new();
-    let mut eni_by_id: FxMap<Text, u32> = FxMap::default();
-    let mut eni_by_addr: FxMap<IpAddr, u32> = FxMap::default();
+    let mut eni_by_id: FxMap<IdKey, u32> = FxMap::default();
+    let mut eni_by_long_id: FxMap<Text, u32> = FxMap::default();
+    let mut eni_by_addr: FxMap<AddrKey, u32> = FxMap::default();
+    let mut endpoint_eni_addrs: Vec<(AddrKey, u32)> = Vec::new();
     for e in s.enis.values() {
         let endpoint = eni_owner.get(&e.id).copied();
         let role = match &e.kind {
@@ -909,9 +1049,18 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
         let Ok(i) = u32::try_from(enis.len()) else {
             break;
         };
-        eni_by_id.insert(e.id.clone(), i);
+        match IdKey::new(&e.id) {
+            Some(k) => eni_by_id.insert(k, i),
+            None => eni_by_long_id.insert(e.id.clone(), i),
+        };
         for a in e.private_ips.iter().chain(&e.public_ips) {
-            eni_by_addr.entry(*a).or_insert(i);
+            let k = AddrKey::from(*a);
+            if let std::collections::hash_map::Entry::Vacant(v) = eni_by_addr.entry(k) {
+                v.insert(i);
+                if matches!(role, EniRole::InterfaceEndpoint(_)) {
+                    endpoint_eni_addrs.push((k, i));
+                }
+            }
         }
         enis.push(EniInfo {
             id: e.id.clone(),
@@ -924,6 +1073,8 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
             endpoint,
         });
     }
+
+    endpoint_eni_addrs.sort_unstable();
 
     // NAT gateways and the table of their subnet.
     let mut nat_gateways = FxMap::default();
@@ -943,14 +1094,18 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
     for pl in s.prefix_lists.values() {
         if let Some(svc) = pl.service() {
             for c in &pl.cidrs {
-                pl_entries.push((pl.id.clone(), Text::from(svc), *c));
+                pl_entries.push(PrefixListEntry {
+                    id: pl.id.clone(),
+                    service: Text::from(svc),
+                    cidr: *c,
+                });
             }
         }
     }
     let pairs: Vec<(IpNet, u32)> = pl_entries
         .iter()
         .enumerate()
-        .filter_map(|(i, (_, _, c))| u32::try_from(i).ok().map(|i| (*c, i)))
+        .filter_map(|(i, e)| u32::try_from(i).ok().map(|i| (e.cidr, i)))
         .collect();
     let pl_table = LpmTable::build(&pairs);
 
@@ -967,9 +1122,13 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
             .flat_map(|v| v.cidrs.iter().copied())
             .collect(),
         eni_by_id,
+        eni_by_long_id,
         eni_by_addr,
+        endpoint_eni_addrs,
         pl_table,
         pl_entries,
+        aws_table: LpmTable::default(),
+        aws_pairs: Vec::new(),
     }
 }
 

@@ -37,13 +37,27 @@ mod load;
 
 pub use check::{Issue, Severity, check};
 pub use index::{
-    EndpointInfo, EniInfo, EniRole, IpRangeHit, LpmTable, Millis, NatInfo, PrefixListHit,
-    RouteEntry, RouteHit, RtIndex, SnapshotIndex, TimeGate, TopologyIndex,
+    EndpointInfo, EniInfo, EniRole, IpRangeEntry, LpmTable, Millis, NatInfo, PrefixListEntry,
+    RouteEntry, RouteHit, RouteKind, RtIndex, SnapshotIndex, TimeGate, TopologyIndex,
 };
 pub use load::{ENTRIES_FILE_HINT, load, load_files_as_snapshot};
 
 /// Short AWS identifiers (`rtb-…`, `vpce-…`) fit inline.
 pub type Text = compact_str::CompactString;
+
+/// The privpath service of an ip-ranges / `pkt-dst-aws-service` label:
+/// `S3` → `s3`, `DYNAMODB` → `dynamodb`; `AMAZON` and `EC2` say only "some
+/// AWS address" → `aws`; other labels lower-cased (`CLOUDFRONT` → `cloudfront`).
+pub fn service_of_label(label: &str) -> Text {
+    if label.eq_ignore_ascii_case("AMAZON") || label.eq_ignore_ascii_case("EC2") {
+        Text::const_new("aws")
+    } else {
+        // Inline (no allocation) for labels up to 24 bytes.
+        let mut t = Text::from(label);
+        t.make_ascii_lowercase();
+        t
+    }
+}
 
 /// Errors that stop a topology from loading. Each names the file and, for
 /// content errors, the JSON path.
@@ -244,7 +258,40 @@ pub enum RouteTarget {
     Other(Text),
 }
 
+/// The kind of a [`RouteTarget`], without its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetKind {
+    Local,
+    InternetGateway,
+    EgressOnlyInternetGateway,
+    GatewayEndpoint,
+    NatGateway,
+    VpcPeering,
+    TransitGateway,
+    VirtualPrivateGateway,
+    NetworkInterface,
+    Instance,
+    Other,
+}
+
 impl RouteTarget {
+    pub fn kind(&self) -> TargetKind {
+        match self {
+            RouteTarget::Local => TargetKind::Local,
+            RouteTarget::InternetGateway(_) => TargetKind::InternetGateway,
+            RouteTarget::EgressOnlyInternetGateway(_) => TargetKind::EgressOnlyInternetGateway,
+            RouteTarget::GatewayEndpoint(_) => TargetKind::GatewayEndpoint,
+            RouteTarget::NatGateway(_) => TargetKind::NatGateway,
+            RouteTarget::VpcPeering(_) => TargetKind::VpcPeering,
+            RouteTarget::TransitGateway(_) => TargetKind::TransitGateway,
+            RouteTarget::VirtualPrivateGateway(_) => TargetKind::VirtualPrivateGateway,
+            RouteTarget::NetworkInterface(_) => TargetKind::NetworkInterface,
+            RouteTarget::Instance(_) => TargetKind::Instance,
+            RouteTarget::Other(_) => TargetKind::Other,
+        }
+    }
+
     /// The target id as AWS prints it (`local`, `igw-…`, `vpce-…`).
     pub fn id(&self) -> &str {
         match self {
