@@ -194,25 +194,34 @@ const NONE: u32 = u32::MAX;
 pub struct LpmTable {
     v4_starts: Vec<u32>,
     v4_vals: Vec<u32>,
-    /// For large tables: `v4_index[h]` = how many starts are below
-    /// `h << v4_shift` (2^(32 - v4_shift) + 1 entries), so a lookup searches
-    /// only its block. The block count follows the table's size (about two
-    /// blocks per range, /8 to /16 blocks), so the index stays in cache.
-    v4_index: Vec<u32>,
+    /// For large tables: one entry per `2^v4_shift` addresses (about four
+    /// blocks per range, /8 to /16 blocks). Most blocks lie inside one range:
+    /// their entry is the value itself (one load per lookup); the others
+    /// point at the starts inside them (see [`block_entry`]).
+    v4_blocks: Vec<u32>,
     v4_shift: u32,
     v6_starts: Vec<u128>,
     v6_vals: Vec<u32>,
 }
 
+/// A block entry with this bit holds the value (low 31 bits; all ones for
+/// none); without it, the low 24 bits are the index of the first start at or
+/// after the block's first address and the next 7 bits how many starts lie
+/// inside the block (`BLOCK_MANY`: search to the end).
+const BLOCK_DIRECT: u32 = 1 << 31;
+const BLOCK_NONE: u32 = BLOCK_DIRECT - 1;
+const BLOCK_MANY: u32 = 127;
+const BLOCK_MAX_STARTS: usize = 1 << 24;
+
 /// Tables with more IPv4 ranges than this get the block index.
 const V4_INDEX_MIN: usize = 48;
 
 /// Block size of the index for `ranges` IPv4 ranges: a shift from 24 (/8
-/// blocks, 257 entries) down to 16 (/16 blocks, 65,537 entries, for tables
-/// of 32 k ranges and more).
+/// blocks, 256 of them) down to 16 (/16 blocks, 65,536, for tables of 16 k
+/// ranges and more).
 fn v4_index_shift(ranges: usize) -> u32 {
     let bits = (ranges
-        .saturating_mul(2)
+        .saturating_mul(4)
         .max(2)
         .next_power_of_two()
         .trailing_zeros())
@@ -252,6 +261,47 @@ fn flatten<K: Copy + Ord>(
         }
     }
     (starts, vals)
+}
+
+/// The block index over sorted `starts` (which begin with 0) and their
+/// `vals`; empty when the table does not fit the encoding.
+fn v4_blocks(starts: &[u32], vals: &[u32], shift: u32) -> Vec<u32> {
+    if starts.len() >= BLOCK_MAX_STARTS || vals.iter().any(|&v| v != NONE && v >= BLOCK_NONE) {
+        return Vec::new();
+    }
+    let blocks = 1u64 << (32 - shift);
+    let mut out = Vec::with_capacity(usize::try_from(blocks).unwrap_or(0));
+    // `pos`: the first start at or after the block's first address.
+    let mut pos = 0usize;
+    for h in 0..blocks {
+        let lo = h << shift;
+        let hi = (h + 1) << shift;
+        while starts.get(pos).is_some_and(|&s| u64::from(s) < lo) {
+            pos += 1;
+        }
+        let mut end = pos;
+        while starts.get(end).is_some_and(|&s| u64::from(s) < hi) {
+            end += 1;
+        }
+        let inner = end - pos;
+        let at_start = starts.get(pos).is_some_and(|&s| u64::from(s) == lo);
+        // The whole block is one range: the one starting at its first
+        // address, or the one before it.
+        let whole = match (inner, at_start) {
+            (0, _) => pos.checked_sub(1),
+            (1, true) => Some(pos),
+            _ => None,
+        };
+        let entry = match whole.and_then(|k| vals.get(k)) {
+            Some(&v) => BLOCK_DIRECT | v.min(BLOCK_NONE),
+            None => {
+                let n = u32::try_from(inner).unwrap_or(BLOCK_MANY).min(BLOCK_MANY);
+                u32::try_from(pos).unwrap_or(0) | n << 24
+            }
+        };
+        out.push(entry);
+    }
+    out
 }
 
 impl LpmTable {
@@ -302,24 +352,16 @@ impl LpmTable {
     ) -> LpmTable {
         let (v4_starts, v4_vals) = flatten(b4, 0, f4);
         let (v6_starts, v6_vals) = flatten(b6, 0, f6);
-        let mut v4_index = Vec::new();
         let v4_shift = v4_index_shift(v4_starts.len());
-        if v4_starts.len() > V4_INDEX_MIN {
-            let mut pos = 0usize;
-            let blocks = 1u64 << (32 - v4_shift);
-            v4_index.reserve(usize::try_from(blocks + 1).unwrap_or(0));
-            for h in 0..=blocks {
-                let block = h << v4_shift;
-                while v4_starts.get(pos).is_some_and(|&s| u64::from(s) < block) {
-                    pos += 1;
-                }
-                v4_index.push(u32::try_from(pos).unwrap_or(u32::MAX));
-            }
-        }
+        let v4_blocks = if v4_starts.len() > V4_INDEX_MIN {
+            v4_blocks(&v4_starts, &v4_vals, v4_shift)
+        } else {
+            Vec::new()
+        };
         LpmTable {
             v4_starts,
             v4_vals,
-            v4_index,
+            v4_blocks,
             v4_shift,
             v6_starts,
             v6_vals,
@@ -332,18 +374,27 @@ impl LpmTable {
         let v = match ip {
             IpAddr::V4(a) => {
                 let x = u32::from(a);
-                let h = (x >> self.v4_shift) as usize;
-                let i = match (self.v4_index.get(h), self.v4_index.get(h + 1)) {
-                    (Some(&lo), Some(&hi)) => {
-                        let (lo, hi) = (lo as usize, hi as usize);
-                        lo + self
-                            .v4_starts
-                            .get(lo..hi)
-                            .map_or(0, |b| b.partition_point(|&s| s <= x))
+                let k = match self.v4_blocks.get((x >> self.v4_shift) as usize) {
+                    Some(&e) if e & BLOCK_DIRECT != 0 => {
+                        let v = e & !BLOCK_DIRECT;
+                        return (v != BLOCK_NONE).then_some(v);
                     }
-                    _ => self.v4_starts.partition_point(|&s| s <= x),
+                    Some(&e) => {
+                        let lo = (e & 0x00ff_ffff) as usize;
+                        let n = e >> 24;
+                        let inside = if n == BLOCK_MANY {
+                            self.v4_starts.get(lo..)
+                        } else {
+                            self.v4_starts.get(lo..lo + n as usize)
+                        };
+                        inside
+                            .map_or(0, |b| b.partition_point(|&s| s <= x))
+                            .checked_add(lo)
+                            .and_then(|k| k.checked_sub(1))
+                    }
+                    None => self.v4_starts.partition_point(|&s| s <= x).checked_sub(1),
                 };
-                i.checked_sub(1).and_then(|i| self.v4_vals.get(i))
+                k.and_then(|k| self.v4_vals.get(k))
             }
             IpAddr::V6(a) => {
                 let x = u128::from(a);
@@ -401,31 +452,73 @@ pub struct RouteEntry {
 struct Epoch {
     from: Option<Millis>,
     table: LpmTable,
-    /// For epochs before the latest: this epoch's table and the latest one
-    /// merged, mapping to an index into `replay_pairs` (one lookup instead
-    /// of two for the time rule).
-    replay: LpmTable,
-    /// (entry in this epoch, entry in the latest epoch), `NONE` for none.
-    replay_pairs: Vec<(u32, u32)>,
+    /// This epoch's table and the latest one merged: (entry in this epoch,
+    /// entry in the latest epoch) in one lookup (the time rule's replay).
+    replay: PairTable,
 }
 
 impl Epoch {
     /// Merge `self.table` with the latest epoch's table into `self.replay`.
     fn build_replay(&mut self, last: &LpmTable) {
-        let (replay, pairs) = LpmTable::merge(&self.table, last);
-        self.replay = replay;
-        self.replay_pairs = pairs;
+        self.replay = PairTable::merge(&self.table, last);
+    }
+}
+
+/// Two [`LpmTable`]s merged into one: a lookup answers both, as a pair of
+/// values (`NONE` for none).
+#[derive(Debug, Clone, Default)]
+struct PairTable {
+    table: LpmTable,
+    /// Values fit 15 bits each: the merged table's value is the pair itself
+    /// (no second load); else an index into `pairs`.
+    packed: bool,
+    pairs: Vec<(u32, u32)>,
+}
+
+const PACK_BITS: u32 = 15;
+const PACK_NONE: u32 = (1 << PACK_BITS) - 1;
+
+impl PairTable {
+    fn merge(a: &LpmTable, b: &LpmTable) -> PairTable {
+        let fits = |t: &LpmTable| {
+            t.v4_vals
+                .iter()
+                .chain(&t.v6_vals)
+                .all(|&v| v == NONE || v < PACK_NONE)
+        };
+        let packed = fits(a) && fits(b);
+        let (table, pairs) = LpmTable::merge(a, b, packed);
+        PairTable {
+            table,
+            packed,
+            pairs,
+        }
+    }
+
+    #[inline]
+    fn lookup(&self, ip: IpAddr) -> (u32, u32) {
+        let unpack = |v: u32| if v == PACK_NONE { NONE } else { v };
+        match self.table.lookup(ip) {
+            Some(v) if self.packed => (unpack(v & PACK_NONE), unpack(v >> PACK_BITS)),
+            Some(i) => self.pairs.get(i as usize).copied().unwrap_or((NONE, NONE)),
+            None => (NONE, NONE),
+        }
     }
 }
 
 impl LpmTable {
-    /// Two tables as one: the merged table maps every address to an index
-    /// into the returned pairs, `(a's value, b's value)` (`NONE` for none).
-    /// One lookup then answers both.
-    fn merge(a: &LpmTable, b: &LpmTable) -> (LpmTable, Vec<(u32, u32)>) {
+    /// Two tables as one: the merged table maps every address to
+    /// `(a's value, b's value)` (`NONE` for none), packed into the value
+    /// itself (`packed`: both fit [`PACK_BITS`]) or as an index into the
+    /// returned pairs. One lookup then answers both.
+    fn merge(a: &LpmTable, b: &LpmTable, packed: bool) -> (LpmTable, Vec<(u32, u32)>) {
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         let mut ids: FxMap<(u32, u32), u32> = FxMap::default();
+        let pack = |v: u32| if v == NONE { PACK_NONE } else { v };
         let mut intern = |p: (u32, u32)| -> u32 {
+            if packed {
+                return pack(p.0) | pack(p.1) << PACK_BITS;
+            }
             *ids.entry(p).or_insert_with(|| {
                 pairs.push(p);
                 u32::try_from(pairs.len() - 1).unwrap_or(NONE)
@@ -487,6 +580,8 @@ pub struct RtIndex {
     /// `kinds[i]` describes `entries[i]`.
     kinds: Vec<RouteKind>,
     epochs: Vec<Epoch>,
+    /// `epochs[i + 1].from`: the creation times that start each later epoch.
+    epoch_from: Vec<Millis>,
 }
 
 /// The result of a route lookup.
@@ -502,53 +597,28 @@ pub struct RouteHit<'a> {
 }
 
 impl RtIndex {
-    fn epoch_at(&self, t: Option<Millis>) -> Option<&Epoch> {
-        match t {
-            None => self.epochs.last(),
-            Some(t) => {
-                let i = self
-                    .epochs
-                    .partition_point(|e| e.from.is_none_or(|f| f <= t));
-                i.checked_sub(1).and_then(|i| self.epochs.get(i))
-            }
-        }
-    }
-
     /// The winning route for `dst` at time `t`, and what the current table
     /// would say when that differs (the time rule's evidence).
     #[inline]
     pub fn lookup(&self, dst: IpAddr, t: Option<Millis>) -> RouteHit<'_> {
-        let Some(epoch) = self.epoch_at(t) else {
-            return RouteHit {
-                entry: None,
-                kind: None,
-                replayed_instead_of: None,
-            };
+        // The epoch of `t`: how many later epochs had begun by then.
+        let i = match t {
+            None => self.epoch_from.len(),
+            Some(t) => self.epoch_from.iter().take_while(|&&f| f <= t).count(),
         };
-        let is_last = self.epochs.last().is_some_and(|l| std::ptr::eq(l, epoch));
-        if is_last {
-            let i = epoch.table.lookup(dst).map_or(NONE, |i| i);
-            return RouteHit {
-                entry: self.entries.get(i as usize),
-                kind: self.kinds.get(i as usize).copied(),
-                replayed_instead_of: None,
-            };
-        }
-        // An older epoch: one lookup in the merged table gives (then, now).
-        let (then, now) = epoch
-            .replay
-            .lookup(dst)
-            .and_then(|i| epoch.replay_pairs.get(i as usize).copied())
-            .unwrap_or((NONE, NONE));
-        let replayed_instead_of = if then == now {
-            None
-        } else {
-            self.entries.get(now as usize)
-        };
+        // One lookup in the epoch's merged table gives (then, now).
+        let (then, now) = self
+            .epochs
+            .get(i)
+            .map_or((NONE, NONE), |e| e.replay.lookup(dst));
         RouteHit {
             entry: self.entries.get(then as usize),
             kind: self.kinds.get(then as usize).copied(),
-            replayed_instead_of,
+            replayed_instead_of: if then == now {
+                None
+            } else {
+                self.entries.get(now as usize)
+            },
         }
     }
 }
@@ -643,9 +713,8 @@ pub struct SnapshotIndex {
     pl_table: LpmTable,
     pl_entries: Vec<PrefixListEntry>,
     /// `pl_table` and the index's ip-ranges table merged: one lookup gives
-    /// (prefix-list entry, ip-ranges prefix) through `aws_pairs`.
-    aws_table: LpmTable,
-    aws_pairs: Vec<(u32, u32)>,
+    /// (prefix-list entry, ip-ranges prefix).
+    aws: PairTable,
 }
 
 impl SnapshotIndex {
@@ -743,7 +812,7 @@ impl TopologyIndex {
             .iter()
             .map(|s| {
                 let mut si = build_snapshot(s);
-                (si.aws_table, si.aws_pairs) = LpmTable::merge(&si.pl_table, &ip_ranges);
+                si.aws = PairTable::merge(&si.pl_table, &ip_ranges);
                 si
             })
             .collect();
@@ -801,11 +870,7 @@ impl TopologyIndex {
         let Some(s) = snap else {
             return (None, self.ip_range(ip));
         };
-        let (pl, ipr) = s
-            .aws_table
-            .lookup(ip)
-            .and_then(|i| s.aws_pairs.get(i as usize).copied())
-            .unwrap_or((NONE, NONE));
+        let (pl, ipr) = s.aws.lookup(ip);
         (
             s.pl_entries.get(pl as usize),
             self.ip_prefixes.get(ipr as usize),
@@ -989,8 +1054,7 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
                 Epoch {
                     from,
                     table: LpmTable::build(&pairs),
-                    replay: LpmTable::default(),
-                    replay_pairs: Vec::new(),
+                    replay: PairTable::default(),
                 }
             })
             .collect();
@@ -998,7 +1062,12 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
             for e in older {
                 e.build_replay(&last.table);
             }
+            // The latest epoch too, against itself (pairs (x, x)): every
+            // lookup is then the same one merged-table lookup.
+            let table = last.table.clone();
+            last.build_replay(&table);
         }
+        let epoch_from = epochs.iter().skip(1).filter_map(|e| e.from).collect();
         let Ok(i) = u32::try_from(route_tables.len()) else {
             break;
         };
@@ -1016,6 +1085,7 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
             entries,
             kinds,
             epochs,
+            epoch_from,
         });
     }
 
@@ -1127,8 +1197,7 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
         endpoint_eni_addrs,
         pl_table,
         pl_entries,
-        aws_table: LpmTable::default(),
-        aws_pairs: Vec::new(),
+        aws: PairTable::default(),
     }
 }
 
@@ -1187,7 +1256,7 @@ mod tests {
         }
         entries.push((n("0.0.0.0/0"), 999));
         let t = LpmTable::build(&entries);
-        assert!(!t.v4_index.is_empty());
+        assert!(!t.v4_blocks.is_empty());
         for _ in 0..5000 {
             x ^= x << 13;
             x ^= x >> 7;
@@ -1242,10 +1311,20 @@ mod tests {
         let mut e = Epoch {
             from: None,
             table: LpmTable::build(&old),
-            replay: LpmTable::default(),
-            replay_pairs: Vec::new(),
+            replay: PairTable::default(),
         };
         e.build_replay(&last);
+        assert!(e.replay.packed);
+        let unpacked = PairTable {
+            packed: false,
+            ..PairTable::default()
+        };
+        let (t, pairs) = LpmTable::merge(&e.table, &last, false);
+        let unpacked = PairTable {
+            table: t,
+            pairs,
+            ..unpacked
+        };
         let mut probes: Vec<IpAddr> = all
             .iter()
             .flat_map(|(p, _)| [p.network(), p.broadcast()])
@@ -1258,11 +1337,8 @@ mod tests {
                 e.table.lookup(a).unwrap_or(NONE),
                 last.lookup(a).unwrap_or(NONE),
             );
-            let got = e
-                .replay
-                .lookup(a)
-                .and_then(|i| e.replay_pairs.get(i as usize).copied());
-            assert_eq!(got, Some(want), "{a}");
+            assert_eq!(e.replay.lookup(a), want, "{a}");
+            assert_eq!(unpacked.lookup(a), want, "{a}");
         }
     }
 
