@@ -264,8 +264,12 @@ pub struct Evidence<'a> {
     /// NAT gateway: its own table and onward route (`rtb-…: 0.0.0.0/0 -> igw-…`).
     pub nat_onward: Option<String>,
     pub time_rule: TimeRule,
-    /// The endpoint left out by the replay (its route or ENI would decide today).
-    pub replayed_without: Option<&'a str>,
+    /// The interface endpoint left out by the replay (its ENI would decide
+    /// today); see [`Evidence::replayed_without`] for either kind.
+    pub replayed_endpoint: Option<&'a str>,
+    /// The route the current table would pick instead (the replay changed
+    /// the answer).
+    pub replayed_route: Option<&'a RouteEntry>,
 }
 
 impl Default for Evidence<'_> {
@@ -279,7 +283,8 @@ impl Default for Evidence<'_> {
             endpoint: None,
             nat_onward: None,
             time_rule: TimeRule::Current,
-            replayed_without: None,
+            replayed_endpoint: None,
+            replayed_route: None,
         }
     }
 }
@@ -333,6 +338,16 @@ impl<'a> Evidence<'a> {
         })
     }
 
+    /// The endpoint left out by the replay: an interface endpoint whose ENI
+    /// the destination is, else the endpoint (or target) of the route the
+    /// current table would pick.
+    pub fn replayed_without(&self) -> Option<&'a str> {
+        self.replayed_endpoint.or_else(|| {
+            self.replayed_route
+                .map(|r| r.gate_endpoint.as_deref().unwrap_or_else(|| r.target.id()))
+        })
+    }
+
     /// The prefix list of the winning route.
     pub fn prefix_list_id(&self) -> Option<&'a str> {
         match self.route.map(|r| &r.destination) {
@@ -378,7 +393,7 @@ impl<'a> Evidence<'a> {
             prefix_list_id: self.prefix_list_id(),
             nat_onward: self.nat_onward.as_deref(),
             time_rule: self.time_rule,
-            replayed_without: self.replayed_without,
+            replayed_without: self.replayed_without(),
         }
     }
 }
@@ -643,7 +658,7 @@ fn route<'a>(
             }
             // Before the endpoint existed: that address was not the endpoint.
             ev.time_rule = TimeRule::BeforeEndpoint;
-            ev.replayed_without = Some(vpce.as_str());
+            ev.replayed_endpoint = Some(vpce.as_str());
             if let (TimeGate::From(c), Some(e)) = (d.gate, end) {
                 if c <= e {
                     ev.time_rule = TimeRule::StraddlesEndpointCreation;
@@ -657,14 +672,17 @@ fn route<'a>(
     let hit = rt.lookup(dst, t);
     if let Some(now) = hit.replayed_instead_of {
         ev.time_rule = TimeRule::BeforeEndpoint;
-        ev.replayed_without = Some(
-            now.gate_endpoint
-                .as_deref()
-                .unwrap_or_else(|| now.target.id()),
-        );
-        if let (TimeGate::From(c), Some(s), Some(e)) = (now.gate, t, end) {
-            if s < c && c <= e {
-                ev.time_rule = TimeRule::StraddlesEndpointCreation;
+        ev.replayed_route = Some(now);
+        // `now`'s endpoint was created at or after the next epoch began: only
+        // a window that reaches that far can straddle it (so the entry, cold
+        // in cache, is read only then).
+        if let (Some(next), Some(e)) = (hit.epoch_end, end) {
+            if next <= e {
+                if let (TimeGate::From(c), Some(s)) = (now.gate, t) {
+                    if s < c && c <= e {
+                        ev.time_rule = TimeRule::StraddlesEndpointCreation;
+                    }
+                }
             }
         }
     }

@@ -38,23 +38,23 @@ pub fn path_of_target(t: &RouteTarget) -> PathClass {
     path_of_kind(t.kind())
 }
 
-/// The path a winning route's target kind means.
+/// The path a winning route's target kind means (a table: see
+/// [`TRAFFIC_PATH_AGREES`]).
 #[inline]
 pub fn path_of_kind(t: TargetKind) -> PathClass {
-    match t {
-        TargetKind::Local => PathClass::Local,
-        TargetKind::InternetGateway | TargetKind::EgressOnlyInternetGateway => {
-            PathClass::InternetGateway
-        }
-        TargetKind::GatewayEndpoint => PathClass::GatewayEndpoint,
-        TargetKind::NatGateway => PathClass::NatGateway,
-        TargetKind::VpcPeering => PathClass::Peering,
-        TargetKind::TransitGateway => PathClass::TransitGateway,
-        TargetKind::VirtualPrivateGateway => PathClass::VirtualPrivateGateway,
-        TargetKind::NetworkInterface | TargetKind::Instance | TargetKind::Other => {
-            PathClass::Unknown
-        }
-    }
+    const PATH: [PathClass; 11] = {
+        let mut p = [PathClass::Unknown; 11];
+        p[TargetKind::Local as usize] = PathClass::Local;
+        p[TargetKind::InternetGateway as usize] = PathClass::InternetGateway;
+        p[TargetKind::EgressOnlyInternetGateway as usize] = PathClass::InternetGateway;
+        p[TargetKind::GatewayEndpoint as usize] = PathClass::GatewayEndpoint;
+        p[TargetKind::NatGateway as usize] = PathClass::NatGateway;
+        p[TargetKind::VpcPeering as usize] = PathClass::Peering;
+        p[TargetKind::TransitGateway as usize] = PathClass::TransitGateway;
+        p[TargetKind::VirtualPrivateGateway as usize] = PathClass::VirtualPrivateGateway;
+        p
+    };
+    PATH.get(t as usize).copied().unwrap_or(PathClass::Unknown)
 }
 
 /// `reject-reason` of a v8+ record (kept in `extra`).
@@ -90,48 +90,64 @@ pub fn outcome_of(flow: &Flow) -> Outcome {
     }
 }
 
+/// What each `traffic-path` code means (index = code; 0 is unused).
+const TRAFFIC_PATH_MEANING: [&str; 9] = [
+    "unknown code",
+    "same vpc",
+    "internet gateway or gateway endpoint",
+    "virtual private gateway",
+    "intra-region peering",
+    "inter-region peering",
+    "local gateway",
+    "gateway endpoint",
+    "internet gateway",
+];
+
 /// What a `traffic-path` code means.
 pub fn traffic_path_meaning(code: u8) -> &'static str {
-    match code {
-        1 => "same vpc",
-        2 => "internet gateway or gateway endpoint",
-        3 => "virtual private gateway",
-        4 => "intra-region peering",
-        5 => "inter-region peering",
-        6 => "local gateway",
-        7 => "gateway endpoint",
-        8 => "internet gateway",
-        _ => "unknown code",
-    }
+    TRAFFIC_PATH_MEANING
+        .get(usize::from(code))
+        .copied()
+        .unwrap_or("unknown code")
 }
 
-/// Compare a logged `traffic-path` with the replayed path.
-pub fn check_traffic_path(code: u8, path: PathClass) -> TrafficPathCheck {
+/// The paths each `traffic-path` code agrees with, as a bit set of
+/// `PathClass` discriminants (index = code; 0 for codes that cannot be
+/// checked). Tables, not `match`es: the classifier runs this per flow, and
+/// a jump on input-dependent values is a branch the CPU mispredicts.
+const TRAFFIC_PATH_AGREES: [u16; 9] = {
     use PathClass as P;
-    let verdict = if matches!(path, P::Unknown) {
+    const fn bit(p: P) -> u16 {
+        1 << p as u16
+    }
+    [
+        0,
+        bit(P::InterfaceEndpoint) | bit(P::NatGateway) | bit(P::Local),
+        bit(P::InternetGateway) | bit(P::GatewayEndpoint),
+        bit(P::VirtualPrivateGateway),
+        bit(P::Peering),
+        bit(P::Peering),
+        0,
+        bit(P::GatewayEndpoint),
+        bit(P::InternetGateway),
+    ]
+};
+
+/// Compare a logged `traffic-path` with the replayed path.
+#[inline]
+pub fn check_traffic_path(code: u8, path: PathClass) -> TrafficPathCheck {
+    let agrees_with = TRAFFIC_PATH_AGREES
+        .get(usize::from(code))
+        .copied()
+        .unwrap_or(0);
+    let verdict = if path == PathClass::Unknown || agrees_with == 0 {
         TrafficPathVerdict::Unverifiable
+    } else if agrees_with & (1 << path as u16) == 0 {
+        TrafficPathVerdict::Disagrees
+    } else if code == 2 {
+        TrafficPathVerdict::AmbiguousResolved
     } else {
-        let agrees = match code {
-            1 => matches!(path, P::InterfaceEndpoint | P::NatGateway | P::Local),
-            2 => matches!(path, P::InternetGateway | P::GatewayEndpoint),
-            3 => matches!(path, P::VirtualPrivateGateway),
-            4 | 5 => matches!(path, P::Peering),
-            7 => matches!(path, P::GatewayEndpoint),
-            8 => matches!(path, P::InternetGateway),
-            _ => {
-                return TrafficPathCheck {
-                    code,
-                    logged: traffic_path_meaning(code),
-                    replayed: path,
-                    verdict: TrafficPathVerdict::Unverifiable,
-                };
-            }
-        };
-        match (agrees, code) {
-            (true, 2) => TrafficPathVerdict::AmbiguousResolved,
-            (true, _) => TrafficPathVerdict::Agrees,
-            (false, _) => TrafficPathVerdict::Disagrees,
-        }
+        TrafficPathVerdict::Agrees
     };
     TrafficPathCheck {
         code,

@@ -451,7 +451,7 @@ fn rows() -> Vec<Row> {
                     && e.route_target() == Some("igw-lab")
                     && e.route_destination() == Some(&RouteDestination::Cidr(net("0.0.0.0/0")))
                     && e.time_rule == TimeRule::BeforeEndpoint
-                    && e.replayed_without.as_deref() == Some(VPCE_GW)
+                    && e.replayed_without() == Some(VPCE_GW)
                     && c.traffic_path.map(|t| t.verdict) == Some(TrafficPathVerdict::Agrees))
                 .then_some(())
                 .ok_or_else(|| format!("{e:?} {:?}", c.traffic_path))
@@ -710,7 +710,7 @@ fn rows() -> Vec<Row> {
             by: AttributionSource::None,
             check: |c| {
                 (c.evidence.time_rule == TimeRule::BeforeEndpoint
-                    && c.evidence.replayed_without.as_deref() == Some(VPCE_IF)
+                    && c.evidence.replayed_without() == Some(VPCE_IF)
                     && c.evidence.endpoint_id().is_none())
                 .then_some(())
                 .ok_or_else(|| format!("{:?}", c.evidence))

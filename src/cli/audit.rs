@@ -479,7 +479,7 @@ pub mod pipeline {
             TimeRule::Current => {}
             TimeRule::BeforeEndpoint => parts.push(format!(
                 "before {} existed",
-                e.replayed_without.unwrap_or("the endpoint")
+                e.replayed_without().unwrap_or("the endpoint")
             )),
             TimeRule::StraddlesEndpointCreation => {
                 parts.push("window straddles the endpoint's creation".to_owned())

@@ -594,6 +594,9 @@ pub struct RouteHit<'a> {
     /// Set when the flow's time is before an endpoint creation and the
     /// current table would pick this other route (the replay changed the answer).
     pub replayed_instead_of: Option<&'a RouteEntry>,
+    /// When the epoch of the flow's time ends (the next endpoint creation);
+    /// None for the latest epoch.
+    pub epoch_end: Option<Millis>,
 }
 
 impl RtIndex {
@@ -619,6 +622,7 @@ impl RtIndex {
             } else {
                 self.entries.get(now as usize)
             },
+            epoch_end: self.epoch_from.get(i).copied(),
         }
     }
 }
