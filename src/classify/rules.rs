@@ -42,18 +42,20 @@ pub fn path_of_target(t: &RouteTarget) -> PathClass {
 /// [`TRAFFIC_PATH_AGREES`]).
 #[inline]
 pub fn path_of_kind(t: TargetKind) -> PathClass {
-    const PATH: [PathClass; 11] = {
-        let mut p = [PathClass::Unknown; 11];
-        p[TargetKind::Local as usize] = PathClass::Local;
-        p[TargetKind::InternetGateway as usize] = PathClass::InternetGateway;
-        p[TargetKind::EgressOnlyInternetGateway as usize] = PathClass::InternetGateway;
-        p[TargetKind::GatewayEndpoint as usize] = PathClass::GatewayEndpoint;
-        p[TargetKind::NatGateway as usize] = PathClass::NatGateway;
-        p[TargetKind::VpcPeering as usize] = PathClass::Peering;
-        p[TargetKind::TransitGateway as usize] = PathClass::TransitGateway;
-        p[TargetKind::VirtualPrivateGateway as usize] = PathClass::VirtualPrivateGateway;
-        p
-    };
+    // In `TargetKind` order (a test checks every kind).
+    const PATH: [PathClass; 11] = [
+        PathClass::Local,
+        PathClass::InternetGateway,
+        PathClass::InternetGateway,
+        PathClass::GatewayEndpoint,
+        PathClass::NatGateway,
+        PathClass::Peering,
+        PathClass::TransitGateway,
+        PathClass::VirtualPrivateGateway,
+        PathClass::Unknown,
+        PathClass::Unknown,
+        PathClass::Unknown,
+    ];
     PATH.get(t as usize).copied().unwrap_or(PathClass::Unknown)
 }
 
@@ -207,6 +209,38 @@ mod tests {
         assert_eq!(flow_time(&f), Some(20_000));
         f.start = Some(u64::MAX);
         assert_eq!(flow_time(&f), None);
+    }
+
+    #[test]
+    fn path_of_kind_table_follows_target_kind_order() {
+        use PathClass as P;
+        use TargetKind as K;
+        let rows = [
+            (K::Local, P::Local),
+            (K::InternetGateway, P::InternetGateway),
+            (K::EgressOnlyInternetGateway, P::InternetGateway),
+            (K::GatewayEndpoint, P::GatewayEndpoint),
+            (K::NatGateway, P::NatGateway),
+            (K::VpcPeering, P::Peering),
+            (K::TransitGateway, P::TransitGateway),
+            (K::VirtualPrivateGateway, P::VirtualPrivateGateway),
+            (K::NetworkInterface, P::Unknown),
+            (K::Instance, P::Unknown),
+            (K::Other, P::Unknown),
+        ];
+        for (k, want) in rows {
+            assert_eq!(path_of_kind(k), want, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn check_traffic_path_of_unknown_codes_is_unverifiable() {
+        for code in [0, 6, 9, 200] {
+            let c = check_traffic_path(code, PathClass::InternetGateway);
+            assert_eq!(c.verdict, TrafficPathVerdict::Unverifiable, "{code}");
+        }
+        assert_eq!(traffic_path_meaning(200), "unknown code");
+        assert_eq!(traffic_path_meaning(7), "gateway endpoint");
     }
 
     #[test]
