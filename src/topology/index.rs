@@ -109,7 +109,7 @@ pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 /// four words, read with overlapping loads: hashing and comparing it needs
 /// no byte loop and no `memcmp` call (the interface lookup runs per flow).
 /// Injective for a given length, so equal keys mean equal ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct IdKey {
     len: u8,
     a: u64,
@@ -159,6 +159,9 @@ impl std::hash::Hash for IdKey {
         );
     }
 }
+
+/// Snapshots with at most this many ENIs look ids up by binary search.
+const FEW_ENIS: usize = 16;
 
 /// An address as a hash key: two hasher rounds instead of `IpAddr`'s
 /// discriminant, length prefix and byte loop.
@@ -710,6 +713,9 @@ pub struct SnapshotIndex {
     /// longer ones by text.
     eni_by_id: FxMap<IdKey, u32>,
     eni_by_long_id: FxMap<Text, u32>,
+    /// The same keys sorted, for snapshots of up to [`FEW_ENIS`] ENIs (a
+    /// binary search over a cache line or two beats the hash probe).
+    few_eni_ids: Vec<(IdKey, u32)>,
     eni_by_addr: FxMap<AddrKey, u32>,
     /// The addresses of interface-endpoint ENIs, sorted (few per VPC):
     /// "is this destination an endpoint?" without a hash probe.
@@ -725,6 +731,12 @@ impl SnapshotIndex {
     #[inline]
     pub fn eni(&self, id: &str) -> Option<&EniInfo> {
         let i = match IdKey::new(id) {
+            Some(k) if !self.few_eni_ids.is_empty() => self
+                .few_eni_ids
+                .binary_search_by(|(x, _)| x.cmp(&k))
+                .ok()
+                .and_then(|j| self.few_eni_ids.get(j))
+                .map(|(_, i)| i),
             Some(k) => self.eni_by_id.get(&k),
             None => self.eni_by_long_id.get(id),
         };
@@ -1183,6 +1195,19 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
         .collect();
     let pl_table = LpmTable::build(&pairs);
 
+    let few_eni_ids = if enis.len() <= FEW_ENIS {
+        // ENI ids are unique (the snapshot is keyed by id).
+        let mut v: Vec<(IdKey, u32)> = enis
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((IdKey::new(&e.id)?, u32::try_from(i).ok()?)))
+            .collect();
+        v.sort_unstable();
+        v
+    } else {
+        Vec::new()
+    };
+
     SnapshotIndex {
         time: millis(s.time),
         dir: s.dir.clone(),
@@ -1195,6 +1220,7 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
             .values()
             .flat_map(|v| v.cidrs.iter().copied())
             .collect(),
+        few_eni_ids,
         eni_by_id,
         eni_by_long_id,
         eni_by_addr,
@@ -1343,6 +1369,45 @@ mod tests {
             );
             assert_eq!(e.replay.lookup(a), want, "{a}");
             assert_eq!(unpacked.lookup(a), want, "{a}");
+        }
+    }
+
+    #[test]
+    fn eni_lookup_by_id_finds_every_eni_few_or_many() {
+        use crate::topology::{Eni, EniKind};
+        for count in [3usize, 40] {
+            let mut s = Snapshot::new("t".into());
+            let mut ids: Vec<String> = (0..count).map(|i| format!("eni-{i:017x}")).collect();
+            ids.push("eni-b".into());
+            ids.push("x".into());
+            ids.push("a-network-interface-id-longer-than-24-bytes".into());
+            for id in &ids {
+                s.enis.insert(
+                    id.as_str().into(),
+                    Eni {
+                        id: id.as_str().into(),
+                        kind: EniKind::Other("interface".into()),
+                        subnet_id: "subnet-1".into(),
+                        vpc_id: "vpc-1".into(),
+                        private_ips: vec![],
+                        public_ips: vec![],
+                        description: None,
+                        interface_type: None,
+                    },
+                );
+            }
+            let snap = build_snapshot(&s);
+            assert_eq!(snap.few_eni_ids.is_empty(), snap.enis.len() > FEW_ENIS);
+            for id in &ids {
+                assert_eq!(
+                    snap.eni(id).map(|e| e.id.as_str()),
+                    Some(id.as_str()),
+                    "{id}"
+                );
+            }
+            for absent in ["eni-", "eni-c", "eni-00000000000000001x", "y", ""] {
+                assert!(snap.eni(absent).is_none(), "{absent}");
+            }
         }
     }
 
