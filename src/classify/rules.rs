@@ -2,7 +2,7 @@
 //! outcome from a single record, the traffic-path cross-check, service names.
 
 use crate::flow::{Action, Flow, Handshake};
-use crate::topology::{Millis, RouteTarget, TargetKind};
+use crate::topology::{Millis, TargetKind};
 
 use super::{Outcome, PathClass, TrafficPathCheck, TrafficPathVerdict};
 
@@ -30,12 +30,6 @@ pub fn flow_end_time(flow: &Flow) -> Option<Millis> {
     let secs = i64::try_from(secs).ok()?;
     secs.checked_mul(1000)?
         .checked_add(i64::from(nanos / 1_000_000))
-}
-
-/// The path a winning route's target means.
-#[inline]
-pub fn path_of_target(t: &RouteTarget) -> PathClass {
-    path_of_kind(t.kind())
 }
 
 /// The path a winning route's target kind means (a table: see

@@ -776,14 +776,6 @@ impl SnapshotIndex {
         self.route_tables.iter().find(|r| r.id == id)
     }
 
-    /// The AWS-managed prefix list (with a service name) containing `ip`:
-    /// its most specific entry.
-    #[inline]
-    pub fn prefix_list(&self, ip: IpAddr) -> Option<&PrefixListEntry> {
-        let i = self.pl_table.lookup(ip)?;
-        self.pl_entries.get(i as usize)
-    }
-
     pub fn in_vpc(&self, ip: IpAddr) -> bool {
         self.vpc_cidrs.iter().any(|n| n.contains(&ip))
     }
@@ -875,7 +867,7 @@ impl TopologyIndex {
     }
 
     /// What AWS's own lists say of `ip`, in one lookup: the managed
-    /// prefix-list entry of `snap` ([`SnapshotIndex::prefix_list`]) and the
+    /// managed prefix-list entry of `snap` (most specific; only lists that name a service) and the
     /// ip-ranges prefix ([`TopologyIndex::ip_range`]) containing it.
     #[inline]
     pub fn aws_ranges<'a>(
