@@ -866,8 +866,8 @@ impl TopologyIndex {
         self.ip_prefixes.get(i as usize)
     }
 
-    /// What AWS's own lists say of `ip`, in one lookup: the managed
-    /// managed prefix-list entry of `snap` (most specific; only lists that name a service) and the
+    /// What AWS's own lists say of `ip`, in one lookup: the most specific
+    /// entry of `snap`'s managed prefix lists that name a service, and the
     /// ip-ranges prefix ([`TopologyIndex::ip_range`]) containing it.
     #[inline]
     pub fn aws_ranges<'a>(
