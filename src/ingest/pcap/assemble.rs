@@ -1,14 +1,23 @@
-//! Packets into directional flows: per-batch tables built by workers, merged
-//! in batch order into one table, then turned into [`Flow`] records with
-//! capture evidence.
+//! Packets into directional flows.
 //!
-//! Every per-flow counter merges commutatively (sums, min/max, OR); the only
-//! ordered state — the first client bytes kept to find a TLS SNI or HTTP Host —
-//! is appended in batch order, so the result is the same for any number of
-//! workers.
+//! Two steps per wave of batches, both parallel:
+//! 1. [`decode_batch`] (one task per batch) decodes every packet into a small
+//!    [`Rec`] with the hash of its flow key, and groups the records by shard;
+//!    DNS answers are parsed here, in packet order.
+//! 2. [`Shard::apply`] (one task per shard) folds the records of its shard,
+//!    batch after batch, into the shard's flow table. A shard is picked by a
+//!    hash of the *conversation* (both directions hash alike), so a flow and
+//!    its reverse always live in the same shard, and every flow sees its
+//!    packets in capture order whatever the number of threads.
+//!
+//! [`finish`] then turns the shards into [`Flow`] records, built in place and
+//! in parallel in the final order (first packet time, then packet index).
 
-use std::collections::hash_map::Entry;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::net::IpAddr;
+
+use rayon::prelude::*;
 
 use crate::error::sanitize_bytes;
 use crate::flow::{
@@ -24,12 +33,18 @@ use super::tls::{self, AppName};
 /// Flow tables hash keys taken from untrusted captures: foldhash seeded
 /// at random per process (cheap, yet not open to crafted collisions the
 /// way a fixed-seed hash is).
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub type KeyHasher = foldhash::fast::RandomState;
 
-/// Payload segments a worker keeps per flow and batch for name extraction.
-const MAX_SEGMENTS: usize = 8;
+type HashMap<K, V> = StdHashMap<K, V, KeyHasher>;
+
+/// Shards of a capture's flow table (a power of two).
+pub const SHARDS: usize = 64;
 /// Out-of-order segments held while reassembling the first client bytes.
 const MAX_HELD: usize = 16;
+/// XOR-ed into the conversation hash for the second direction: changes the
+/// bits hashbrown uses (low bucket bits and the top 7-bit tag), keeps the
+/// shard bits (40..46) so both directions land in the same shard.
+const REVERSE_MIX: u64 = 0xB5A3_0000_0000_6C2F;
 
 /// A flow table key: direction, 5-tuple and window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -47,19 +62,93 @@ impl WindowKey {
     }
 }
 
-/// A TCP payload segment kept for reassembly.
-#[derive(Debug, Clone)]
-struct Segment {
-    seq: u32,
-    data: Vec<u8>,
+fn addr_bits(a: IpAddr) -> u128 {
+    match a {
+        // Tagged so that an IPv4 address never equals an IPv6 one.
+        IpAddr::V4(v4) => (1u128 << 127) | u128::from(u32::from(v4)),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
 }
+
+/// The hash of a directional key: the conversation's hash (the same for
+/// both directions), mixed for one of the two directions.
+pub fn key_hash(hasher: &KeyHasher, k: &WindowKey) -> u64 {
+    let a = (addr_bits(k.key.src), k.key.src_port);
+    let b = (addr_bits(k.key.dst), k.key.dst_port);
+    let (lo, hi, forward) = if a <= b { (a, b, true) } else { (b, a, false) };
+    let h = hasher.hash_one((
+        lo.0,
+        hi.0,
+        (u32::from(lo.1) << 16) | u32::from(hi.1),
+        k.key.protocol,
+        k.window,
+    ));
+    if forward { h } else { h ^ REVERSE_MIX }
+}
+
+/// The shard of a key hash.
+pub fn shard_of(hash: u64) -> usize {
+    ((hash >> 40) as usize) & (SHARDS - 1)
+}
+
+/// A key with its precomputed hash: the shard tables never hash again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Hashed {
+    hash: u64,
+    key: WindowKey,
+}
+
+impl Hash for Hashed {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// Passes a precomputed `u64` through (anything else is folded in, so it
+/// stays a valid hasher).
+#[derive(Debug, Default, Clone, Copy)]
+struct PassHasher(u64);
+
+impl Hasher for PassHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type PassMap<V> = StdHashMap<Hashed, V, BuildHasherDefault<PassHasher>>;
 
 /// Timestamp as (seconds, nanoseconds).
 type Ts = (i64, u32);
 
+/// What one packet contributes to its flow (the output of step 1).
+#[derive(Debug, Clone)]
+pub struct Rec<'b> {
+    hash: u64,
+    key: WindowKey,
+    index: u64,
+    ts: Ts,
+    ip_len: u64,
+    orig_len: u32,
+    tcp_seq: u32,
+    tcp_flags: Option<u8>,
+    icmp_type: Option<u8>,
+    truncated: bool,
+    v6: bool,
+    /// TCP payload as captured (empty for other protocols).
+    payload: &'b [u8],
+}
+
 /// Counters of one directional flow.
 #[derive(Debug, Clone)]
-pub struct Acc {
+struct Acc {
     packets: u64,
     ip_bytes: u64,
     wire_bytes: u64,
@@ -72,25 +161,14 @@ pub struct Acc {
     synack: bool,
     rst: bool,
     v6: bool,
+    /// The first client bytes were classified: later payload is ignored.
+    name_done: bool,
     truncated: u32,
     echo_requests: u32,
     echo_replies: u32,
     /// Sequence number of this direction's SYN (or SYN-ACK): the stream
     /// starts one after it.
     syn_seq: Option<u32>,
-    /// Client bytes kept for name extraction: out of line, and only for TCP
-    /// flows that carry payload, so the table entry stays small.
-    stream: Option<Box<Stream>>,
-}
-
-/// What a worker keeps of one flow's payload in one batch.
-#[derive(Debug, Clone, Default)]
-struct Stream {
-    segments: Vec<Segment>,
-    segment_bytes: usize,
-    /// The worker already decided the name from the stream's first segment
-    /// (SYN and first payload in the same batch): no copying needed.
-    early: Option<(Option<AppName>, u64)>,
 }
 
 impl Acc {
@@ -107,32 +185,11 @@ impl Acc {
             synack: false,
             rst: false,
             v6,
+            name_done: false,
             truncated: 0,
             echo_requests: 0,
             echo_replies: 0,
             syn_seq: None,
-            stream: None,
-        }
-    }
-
-    fn absorb(&mut self, o: Acc) {
-        self.packets += o.packets;
-        self.ip_bytes += o.ip_bytes;
-        self.wire_bytes += o.wire_bytes;
-        if o.first_index < self.first_index {
-            self.first_index = o.first_index;
-        }
-        self.first_ts = self.first_ts.min(o.first_ts);
-        self.last_ts = self.last_ts.max(o.last_ts);
-        self.flags |= o.flags;
-        self.syn |= o.syn;
-        self.synack |= o.synack;
-        self.rst |= o.rst;
-        self.truncated += o.truncated;
-        self.echo_requests += o.echo_requests;
-        self.echo_replies += o.echo_replies;
-        if self.syn_seq.is_none() {
-            self.syn_seq = o.syn_seq;
         }
     }
 }
@@ -155,10 +212,27 @@ pub fn flow_log_flags(f: u8) -> u16 {
 
 /// What one worker made of one batch.
 #[derive(Debug, Default)]
-pub struct BatchResult {
-    table: HashMap<WindowKey, Acc>,
+pub struct BatchResult<'b> {
+    /// One record per packet that gave a flow, in packet order.
+    recs: Vec<Rec<'b>>,
+    /// Indexes into `recs`, grouped by shard (in packet order within a
+    /// shard); shard `s` owns `order[bounds[s]..bounds[s + 1]]`.
+    order: Vec<u32>,
+    bounds: Vec<u32>,
     pub dns: Vec<DnsRecord>,
     pub tally: SourceTally,
+}
+
+impl<'b> BatchResult<'b> {
+    fn of_shard(&self, s: usize) -> impl Iterator<Item = &Rec<'b>> {
+        let lo = self.bounds.get(s).copied().unwrap_or(0) as usize;
+        let hi = self.bounds.get(s + 1).copied().unwrap_or(0) as usize;
+        self.order
+            .get(lo..hi)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|&i| self.recs.get(i as usize))
+    }
 }
 
 /// Settings the workers need.
@@ -167,15 +241,25 @@ pub struct Ctx<'a> {
     pub name: &'a str,
     pub source: SourceId,
     pub window: Option<u64>,
+    pub hasher: KeyHasher,
 }
 
-/// Decode every packet of a batch into a batch-local flow table.
-pub fn decode_batch(batch: &Batch, ctx: &Ctx<'_>) -> BatchResult {
-    // Sized for a few packets per flow: no rehash in the common case.
+fn note(tally: &mut SourceTally, what: &str) {
+    match tally.notes.get_mut(what) {
+        Some(n) => *n += 1,
+        None => {
+            tally.notes.insert(what.to_owned(), 1);
+        }
+    }
+}
+
+/// Step 1: decode every packet of a batch into records grouped by shard.
+pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
     let mut out = BatchResult {
-        table: HashMap::with_capacity_and_hasher(batch.packets.len() / 4, Default::default()),
+        recs: Vec::with_capacity(batch.packets.len()),
         ..BatchResult::default()
     };
+    let mut counts = [0u32; SHARDS];
     for p in &batch.packets {
         let data = batch.data(p);
         out.tally.packets += 1;
@@ -183,35 +267,25 @@ pub fn decode_batch(batch: &Batch, ctx: &Ctx<'_>) -> BatchResult {
         let d = match decode::decode(p.linktype, data, p.orig_len) {
             Ok(d) => d,
             Err(skip) => {
-                *out.tally.notes.entry(skip.reason()).or_insert(0) += 1;
+                note(&mut out.tally, &skip.reason());
                 continue;
             }
         };
         out.tally.records += 1;
         if let Some(stop) = &d.stop {
-            *out.tally.notes.entry(stop.clone()).or_insert(0) += 1;
+            note(&mut out.tally, stop);
         }
         match d.fragment {
             Fragment::No => {}
-            Fragment::First => {
-                *out.tally
-                    .notes
-                    .entry("ip fragment (first)".into())
-                    .or_insert(0) += 1
-            }
-            Fragment::Later => {
-                *out.tally
-                    .notes
-                    .entry("ip fragment (later)".into())
-                    .or_insert(0) += 1
-            }
+            Fragment::First => note(&mut out.tally, "ip fragment (first)"),
+            Fragment::Later => note(&mut out.tally, "ip fragment (later)"),
         }
         let ts = (p.ts_sec, p.ts_nanos);
         let window = match ctx.window {
             Some(w) if w > 0 => u64::try_from(p.ts_sec.max(0)).unwrap_or(0) / w,
             _ => 0,
         };
-        let wk = WindowKey {
+        let key = WindowKey {
             key: FlowKey {
                 src: d.src,
                 dst: d.dst,
@@ -221,75 +295,47 @@ pub fn decode_batch(batch: &Batch, ctx: &Ctx<'_>) -> BatchResult {
             },
             window,
         };
-        let acc = out
-            .table
-            .entry(wk)
-            .or_insert_with(|| Acc::new(p.index, ts, d.v6));
-        acc.packets += 1;
-        acc.ip_bytes += d.ip_len;
-        acc.wire_bytes += u64::from(p.orig_len);
-        acc.first_ts = acc.first_ts.min(ts);
-        acc.last_ts = acc.last_ts.max(ts);
-        if truncated {
-            acc.truncated += 1;
-        }
-        if let Some(f) = d.tcp_flags {
-            acc.flags |= flow_log_flags(f);
-            let (syn, ack, rst) = (f & 0x02 != 0, f & 0x10 != 0, f & 0x04 != 0);
-            acc.syn |= syn && !ack;
-            acc.synack |= syn && ack;
-            acc.rst |= rst;
-            if syn && acc.syn_seq.is_none() {
-                acc.syn_seq = Some(d.tcp_seq);
-            }
-        }
-        match (d.protocol, d.icmp_type) {
-            (1, Some(8)) | (58, Some(128)) => acc.echo_requests += 1,
-            (1, Some(0)) | (58, Some(129)) => acc.echo_replies += 1,
-            _ => {}
-        }
-        if d.protocol == 6 && !d.payload.is_empty() {
-            stream_payload(acc, &d, p.index);
+        let hash = key_hash(&ctx.hasher, &key);
+        if let Some(c) = counts.get_mut(shard_of(hash)) {
+            *c += 1;
         }
         if d.src_port == 53 || d.dst_port == 53 {
             dns_packet(&d, p.index, p.offset, ts, truncated, ctx, &mut out);
         }
-    }
-    out
-}
-
-/// Keep (or decide from) a TCP payload for name extraction.
-fn stream_payload(acc: &mut Acc, d: &Decoded<'_>, index: u64) {
-    let st = acc.stream.get_or_insert_with(Box::default);
-    if st.early.is_some() {
-        return;
-    }
-    if st.segments.is_empty() {
-        // The stream's first bytes, in one segment: decide here.
-        let at_start = acc.syn_seq.map(|s| s.wrapping_add(1)) == Some(d.tcp_seq);
-        if at_start {
-            match tls::app_name(d.payload) {
-                AppName::NeedMore => {}
-                n @ (AppName::Sni(_) | AppName::HttpHost(_)) => {
-                    st.early = Some((Some(n), index));
-                    return;
-                }
-                _ => {
-                    st.early = Some((None, index));
-                    return;
-                }
-            }
-        }
-    }
-    if st.segments.len() < MAX_SEGMENTS && st.segment_bytes < tls::MAX_HELLO {
-        let take = d.payload.len().min(tls::MAX_HELLO - st.segment_bytes);
-        let part = d.payload.get(..take).unwrap_or(&[]);
-        st.segment_bytes += part.len();
-        st.segments.push(Segment {
-            seq: d.tcp_seq,
-            data: part.to_vec(),
+        out.recs.push(Rec {
+            hash,
+            key,
+            index: p.index,
+            ts,
+            ip_len: d.ip_len,
+            orig_len: p.orig_len,
+            tcp_seq: d.tcp_seq,
+            tcp_flags: d.tcp_flags,
+            icmp_type: d.icmp_type,
+            truncated,
+            v6: d.v6,
+            payload: if d.protocol == 6 { d.payload } else { &[] },
         });
     }
+    // Group by shard (a stable counting sort of indexes).
+    let mut at = Vec::with_capacity(SHARDS + 1);
+    let mut sum = 0u32;
+    at.push(0);
+    for c in counts {
+        sum += c;
+        at.push(sum);
+    }
+    out.bounds = at.clone();
+    out.order = vec![0; out.recs.len()];
+    for (i, r) in out.recs.iter().enumerate() {
+        if let Some(pos) = at.get_mut(shard_of(r.hash)) {
+            if let Some(slot) = out.order.get_mut(*pos as usize) {
+                *slot = i as u32;
+            }
+            *pos += 1;
+        }
+    }
+    out
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -300,7 +346,7 @@ fn dns_packet(
     ts: Ts,
     truncated: bool,
     ctx: &Ctx<'_>,
-    out: &mut BatchResult,
+    out: &mut BatchResult<'_>,
 ) {
     let mut messages: Vec<&[u8]> = Vec::new();
     match d.protocol {
@@ -333,10 +379,7 @@ fn dns_packet(
             Ok(Some(a)) => {
                 if let Some(e) = &a.stopped {
                     if d.stop.is_some() || truncated {
-                        *out.tally
-                            .notes
-                            .entry("dns answers cut by the snaplen".into())
-                            .or_insert(0) += 1;
+                        note(&mut out.tally, "dns answers cut by the snaplen");
                     } else {
                         let name = ctx.name;
                         out.tally.skip("malformed dns", || {
@@ -363,10 +406,7 @@ fn dns_packet(
             }
             Ok(None) => {}
             Err(_) if truncated || d.stop.is_some() => {
-                *out.tally
-                    .notes
-                    .entry("dns message cut by the snaplen".into())
-                    .or_insert(0) += 1;
+                note(&mut out.tally, "dns message cut by the snaplen");
             }
             Err(e) => {
                 let name = ctx.name;
@@ -376,6 +416,13 @@ fn dns_packet(
             }
         }
     }
+}
+
+/// A TCP payload segment held for reassembly.
+#[derive(Debug, Clone)]
+struct Segment {
+    seq: u32,
+    data: Vec<u8>,
 }
 
 /// Reassembly of the first client bytes of one directional TCP flow.
@@ -390,53 +437,64 @@ struct Reassembly {
 
 impl Reassembly {
     /// Place a segment; true when it extended the contiguous prefix.
-    fn place(&mut self, s: &Segment) -> bool {
-        let base = *self.base.get_or_insert(s.seq);
-        let rel = s.seq.wrapping_sub(base) as usize;
+    fn place(&mut self, seq: u32, data: &[u8]) -> bool {
+        let base = *self.base.get_or_insert(seq);
+        let rel = seq.wrapping_sub(base) as usize;
         if rel > tls::MAX_HELLO {
             return false; // before the base (wrapped) or far ahead
         }
-        let end = rel + s.data.len();
+        let end = rel + data.len();
         if rel <= self.buf.len() && end > self.buf.len() {
             let from = self.buf.len() - rel;
-            self.buf
-                .extend_from_slice(s.data.get(from..).unwrap_or(&[]));
+            self.buf.extend_from_slice(data.get(from..).unwrap_or(&[]));
             self.buf.truncate(tls::MAX_HELLO);
             return true;
         }
         if rel > self.buf.len() && self.held.len() < MAX_HELD {
-            self.held.push(s.clone());
+            let keep = data.get(..tls::MAX_HELLO).unwrap_or(data);
+            self.held.push(Segment {
+                seq,
+                data: keep.to_vec(),
+            });
         }
         false
     }
 
-    fn add(&mut self, segments: Vec<Segment>, first_index: u64) {
+    /// Add the next segment (in capture order) of the stream.
+    fn add(&mut self, seq: u32, data: &[u8], index: u64) {
         if self.done {
             return;
         }
-        for s in segments {
-            if self.place(&s) {
+        let at_base = *self.base.get_or_insert(seq) == seq;
+        let name = if at_base && self.buf.is_empty() && self.held.is_empty() {
+            // The stream's first bytes in one segment (the common case):
+            // decide from the packet's bytes, copy only when more is needed.
+            let part = data.get(..tls::MAX_HELLO).unwrap_or(data);
+            let name = tls::app_name(part);
+            if matches!(name, AppName::NeedMore) {
+                self.buf.extend_from_slice(part);
+            }
+            (name, part.len())
+        } else {
+            if self.place(seq, data) {
                 // Held segments may now fit.
                 loop {
                     let held = std::mem::take(&mut self.held);
                     let mut progressed = false;
                     for h in held {
-                        progressed |= self.place(&h);
+                        progressed |= self.place(h.seq, &h.data);
                     }
                     if !progressed {
                         break;
                     }
                 }
             }
-            match tls::app_name(&self.buf) {
-                AppName::NeedMore if self.buf.len() < tls::MAX_HELLO => {}
-                AppName::Sni(n) => self.finish(Some(AppName::Sni(n)), first_index),
-                AppName::HttpHost(n) => self.finish(Some(AppName::HttpHost(n)), first_index),
-                _ => self.finish(None, first_index),
-            }
-            if self.done {
-                return;
-            }
+            (tls::app_name(&self.buf), self.buf.len())
+        };
+        match name {
+            (AppName::NeedMore, len) if len < tls::MAX_HELLO => {}
+            (n @ (AppName::Sni(_) | AppName::HttpHost(_)), _) => self.finish(Some(n), index),
+            _ => self.finish(None, index),
         }
     }
 
@@ -448,191 +506,262 @@ impl Reassembly {
     }
 }
 
-/// The merged table of one capture.
-#[derive(Debug, Default)]
-pub struct FlowTable {
+/// One directional flow in a shard.
+#[derive(Debug)]
+struct Entry {
+    key: WindowKey,
+    acc: Acc,
     /// Reassembly state lives out of line, only for flows with payload.
-    flows: HashMap<WindowKey, (Acc, Option<Box<Reassembly>>)>,
-    pub dns: Vec<DnsRecord>,
-    pub tally: SourceTally,
+    re: Option<Box<Reassembly>>,
 }
 
-impl FlowTable {
-    /// Merge the result of the next batch (batches must come in order).
-    pub fn merge(&mut self, r: BatchResult) {
-        // Per-key merging does not depend on the iteration order.
-        #[allow(clippy::iter_over_hash_type)]
-        for (k, mut acc) in r.table {
-            let stream = acc.stream.take();
-            let first = acc.first_index;
-            let entry = match self.flows.entry(k) {
-                Entry::Occupied(o) => {
-                    let e = o.into_mut();
-                    e.0.absorb(acc);
-                    e
-                }
-                Entry::Vacant(v) => v.insert((acc, None)),
+/// One shard of a capture's flow table.
+#[derive(Debug, Default)]
+pub struct Shard {
+    index: PassMap<u32>,
+    entries: Vec<Entry>,
+}
+
+impl Shard {
+    /// Step 2: fold the records of shard `s` of one batch (batches must come
+    /// in capture order).
+    pub fn apply(&mut self, s: usize, batch: &BatchResult<'_>) {
+        for r in batch.of_shard(s) {
+            let k = Hashed {
+                hash: r.hash,
+                key: r.key,
             };
-            let Some(stream) = stream else {
+            let entries = &mut self.entries;
+            let i = *self.index.entry(k).or_insert_with(|| {
+                entries.push(Entry {
+                    key: r.key,
+                    acc: Acc::new(r.index, r.ts, r.v6),
+                    re: None,
+                });
+                u32::try_from(entries.len() - 1).unwrap_or(u32::MAX)
+            });
+            let Some(e) = self.entries.get_mut(i as usize) else {
                 continue;
             };
-            let Stream {
-                segments, early, ..
-            } = *stream;
-            if early.is_none() && segments.is_empty() {
-                continue;
+            let acc = &mut e.acc;
+            acc.packets += 1;
+            acc.ip_bytes += r.ip_len;
+            acc.wire_bytes += u64::from(r.orig_len);
+            acc.first_ts = acc.first_ts.min(r.ts);
+            acc.last_ts = acc.last_ts.max(r.ts);
+            if r.truncated {
+                acc.truncated += 1;
             }
-            let re = entry.1.get_or_insert_with(Box::default);
-            if re.base.is_none() {
-                re.base = entry.0.syn_seq.map(|s| s.wrapping_add(1));
-            }
-            if let Some((name, index)) = early {
-                if !re.done {
-                    re.finish(name, index);
+            if let Some(f) = r.tcp_flags {
+                acc.flags |= flow_log_flags(f);
+                let (syn, ack, rst) = (f & 0x02 != 0, f & 0x10 != 0, f & 0x04 != 0);
+                acc.syn |= syn && !ack;
+                acc.synack |= syn && ack;
+                acc.rst |= rst;
+                if syn && acc.syn_seq.is_none() {
+                    acc.syn_seq = Some(r.tcp_seq);
                 }
-            } else {
-                re.add(segments, first);
+            }
+            match (r.key.key.protocol, r.icmp_type) {
+                (1, Some(8)) | (58, Some(128)) => acc.echo_requests += 1,
+                (1, Some(0)) | (58, Some(129)) => acc.echo_replies += 1,
+                _ => {}
+            }
+            if !r.payload.is_empty() && !acc.name_done {
+                let base = acc.syn_seq.map(|s| s.wrapping_add(1));
+                let re = e.re.get_or_insert_with(|| {
+                    Box::new(Reassembly {
+                        base,
+                        ..Reassembly::default()
+                    })
+                });
+                re.add(r.tcp_seq, r.payload, r.index);
+                acc.name_done = re.done;
             }
         }
-        self.dns.extend(r.dns);
-        self.tally += r.tally;
     }
 
-    /// The flows, sorted by first packet, with capture evidence.
-    pub fn finish(
-        self,
-        ctx: &Ctx<'_>,
-        host: Option<IpAddr>,
-    ) -> (Vec<Flow>, Vec<DnsRecord>, SourceTally) {
-        let FlowTable {
-            flows,
-            dns,
-            mut tally,
-        } = self;
-        let capture_host = host.or_else(|| busiest_address(&flows));
-        // Sort small keys, not the (large) flow records.
-        let clamp = |t: i64| u64::try_from(t.max(0)).unwrap_or(0);
-        #[allow(clippy::iter_over_hash_type)] // sorted here
-        let mut order: Vec<(u64, u32, u64, &WindowKey)> = flows
-            .iter()
-            .map(|(k, (a, _))| (clamp(a.first_ts.0), a.first_ts.1, a.first_index, k))
-            .collect();
-        order.sort_unstable();
-        let mut out = Vec::with_capacity(flows.len());
-        for (k, acc, re) in order
-            .into_iter()
-            .filter_map(|(_, _, _, k)| flows.get(k).map(|(a, r)| (k, a, r)))
-        {
-            let rev = flows.get(&k.reversed()).map(|(a, _)| a);
-            let mut ev = CaptureEvidence {
-                capture_host,
-                wire_bytes: acc.wire_bytes,
-                truncated_packets: acc.truncated,
-                echo_requests: acc.echo_requests,
-                echo_replies: acc.echo_requests.min(rev.map_or(0, |r| r.echo_replies)),
-                ..CaptureEvidence::default()
-            };
-            let first_is_ours = rev.is_none_or(|r| acc.first_index < r.first_index);
-            if k.key.protocol == 6 {
-                let rev_syn = rev.is_some_and(|r| r.syn);
-                let rev_synack = rev.is_some_and(|r| r.synack);
-                let rev_rst = rev.is_some_and(|r| r.rst);
-                if acc.syn && (first_is_ours || !rev_syn) {
-                    ev.initiator = Some(Initiator::Source);
-                    ev.handshake = Some(if rev_synack {
-                        Handshake::Completed
-                    } else if rev_rst {
-                        Handshake::Reset
-                    } else {
-                        Handshake::SynOnly
-                    });
-                } else if rev_syn {
-                    ev.initiator = Some(Initiator::Destination);
-                    ev.handshake = Some(if acc.synack {
-                        Handshake::Completed
-                    } else if acc.rst {
-                        Handshake::Reset
-                    } else {
-                        Handshake::SynOnly
-                    });
-                } else {
-                    ev.handshake = Some(Handshake::NotSeen);
-                }
-            }
-            if ev.initiator.is_none() {
-                ev.initiator = Some(if first_is_ours {
-                    Initiator::Source
-                } else {
-                    Initiator::Destination
-                });
-            }
-            if let Some((name, index)) = re.as_ref().and_then(|r| r.name.as_ref()) {
-                let (raw, is_sni) = match name {
-                    AppName::Sni(n) => (n.as_slice(), true),
-                    AppName::HttpHost(n) => (n.as_slice(), false),
-                    _ => (&[][..], false),
-                };
-                let text = Text::from(String::from_utf8_lossy(raw));
-                if !raw.iter().all(|&c| {
-                    c.is_ascii_alphanumeric()
-                        || matches!(c, b'.' | b'-' | b'_' | b'*' | b':' | b'[' | b']')
-                }) {
-                    let shown = sanitize_bytes(raw, 100);
-                    let (n, i) = (ctx.name, *index);
-                    tally.skip("suspicious name", || {
-                        format!("{n}: packet {i}: server name with unexpected bytes \"{shown}\"")
-                    });
-                }
-                if is_sni {
-                    ev.sni = Some(text);
-                } else {
-                    ev.http_host = Some(text);
-                }
-            }
-            let direction = capture_host.and_then(|h| {
-                if k.key.src == h {
-                    Some(Direction::Egress)
-                } else if k.key.dst == h {
-                    Some(Direction::Ingress)
-                } else {
-                    None
-                }
-            });
-            out.push(Flow {
-                src_addr: Some(k.key.src),
-                dst_addr: Some(k.key.dst),
-                src_port: Some(k.key.src_port),
-                dst_port: Some(k.key.dst_port),
-                protocol: Some(k.key.protocol),
-                packets: Some(acc.packets),
-                bytes: Some(acc.ip_bytes),
-                start: Some(u64::try_from(acc.first_ts.0.max(0)).unwrap_or(0)),
-                end: Some(u64::try_from(acc.last_ts.0.max(0)).unwrap_or(0)),
-                start_nanos: acc.first_ts.1,
-                end_nanos: acc.last_ts.1,
-                tcp_flags: Some(acc.flags),
-                flow_type: Some(Text::const_new(if acc.v6 { "IPv6" } else { "IPv4" })),
-                flow_direction: direction,
-                capture: Some(Box::new(ev)),
-                provenance: Provenance {
-                    source: ctx.source,
-                    index: acc.first_index,
-                },
-                ..Flow::default()
+    fn get(&self, hasher: &KeyHasher, key: WindowKey) -> Option<&Entry> {
+        let k = Hashed {
+            hash: key_hash(hasher, &key),
+            key,
+        };
+        let i = *self.index.get(&k)?;
+        self.entries.get(i as usize)
+    }
+}
+
+/// Where one output flow comes from, with its sort key.
+#[derive(Debug, Clone, Copy)]
+struct Slot<'s> {
+    sec: u64,
+    nanos: u32,
+    first_index: u64,
+    shard: &'s Shard,
+    entry: &'s Entry,
+}
+
+/// Turn the shards into flows sorted by first packet, with capture evidence.
+/// Suspicious server names are tallied (in output order).
+pub fn finish(
+    shards: &[Shard],
+    ctx: &Ctx<'_>,
+    host: Option<IpAddr>,
+    tally: &mut SourceTally,
+) -> Vec<Flow> {
+    let capture_host = host.or_else(|| busiest_address(shards));
+    let clamp = |t: i64| u64::try_from(t.max(0)).unwrap_or(0);
+    // Sort small keys, not the (large) flow records. The packet index that
+    // opened a flow is unique, so the order is total.
+    let mut order: Vec<Slot<'_>> = Vec::with_capacity(shards.iter().map(|s| s.entries.len()).sum());
+    for sh in shards {
+        order.extend(sh.entries.iter().map(|e| Slot {
+            sec: clamp(e.acc.first_ts.0),
+            nanos: e.acc.first_ts.1,
+            first_index: e.acc.first_index,
+            shard: sh,
+            entry: e,
+        }));
+    }
+    order.par_sort_unstable_by_key(|s| (s.sec, s.nanos, s.first_index));
+    // Built in place, in parallel, in the final order.
+    let flows: Vec<Flow> = order
+        .par_iter()
+        .map(|s| {
+            let rev = s
+                .shard
+                .get(&ctx.hasher, s.entry.key.reversed())
+                .map(|r| &r.acc);
+            build(s.entry, rev, capture_host, ctx)
+        })
+        .collect();
+    for s in &order {
+        let Some((name, index)) = s.entry.re.as_ref().and_then(|r| r.name.as_ref()) else {
+            continue;
+        };
+        let raw = match name {
+            AppName::Sni(n) | AppName::HttpHost(n) => n.as_slice(),
+            _ => &[][..],
+        };
+        if !raw.iter().copied().all(name_byte) {
+            let shown = sanitize_bytes(raw, 100);
+            let (n, i) = (ctx.name, *index);
+            tally.skip("suspicious name", || {
+                format!("{n}: packet {i}: server name with unexpected bytes \"{shown}\"")
             });
         }
-        (out, dns, tally)
+    }
+    flows
+}
+
+fn name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'*' | b':' | b'[' | b']')
+}
+
+/// One output record.
+fn build(e: &Entry, rev: Option<&Acc>, capture_host: Option<IpAddr>, ctx: &Ctx<'_>) -> Flow {
+    let (k, acc) = (&e.key, &e.acc);
+    let mut ev = CaptureEvidence {
+        capture_host,
+        wire_bytes: acc.wire_bytes,
+        truncated_packets: acc.truncated,
+        echo_requests: acc.echo_requests,
+        echo_replies: acc.echo_requests.min(rev.map_or(0, |r| r.echo_replies)),
+        ..CaptureEvidence::default()
+    };
+    let first_is_ours = rev.is_none_or(|r| acc.first_index < r.first_index);
+    if k.key.protocol == 6 {
+        let rev_syn = rev.is_some_and(|r| r.syn);
+        let rev_synack = rev.is_some_and(|r| r.synack);
+        let rev_rst = rev.is_some_and(|r| r.rst);
+        if acc.syn && (first_is_ours || !rev_syn) {
+            ev.initiator = Some(Initiator::Source);
+            ev.handshake = Some(if rev_synack {
+                Handshake::Completed
+            } else if rev_rst {
+                Handshake::Reset
+            } else {
+                Handshake::SynOnly
+            });
+        } else if rev_syn {
+            ev.initiator = Some(Initiator::Destination);
+            ev.handshake = Some(if acc.synack {
+                Handshake::Completed
+            } else if acc.rst {
+                Handshake::Reset
+            } else {
+                Handshake::SynOnly
+            });
+        } else {
+            ev.handshake = Some(Handshake::NotSeen);
+        }
+    }
+    if ev.initiator.is_none() {
+        ev.initiator = Some(if first_is_ours {
+            Initiator::Source
+        } else {
+            Initiator::Destination
+        });
+    }
+    if let Some((name, _)) = e.re.as_ref().and_then(|r| r.name.as_ref()) {
+        match name {
+            AppName::Sni(n) => ev.sni = Some(Text::from(String::from_utf8_lossy(n))),
+            AppName::HttpHost(n) => ev.http_host = Some(Text::from(String::from_utf8_lossy(n))),
+            _ => {}
+        }
+    }
+    let direction = capture_host.and_then(|h| {
+        if k.key.src == h {
+            Some(Direction::Egress)
+        } else if k.key.dst == h {
+            Some(Direction::Ingress)
+        } else {
+            None
+        }
+    });
+    Flow {
+        src_addr: Some(k.key.src),
+        dst_addr: Some(k.key.dst),
+        src_port: Some(k.key.src_port),
+        dst_port: Some(k.key.dst_port),
+        protocol: Some(k.key.protocol),
+        packets: Some(acc.packets),
+        bytes: Some(acc.ip_bytes),
+        start: Some(u64::try_from(acc.first_ts.0.max(0)).unwrap_or(0)),
+        end: Some(u64::try_from(acc.last_ts.0.max(0)).unwrap_or(0)),
+        start_nanos: acc.first_ts.1,
+        end_nanos: acc.last_ts.1,
+        tcp_flags: Some(acc.flags),
+        flow_type: Some(Text::const_new(if acc.v6 { "IPv6" } else { "IPv4" })),
+        flow_direction: direction,
+        capture: Some(Box::new(ev)),
+        provenance: Provenance {
+            source: ctx.source,
+            index: acc.first_index,
+        },
+        ..Flow::default()
     }
 }
 
 /// The address that appears in the most directional flows (ties: the lowest).
-fn busiest_address(flows: &HashMap<WindowKey, (Acc, Option<Box<Reassembly>>)>) -> Option<IpAddr> {
-    let mut count: HashMap<IpAddr, u64> = HashMap::default();
-    #[allow(clippy::iter_over_hash_type)] // counting; the pick below is order-free
-    for k in flows.keys() {
-        *count.entry(k.key.src).or_insert(0) += 1;
-        *count.entry(k.key.dst).or_insert(0) += 1;
-    }
+fn busiest_address(shards: &[Shard]) -> Option<IpAddr> {
+    let count = shards
+        .par_iter()
+        .map(|sh| {
+            let mut count: HashMap<IpAddr, u64> = HashMap::default();
+            for e in &sh.entries {
+                *count.entry(e.key.key.src).or_insert(0) += 1;
+                *count.entry(e.key.key.dst).or_insert(0) += 1;
+            }
+            count
+        })
+        .reduce(HashMap::default, |mut a, b| {
+            #[allow(clippy::iter_over_hash_type)] // sums: order-free
+            for (k, v) in b {
+                *a.entry(k).or_insert(0) += v;
+            }
+            a
+        });
     // An instance is captured with its private address (even a public one:
     // the public IP is NAT-ed by the internet gateway), so private addresses
     // come first; then most flows; ties go to the lowest address.
