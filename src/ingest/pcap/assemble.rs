@@ -520,6 +520,9 @@ struct Entry {
 pub struct Shard {
     index: PassMap<u32>,
     entries: Vec<Entry>,
+    /// The entry of the previous record (bulk transfers send runs of
+    /// packets of one flow): (hash, entry).
+    last: Option<(u64, u32)>,
 }
 
 impl Shard {
@@ -527,19 +530,29 @@ impl Shard {
     /// in capture order).
     pub fn apply(&mut self, s: usize, batch: &BatchResult<'_>) {
         for r in batch.of_shard(s) {
-            let k = Hashed {
-                hash: r.hash,
-                key: r.key,
-            };
             let entries = &mut self.entries;
-            let i = *self.index.entry(k).or_insert_with(|| {
-                entries.push(Entry {
-                    key: r.key,
-                    acc: Acc::new(r.index, r.ts, r.v6),
-                    re: None,
-                });
-                u32::try_from(entries.len() - 1).unwrap_or(u32::MAX)
-            });
+            let i = match self.last {
+                Some((h, i))
+                    if h == r.hash && entries.get(i as usize).is_some_and(|e| e.key == r.key) =>
+                {
+                    i
+                }
+                _ => {
+                    let k = Hashed {
+                        hash: r.hash,
+                        key: r.key,
+                    };
+                    *self.index.entry(k).or_insert_with(|| {
+                        entries.push(Entry {
+                            key: r.key,
+                            acc: Acc::new(r.index, r.ts, r.v6),
+                            re: None,
+                        });
+                        u32::try_from(entries.len() - 1).unwrap_or(u32::MAX)
+                    })
+                }
+            };
+            self.last = Some((r.hash, i));
             let Some(e) = self.entries.get_mut(i as usize) else {
                 continue;
             };

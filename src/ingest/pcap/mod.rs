@@ -111,7 +111,9 @@ pub fn read_capture(
             dns.extend(d);
             packets += t;
         }
-        wave = next;
+        for b in std::mem::replace(&mut wave, next) {
+            rdr.recycle(b);
+        }
     }
     let flows = assemble::finish(&shards, &ctx, opts.host, &mut packets);
     // The tables are large: free them on the pool, not on this thread.

@@ -30,6 +30,11 @@ pub const BATCH_PACKETS: usize = 4096;
 /// Bytes per batch handed to a worker.
 pub const BATCH_BYTES: usize = 4 << 20;
 
+/// A half-full batch ends when fewer bytes than this are left buffered.
+const TAIL_BYTES: usize = 4096;
+/// Batches kept for reuse.
+const MAX_SPARE: usize = 32;
+
 /// pcapng block types (host-order values).
 const SHB: u32 = 0x0A0D_0D0A;
 
@@ -131,6 +136,9 @@ pub struct CaptureReader<'r> {
     format: Format,
     next_index: u64,
     done: bool,
+    /// Batches given back after decoding: their buffers are reused, so the
+    /// pages stay mapped (no page faults for every batch).
+    spare: Vec<Batch>,
     pub kind: SourceKind,
 }
 
@@ -158,6 +166,7 @@ impl<'r> CaptureReader<'r> {
             },
             next_index: 1,
             done: false,
+            spare: Vec::new(),
             kind: SourceKind::Unknown,
         };
         r.ensure(24)?;
@@ -235,8 +244,24 @@ impl<'r> CaptureReader<'r> {
     /// Read the next batch; an empty batch means the end. A fatal problem
     /// lands in `tally.error` and ends the scan.
     pub fn next_batch(&mut self, tally: &mut SourceTally, name: &str) -> Batch {
-        let mut batch = Batch::default();
+        let (mut packets, mut fresh) = match self.spare.pop() {
+            Some(b) => (b.packets, b.arena),
+            None => (
+                Vec::with_capacity(BATCH_PACKETS),
+                Vec::with_capacity(BATCH_BYTES + 2 * READ_CHUNK),
+            ),
+        };
+        packets.clear();
+        let mut batch = Batch {
+            arena: Vec::new(),
+            packets,
+        };
         while !self.done && !batch.full() && self.pos < BATCH_BYTES {
+            // End a batch that is half full where the buffered bytes end, so
+            // that little is copied over into the next buffer.
+            if batch.packets.len() >= BATCH_PACKETS / 2 && self.buf.len() - self.pos < TAIL_BYTES {
+                break;
+            }
             let step = match self.format {
                 Format::Legacy { .. } => self.legacy_record(&mut batch, tally, name),
                 Format::Ng { .. } => self.ng_block(&mut batch, tally, name),
@@ -247,13 +272,20 @@ impl<'r> CaptureReader<'r> {
             }
         }
         // Hand the buffer over as the batch's arena (no copy of the packets);
-        // only the unparsed tail moves to a fresh buffer.
-        let mut fresh = Vec::with_capacity(BATCH_BYTES + 2 * READ_CHUNK);
+        // only the unparsed tail moves to a fresh (or recycled) buffer.
+        fresh.clear();
         fresh.extend_from_slice(self.buf.get(self.pos..).unwrap_or(&[]));
         batch.arena = std::mem::replace(&mut self.buf, fresh);
         self.base += self.pos as u64;
         self.pos = 0;
         batch
+    }
+
+    /// Give a decoded batch back, for its buffers to be reused.
+    pub fn recycle(&mut self, batch: Batch) {
+        if self.spare.len() < MAX_SPARE {
+            self.spare.push(batch);
+        }
     }
 
     /// Record a packet whose bytes `data` lie inside `self.buf`.
