@@ -511,8 +511,18 @@ impl Reassembly {
 struct Entry {
     key: WindowKey,
     acc: Acc,
+    /// The entry of the reverse direction (same shard), once seen.
+    rev: Option<u32>,
     /// Reassembly state lives out of line, only for flows with payload.
     re: Option<Box<Reassembly>>,
+}
+
+/// What the output needs of a flow's reverse direction.
+#[derive(Debug, Clone, Copy)]
+struct Summary {
+    initiator: Initiator,
+    handshake: Option<Handshake>,
+    echo_replies: u32,
 }
 
 /// One shard of a capture's flow table.
@@ -528,8 +538,9 @@ pub struct Shard {
 impl Shard {
     /// Step 2: fold the records of shard `s` of one batch (batches must come
     /// in capture order).
-    pub fn apply(&mut self, s: usize, batch: &BatchResult<'_>) {
+    pub fn apply(&mut self, s: usize, batch: &BatchResult<'_>, hasher: &KeyHasher) {
         for r in batch.of_shard(s) {
+            let mut added = false;
             let entries = &mut self.entries;
             let i = match self.last {
                 Some((h, i))
@@ -543,9 +554,11 @@ impl Shard {
                         key: r.key,
                     };
                     *self.index.entry(k).or_insert_with(|| {
+                        added = true;
                         entries.push(Entry {
                             key: r.key,
                             acc: Acc::new(r.index, r.ts, r.v6),
+                            rev: None,
                             re: None,
                         });
                         u32::try_from(entries.len() - 1).unwrap_or(u32::MAX)
@@ -553,6 +566,9 @@ impl Shard {
                 }
             };
             self.last = Some((r.hash, i));
+            if added {
+                self.link_reverse(i, hasher);
+            }
             let Some(e) = self.entries.get_mut(i as usize) else {
                 continue;
             };
@@ -594,13 +610,87 @@ impl Shard {
         }
     }
 
-    fn get(&self, hasher: &KeyHasher, key: WindowKey) -> Option<&Entry> {
-        let k = Hashed {
-            hash: key_hash(hasher, &key),
-            key,
+    /// Link a new entry with its reverse direction, if already seen (both
+    /// directions live in this shard; a flow from a socket to itself is its
+    /// own reverse).
+    fn link_reverse(&mut self, i: u32, hasher: &KeyHasher) {
+        let Some(key) = self.entries.get(i as usize).map(|e| e.key) else {
+            return;
         };
-        let i = *self.index.get(&k)?;
-        self.entries.get(i as usize)
+        let rk = key.reversed();
+        let j = if rk == key {
+            Some(i)
+        } else {
+            let k = Hashed {
+                hash: key_hash(hasher, &rk),
+                key: rk,
+            };
+            self.index.get(&k).copied()
+        };
+        if let Some(j) = j {
+            for (a, b) in [(i, j), (j, i)] {
+                if let Some(e) = self.entries.get_mut(a as usize) {
+                    e.rev = Some(b);
+                }
+            }
+        }
+    }
+
+    /// Handshake, initiator and answered echoes of every entry, from the
+    /// entry and its reverse.
+    fn summaries(&self) -> Vec<Summary> {
+        self.entries
+            .iter()
+            .map(|e| {
+                let rev = e
+                    .rev
+                    .and_then(|j| self.entries.get(j as usize))
+                    .map(|r| &r.acc);
+                summary(e, rev)
+            })
+            .collect()
+    }
+}
+
+fn summary(e: &Entry, rev: Option<&Acc>) -> Summary {
+    let acc = &e.acc;
+    let first_is_ours = rev.is_none_or(|r| acc.first_index < r.first_index);
+    let mut initiator = None;
+    let mut handshake = None;
+    if e.key.key.protocol == 6 {
+        let rev_syn = rev.is_some_and(|r| r.syn);
+        let rev_synack = rev.is_some_and(|r| r.synack);
+        let rev_rst = rev.is_some_and(|r| r.rst);
+        if acc.syn && (first_is_ours || !rev_syn) {
+            initiator = Some(Initiator::Source);
+            handshake = Some(if rev_synack {
+                Handshake::Completed
+            } else if rev_rst {
+                Handshake::Reset
+            } else {
+                Handshake::SynOnly
+            });
+        } else if rev_syn {
+            initiator = Some(Initiator::Destination);
+            handshake = Some(if acc.synack {
+                Handshake::Completed
+            } else if acc.rst {
+                Handshake::Reset
+            } else {
+                Handshake::SynOnly
+            });
+        } else {
+            handshake = Some(Handshake::NotSeen);
+        }
+    }
+    Summary {
+        initiator: initiator.unwrap_or(if first_is_ours {
+            Initiator::Source
+        } else {
+            Initiator::Destination
+        }),
+        handshake,
+        echo_replies: acc.echo_requests.min(rev.map_or(0, |r| r.echo_replies)),
     }
 }
 
@@ -610,8 +700,8 @@ struct Slot<'s> {
     sec: u64,
     nanos: u32,
     first_index: u64,
-    shard: &'s Shard,
     entry: &'s Entry,
+    summary: Summary,
 }
 
 /// Turn the shards into flows sorted by first packet, with capture evidence.
@@ -624,29 +714,26 @@ pub fn finish(
 ) -> Vec<Flow> {
     let capture_host = host.or_else(|| busiest_address(shards));
     let clamp = |t: i64| u64::try_from(t.max(0)).unwrap_or(0);
+    // What needs the reverse direction, shard by shard (each shard's
+    // entries are at hand, unlike in output order).
+    let summaries: Vec<Vec<Summary>> = shards.par_iter().map(Shard::summaries).collect();
     // Sort small keys, not the (large) flow records. The packet index that
     // opened a flow is unique, so the order is total.
     let mut order: Vec<Slot<'_>> = Vec::with_capacity(shards.iter().map(|s| s.entries.len()).sum());
-    for sh in shards {
-        order.extend(sh.entries.iter().map(|e| Slot {
+    for (sh, sums) in shards.iter().zip(&summaries) {
+        order.extend(sh.entries.iter().zip(sums).map(|(e, &summary)| Slot {
             sec: clamp(e.acc.first_ts.0),
             nanos: e.acc.first_ts.1,
             first_index: e.acc.first_index,
-            shard: sh,
             entry: e,
+            summary,
         }));
     }
     order.par_sort_unstable_by_key(|s| (s.sec, s.nanos, s.first_index));
     // Built in place, in parallel, in the final order.
     let flows: Vec<Flow> = order
         .par_iter()
-        .map(|s| {
-            let rev = s
-                .shard
-                .get(&ctx.hasher, s.entry.key.reversed())
-                .map(|r| &r.acc);
-            build(s.entry, rev, capture_host, ctx)
-        })
+        .map(|s| build(s.entry, s.summary, capture_host, ctx))
         .collect();
     for s in &order {
         let Some((name, index)) = s.entry.re.as_ref().and_then(|r| r.name.as_ref()) else {
@@ -672,50 +759,18 @@ fn name_byte(c: u8) -> bool {
 }
 
 /// One output record.
-fn build(e: &Entry, rev: Option<&Acc>, capture_host: Option<IpAddr>, ctx: &Ctx<'_>) -> Flow {
+fn build(e: &Entry, sum: Summary, capture_host: Option<IpAddr>, ctx: &Ctx<'_>) -> Flow {
     let (k, acc) = (&e.key, &e.acc);
     let mut ev = CaptureEvidence {
         capture_host,
+        initiator: Some(sum.initiator),
+        handshake: sum.handshake,
         wire_bytes: acc.wire_bytes,
         truncated_packets: acc.truncated,
         echo_requests: acc.echo_requests,
-        echo_replies: acc.echo_requests.min(rev.map_or(0, |r| r.echo_replies)),
+        echo_replies: sum.echo_replies,
         ..CaptureEvidence::default()
     };
-    let first_is_ours = rev.is_none_or(|r| acc.first_index < r.first_index);
-    if k.key.protocol == 6 {
-        let rev_syn = rev.is_some_and(|r| r.syn);
-        let rev_synack = rev.is_some_and(|r| r.synack);
-        let rev_rst = rev.is_some_and(|r| r.rst);
-        if acc.syn && (first_is_ours || !rev_syn) {
-            ev.initiator = Some(Initiator::Source);
-            ev.handshake = Some(if rev_synack {
-                Handshake::Completed
-            } else if rev_rst {
-                Handshake::Reset
-            } else {
-                Handshake::SynOnly
-            });
-        } else if rev_syn {
-            ev.initiator = Some(Initiator::Destination);
-            ev.handshake = Some(if acc.synack {
-                Handshake::Completed
-            } else if acc.rst {
-                Handshake::Reset
-            } else {
-                Handshake::SynOnly
-            });
-        } else {
-            ev.handshake = Some(Handshake::NotSeen);
-        }
-    }
-    if ev.initiator.is_none() {
-        ev.initiator = Some(if first_is_ours {
-            Initiator::Source
-        } else {
-            Initiator::Destination
-        });
-    }
     if let Some((name, _)) = e.re.as_ref().and_then(|r| r.name.as_ref()) {
         match name {
             AppName::Sni(n) => ev.sni = Some(Text::from(String::from_utf8_lossy(n))),
