@@ -348,9 +348,11 @@ fn dns_packet(
     ctx: &Ctx<'_>,
     out: &mut BatchResult<'_>,
 ) {
-    let mut messages: Vec<&[u8]> = Vec::new();
+    if d.fragment != Fragment::No {
+        return;
+    }
     match d.protocol {
-        17 => messages.push(d.payload),
+        17 => dns_message(d.payload, d, index, offset, ts, truncated, ctx, out),
         6 => {
             // DNS over TCP: 2-byte length prefix; whole messages within this
             // segment only (no reassembly across segments).
@@ -359,7 +361,7 @@ fn dns_packet(
                 let n = usize::from(u16::from_be_bytes(len));
                 match rest.get(2..2 + n) {
                     Some(m) => {
-                        messages.push(m);
+                        dns_message(m, d, index, offset, ts, truncated, ctx, out);
                         rest = rest.get(2 + n..).unwrap_or(&[]);
                     }
                     None => break,
@@ -368,52 +370,60 @@ fn dns_packet(
         }
         _ => {}
     }
-    if d.fragment != Fragment::No {
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dns_message(
+    m: &[u8],
+    d: &Decoded<'_>,
+    index: u64,
+    offset: u64,
+    ts: Ts,
+    truncated: bool,
+    ctx: &Ctx<'_>,
+    out: &mut BatchResult<'_>,
+) {
+    if m.is_empty() {
         return;
     }
-    for m in messages {
-        if m.is_empty() {
-            continue;
-        }
-        match dns::parse_response(m) {
-            Ok(Some(a)) => {
-                if let Some(e) = &a.stopped {
-                    if d.stop.is_some() || truncated {
-                        note(&mut out.tally, "dns answers cut by the snaplen");
-                    } else {
-                        let name = ctx.name;
-                        out.tally.skip("malformed dns", || {
-                            format!("{name}: packet {index} (offset {offset}): {e}")
-                        });
-                    }
+    match dns::parse_response(m) {
+        Ok(Some(a)) => {
+            if let Some(e) = &a.stopped {
+                if d.stop.is_some() || truncated {
+                    note(&mut out.tally, "dns answers cut by the snaplen");
+                } else {
+                    let name = ctx.name;
+                    out.tally.skip("malformed dns", || {
+                        format!("{name}: packet {index} (offset {offset}): {e}")
+                    });
                 }
-                out.dns.push(DnsRecord {
-                    time: u64::try_from(ts.0.max(0)).unwrap_or(0),
-                    time_nanos: ts.1,
-                    client: d.dst,
-                    resolver: d.src,
-                    query: a.query,
-                    qtype: a.qtype,
-                    rcode: a.rcode,
-                    answers: a.answers,
-                    cnames: a.cnames,
-                    ttl: a.ttl,
-                    provenance: Provenance {
-                        source: ctx.source,
-                        index,
-                    },
-                })
             }
-            Ok(None) => {}
-            Err(_) if truncated || d.stop.is_some() => {
-                note(&mut out.tally, "dns message cut by the snaplen");
-            }
-            Err(e) => {
-                let name = ctx.name;
-                out.tally.skip("malformed dns", || {
-                    format!("{name}: packet {index} (offset {offset}): {e}")
-                });
-            }
+            out.dns.push(DnsRecord {
+                time: u64::try_from(ts.0.max(0)).unwrap_or(0),
+                time_nanos: ts.1,
+                client: d.dst,
+                resolver: d.src,
+                query: a.query,
+                qtype: a.qtype,
+                rcode: a.rcode,
+                answers: a.answers,
+                cnames: a.cnames,
+                ttl: a.ttl,
+                provenance: Provenance {
+                    source: ctx.source,
+                    index,
+                },
+            })
+        }
+        Ok(None) => {}
+        Err(_) if truncated || d.stop.is_some() => {
+            note(&mut out.tally, "dns message cut by the snaplen");
+        }
+        Err(e) => {
+            let name = ctx.name;
+            out.tally.skip("malformed dns", || {
+                format!("{name}: packet {index} (offset {offset}): {e}")
+            });
         }
     }
 }
