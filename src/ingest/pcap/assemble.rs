@@ -1,14 +1,16 @@
 //! Packets into directional flows.
 //!
 //! Two steps per wave of batches, both parallel:
-//! 1. [`decode_batch`] (one task per batch) decodes every packet into a small
-//!    [`Rec`] with the hash of its flow key, and groups the records by shard;
-//!    DNS answers are parsed here, in packet order.
-//! 2. [`Shard::apply`] (one task per shard) folds the records of its shard,
-//!    batch after batch, into the shard's flow table. A shard is picked by a
-//!    hash of the *conversation* (both directions hash alike), so a flow and
-//!    its reverse always live in the same shard, and every flow sees its
-//!    packets in capture order whatever the number of threads.
+//! 1. [`decode_batch`] (one task per batch) decodes every packet, hashes its
+//!    flow key once, and sums the batch's packets per flow in a small local
+//!    table (one [`Agg`] per flow and batch, its TCP payload segments
+//!    borrowed from the batch in capture order); the aggregates are grouped
+//!    by shard. DNS answers are parsed here, in packet order.
+//! 2. [`Shard::apply`] (one task per shard) folds the aggregates of its
+//!    shard, batch after batch, into the shard's flow table. A shard is
+//!    picked by a hash of the *conversation* (both directions hash alike),
+//!    so a flow and its reverse always live in the same shard, and every
+//!    flow sees its packets in capture order whatever the number of threads.
 //!
 //! [`finish`] then turns the shards into [`Flow`] records, built in place and
 //! in parallel in the final order (first packet time, then packet index).
@@ -128,22 +130,31 @@ type PassMap<V> = StdHashMap<Hashed, V, BuildHasherDefault<PassHasher>>;
 /// Timestamp as (seconds, nanoseconds).
 type Ts = (i64, u32);
 
-/// What one packet contributes to its flow (the output of step 1).
+/// One flow's packets in one batch (the output of step 1).
 #[derive(Debug, Clone)]
-pub struct Rec<'b> {
+struct Agg {
     hash: u64,
     key: WindowKey,
+    acc: Acc,
+    /// This direction's first SYN sequence number seen in the batch before
+    /// its first payload segment.
+    syn_seq_before_payload: Option<u32>,
+    /// The batch's TCP payload segments of this flow, in capture order: a
+    /// list threaded through [`BatchResult::segs`].
+    first_seg: u32,
+    last_seg: u32,
+}
+
+/// No segment.
+const NO_SEG: u32 = u32::MAX;
+
+/// A TCP payload segment, borrowed from the batch.
+#[derive(Debug, Clone, Copy)]
+struct Seg<'b> {
+    seq: u32,
+    data: &'b [u8],
     index: u64,
-    ts: Ts,
-    ip_len: u64,
-    orig_len: u32,
-    tcp_seq: u32,
-    tcp_flags: Option<u8>,
-    icmp_type: Option<u8>,
-    truncated: bool,
-    v6: bool,
-    /// TCP payload as captured (empty for other protocols).
-    payload: &'b [u8],
+    next: u32,
 }
 
 /// Counters of one directional flow.
@@ -194,6 +205,29 @@ impl Acc {
     }
 }
 
+impl Acc {
+    /// Add a later part of the same flow (`o` comes after `self` in capture
+    /// order).
+    fn absorb(&mut self, o: &Acc) {
+        self.packets += o.packets;
+        self.ip_bytes += o.ip_bytes;
+        self.wire_bytes += o.wire_bytes;
+        self.first_index = self.first_index.min(o.first_index);
+        self.first_ts = self.first_ts.min(o.first_ts);
+        self.last_ts = self.last_ts.max(o.last_ts);
+        self.flags |= o.flags;
+        self.syn |= o.syn;
+        self.synack |= o.synack;
+        self.rst |= o.rst;
+        self.truncated += o.truncated;
+        self.echo_requests += o.echo_requests;
+        self.echo_replies += o.echo_replies;
+        if self.syn_seq.is_none() {
+            self.syn_seq = o.syn_seq;
+        }
+    }
+}
+
 /// Flow-log semantics of one TCP flags byte.
 pub fn flow_log_flags(f: u8) -> u16 {
     let (fin, syn, rst, ack) = (f & 0x01 != 0, f & 0x02 != 0, f & 0x04 != 0, f & 0x10 != 0);
@@ -213,25 +247,20 @@ pub fn flow_log_flags(f: u8) -> u16 {
 /// What one worker made of one batch.
 #[derive(Debug, Default)]
 pub struct BatchResult<'b> {
-    /// One record per packet that gave a flow, in packet order.
-    recs: Vec<Rec<'b>>,
-    /// Indexes into `recs`, grouped by shard (in packet order within a
-    /// shard); shard `s` owns `order[bounds[s]..bounds[s + 1]]`.
-    order: Vec<u32>,
+    /// One aggregate per flow of the batch, grouped by shard: shard `s`
+    /// owns `aggs[bounds[s]..bounds[s + 1]]`.
+    aggs: Vec<Agg>,
     bounds: Vec<u32>,
+    segs: Vec<Seg<'b>>,
     pub dns: Vec<DnsRecord>,
     pub tally: SourceTally,
 }
 
-impl<'b> BatchResult<'b> {
-    fn of_shard(&self, s: usize) -> impl Iterator<Item = &Rec<'b>> {
+impl BatchResult<'_> {
+    fn of_shard(&self, s: usize) -> &[Agg] {
         let lo = self.bounds.get(s).copied().unwrap_or(0) as usize;
         let hi = self.bounds.get(s + 1).copied().unwrap_or(0) as usize;
-        self.order
-            .get(lo..hi)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|&i| self.recs.get(i as usize))
+        self.aggs.get(lo..hi).unwrap_or(&[])
     }
 }
 
@@ -255,11 +284,12 @@ fn note(tally: &mut SourceTally, what: &str) {
 
 /// Step 1: decode every packet of a batch into records grouped by shard.
 pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
-    let mut out = BatchResult {
-        recs: Vec::with_capacity(batch.packets.len()),
-        ..BatchResult::default()
-    };
-    let mut counts = [0u32; SHARDS];
+    let mut out = BatchResult::default();
+    // The batch's own small table: packets of one flow are summed here, in
+    // cache, so that the shard tables see one aggregate per flow and batch.
+    let mut local: PassMap<u32> =
+        PassMap::with_capacity_and_hasher(batch.packets.len() / 2, Default::default());
+    let mut aggs: Vec<Agg> = Vec::with_capacity(batch.packets.len() / 2);
     for p in &batch.packets {
         let data = batch.data(p);
         out.tally.packets += 1;
@@ -296,28 +326,71 @@ pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
             window,
         };
         let hash = key_hash(&ctx.hasher, &key);
-        if let Some(c) = counts.get_mut(shard_of(hash)) {
-            *c += 1;
-        }
         if d.src_port == 53 || d.dst_port == 53 {
             dns_packet(&d, p.index, p.offset, ts, truncated, ctx, &mut out);
         }
-        out.recs.push(Rec {
-            hash,
-            key,
-            index: p.index,
-            ts,
-            ip_len: d.ip_len,
-            orig_len: p.orig_len,
-            tcp_seq: d.tcp_seq,
-            tcp_flags: d.tcp_flags,
-            icmp_type: d.icmp_type,
-            truncated,
-            v6: d.v6,
-            payload: if d.protocol == 6 { d.payload } else { &[] },
+        let ai = *local.entry(Hashed { hash, key }).or_insert_with(|| {
+            aggs.push(Agg {
+                hash,
+                key,
+                acc: Acc::new(p.index, ts, d.v6),
+                syn_seq_before_payload: None,
+                first_seg: NO_SEG,
+                last_seg: NO_SEG,
+            });
+            u32::try_from(aggs.len() - 1).unwrap_or(u32::MAX)
         });
+        let Some(a) = aggs.get_mut(ai as usize) else {
+            continue;
+        };
+        let acc = &mut a.acc;
+        acc.packets += 1;
+        acc.ip_bytes += d.ip_len;
+        acc.wire_bytes += u64::from(p.orig_len);
+        acc.first_ts = acc.first_ts.min(ts);
+        acc.last_ts = acc.last_ts.max(ts);
+        if truncated {
+            acc.truncated += 1;
+        }
+        if let Some(f) = d.tcp_flags {
+            acc.flags |= flow_log_flags(f);
+            let (syn, ack, rst) = (f & 0x02 != 0, f & 0x10 != 0, f & 0x04 != 0);
+            acc.syn |= syn && !ack;
+            acc.synack |= syn && ack;
+            acc.rst |= rst;
+            if syn && acc.syn_seq.is_none() {
+                acc.syn_seq = Some(d.tcp_seq);
+            }
+        }
+        match (d.protocol, d.icmp_type) {
+            (1, Some(8)) | (58, Some(128)) => acc.echo_requests += 1,
+            (1, Some(0)) | (58, Some(129)) => acc.echo_replies += 1,
+            _ => {}
+        }
+        if d.protocol == 6 && !d.payload.is_empty() {
+            let at = u32::try_from(out.segs.len()).unwrap_or(NO_SEG);
+            out.segs.push(Seg {
+                seq: d.tcp_seq,
+                data: d.payload,
+                index: p.index,
+                next: NO_SEG,
+            });
+            if a.first_seg == NO_SEG {
+                a.first_seg = at;
+                a.syn_seq_before_payload = a.acc.syn_seq;
+            } else if let Some(last) = out.segs.get_mut(a.last_seg as usize) {
+                last.next = at;
+            }
+            a.last_seg = at;
+        }
     }
-    // Group by shard (a stable counting sort of indexes).
+    // Group by shard (a stable counting sort).
+    let mut counts = [0u32; SHARDS];
+    for a in &aggs {
+        if let Some(c) = counts.get_mut(shard_of(a.hash)) {
+            *c += 1;
+        }
+    }
     let mut at = Vec::with_capacity(SHARDS + 1);
     let mut sum = 0u32;
     at.push(0);
@@ -326,15 +399,19 @@ pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
         at.push(sum);
     }
     out.bounds = at.clone();
-    out.order = vec![0; out.recs.len()];
-    for (i, r) in out.recs.iter().enumerate() {
-        if let Some(pos) = at.get_mut(shard_of(r.hash)) {
-            if let Some(slot) = out.order.get_mut(*pos as usize) {
+    let mut order = vec![0u32; aggs.len()];
+    for (i, a) in aggs.iter().enumerate() {
+        if let Some(pos) = at.get_mut(shard_of(a.hash)) {
+            if let Some(slot) = order.get_mut(*pos as usize) {
                 *slot = i as u32;
             }
             *pos += 1;
         }
     }
+    out.aggs = order
+        .iter()
+        .filter_map(|&i| aggs.get(i as usize).cloned())
+        .collect();
     out
 }
 
@@ -523,9 +600,15 @@ struct Entry {
     acc: Acc,
     /// The entry of the reverse direction (same shard), once seen.
     rev: Option<u32>,
+    /// The next entry whose key has the same 64-bit hash ([`NO_ENTRY`]:
+    /// none); such chains are almost always empty.
+    next: u32,
     /// Reassembly state lives out of line, only for flows with payload.
     re: Option<Box<Reassembly>>,
 }
+
+/// End of a hash chain.
+const NO_ENTRY: u32 = u32::MAX;
 
 /// What the output needs of a flow's reverse direction.
 #[derive(Debug, Clone, Copy)]
@@ -538,84 +621,102 @@ struct Summary {
 /// One shard of a capture's flow table.
 #[derive(Debug, Default)]
 pub struct Shard {
-    index: PassMap<u32>,
+    /// Key hash -> first entry with that hash. Keys are compared in the
+    /// entries (which an update reads anyway), so the table holds 16-byte
+    /// buckets and stays small enough for the cache.
+    index: StdHashMap<u64, u32, BuildHasherDefault<PassHasher>>,
     entries: Vec<Entry>,
-    /// The entry of the previous record (bulk transfers send runs of
-    /// packets of one flow): (hash, entry).
-    last: Option<(u64, u32)>,
 }
 
 impl Shard {
-    /// Step 2: fold the records of shard `s` of one batch (batches must come
-    /// in capture order).
+    /// Step 2: fold the aggregates of shard `s` of one batch into the table
+    /// (batches must come in capture order).
     pub fn apply(&mut self, s: usize, batch: &BatchResult<'_>, hasher: &KeyHasher) {
-        for r in batch.of_shard(s) {
-            let mut added = false;
-            let entries = &mut self.entries;
-            let i = match self.last {
-                Some((h, i))
-                    if h == r.hash && entries.get(i as usize).is_some_and(|e| e.key == r.key) =>
-                {
-                    i
-                }
-                _ => {
-                    let k = Hashed {
-                        hash: r.hash,
-                        key: r.key,
-                    };
-                    *self.index.entry(k).or_insert_with(|| {
-                        added = true;
-                        entries.push(Entry {
-                            key: r.key,
-                            acc: Acc::new(r.index, r.ts, r.v6),
-                            rev: None,
-                            re: None,
-                        });
-                        u32::try_from(entries.len() - 1).unwrap_or(u32::MAX)
-                    })
-                }
-            };
-            self.last = Some((r.hash, i));
+        for a in batch.of_shard(s) {
+            let (i, added) = self.find_or_add(a.hash, &a.key, || Entry {
+                key: a.key,
+                acc: a.acc.clone(),
+                rev: None,
+                next: NO_ENTRY,
+                re: None,
+            });
             if added {
                 self.link_reverse(i, hasher);
             }
             let Some(e) = self.entries.get_mut(i as usize) else {
                 continue;
             };
-            let acc = &mut e.acc;
-            acc.packets += 1;
-            acc.ip_bytes += r.ip_len;
-            acc.wire_bytes += u64::from(r.orig_len);
-            acc.first_ts = acc.first_ts.min(r.ts);
-            acc.last_ts = acc.last_ts.max(r.ts);
-            if r.truncated {
-                acc.truncated += 1;
+            // The stream starts after the first SYN seen before its first
+            // payload, in capture order.
+            let base = e
+                .acc
+                .syn_seq
+                .filter(|_| !added)
+                .or(a.syn_seq_before_payload)
+                .map(|s| s.wrapping_add(1));
+            if !added {
+                e.acc.absorb(&a.acc);
             }
-            if let Some(f) = r.tcp_flags {
-                acc.flags |= flow_log_flags(f);
-                let (syn, ack, rst) = (f & 0x02 != 0, f & 0x10 != 0, f & 0x04 != 0);
-                acc.syn |= syn && !ack;
-                acc.synack |= syn && ack;
-                acc.rst |= rst;
-                if syn && acc.syn_seq.is_none() {
-                    acc.syn_seq = Some(r.tcp_seq);
+            let mut at = a.first_seg;
+            while let Some(seg) = batch.segs.get(at as usize) {
+                if e.acc.name_done {
+                    break;
                 }
-            }
-            match (r.key.key.protocol, r.icmp_type) {
-                (1, Some(8)) | (58, Some(128)) => acc.echo_requests += 1,
-                (1, Some(0)) | (58, Some(129)) => acc.echo_replies += 1,
-                _ => {}
-            }
-            if !r.payload.is_empty() && !acc.name_done {
-                let base = acc.syn_seq.map(|s| s.wrapping_add(1));
                 let re = e.re.get_or_insert_with(|| {
                     Box::new(Reassembly {
                         base,
                         ..Reassembly::default()
                     })
                 });
-                re.add(r.tcp_seq, r.payload, r.index);
-                acc.name_done = re.done;
+                re.add(seg.seq, seg.data, seg.index);
+                e.acc.name_done = re.done;
+                at = seg.next;
+            }
+        }
+    }
+
+    /// The entry of `key`.
+    fn find(&self, hash: u64, key: &WindowKey) -> Option<u32> {
+        let mut i = *self.index.get(&hash)?;
+        loop {
+            let e = self.entries.get(i as usize)?;
+            if e.key == *key {
+                return Some(i);
+            }
+            i = e.next;
+        }
+    }
+
+    /// The entry of `key`, added (made by `new`) when missing; true when
+    /// added.
+    fn find_or_add(
+        &mut self,
+        hash: u64,
+        key: &WindowKey,
+        new: impl FnOnce() -> Entry,
+    ) -> (u32, bool) {
+        let n = u32::try_from(self.entries.len()).unwrap_or(NO_ENTRY);
+        match self.index.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(n);
+                self.entries.push(new());
+                (n, true)
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let head = *o.get();
+                let mut i = head;
+                while let Some(e) = self.entries.get(i as usize) {
+                    if e.key == *key {
+                        return (i, false);
+                    }
+                    i = e.next;
+                }
+                // A different key with the same hash: chain it first.
+                let mut e = new();
+                e.next = head;
+                o.insert(n);
+                self.entries.push(e);
+                (n, true)
             }
         }
     }
@@ -631,11 +732,7 @@ impl Shard {
         let j = if rk == key {
             Some(i)
         } else {
-            let k = Hashed {
-                hash: key_hash(hasher, &rk),
-                key: rk,
-            };
-            self.index.get(&k).copied()
+            self.find(key_hash(hasher, &rk), &rk)
         };
         if let Some(j) = j {
             for (a, b) in [(i, j), (j, i)] {

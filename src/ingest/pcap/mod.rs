@@ -4,12 +4,13 @@
 //! (see the capture issue); `ingest::read_inputs` calls it for inputs sniffed
 //! as pcap or pcapng (gzip already removed).
 //!
-//! Pipeline: [`reader`] scans record boundaries sequentially and copies
-//! packets into batches; waves of batches are decoded in parallel (rayon) by
-//! [`assemble::decode_batch`] into batch-local flow tables while the next
-//! wave is read; tables are merged in batch order into one
-//! [`assemble::FlowTable`]. Memory holds two waves of batches plus one entry
-//! per distinct flow, whatever the capture's size.
+//! Pipeline: [`reader`] scans record boundaries sequentially and hands
+//! the read buffer over as a batch (no per-packet copy); while it reads the
+//! next wave of batches, the pool decodes the current one: each batch is
+//! decoded and summed per flow by [`assemble::decode_batch`], then each
+//! shard of the capture's flow table folds its part of every batch
+//! ([`assemble::Shard::apply`]), in batch order. Memory holds two waves of
+//! batches plus one entry per distinct flow, whatever the capture's size.
 //!
 //! Known limits (each counted, none fatal):
 //! - no IP defragmentation: fragments are counted in the tally; a first
