@@ -136,9 +136,6 @@ struct Agg {
     hash: u64,
     key: WindowKey,
     acc: Acc,
-    /// This direction's first SYN sequence number seen in the batch before
-    /// its first payload segment.
-    syn_seq_before_payload: Option<u32>,
     /// The batch's TCP payload segments of this flow, in capture order: a
     /// list threaded through [`BatchResult::segs`].
     first_seg: u32,
@@ -334,7 +331,6 @@ pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
                 hash,
                 key,
                 acc: Acc::new(p.index, ts, d.v6),
-                syn_seq_before_payload: None,
                 first_seg: NO_SEG,
                 last_seg: NO_SEG,
             });
@@ -377,7 +373,6 @@ pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
             });
             if a.first_seg == NO_SEG {
                 a.first_seg = at;
-                a.syn_seq_before_payload = a.acc.syn_seq;
             } else if let Some(last) = out.segs.get_mut(a.last_seg as usize) {
                 last.next = at;
             }
@@ -616,6 +611,8 @@ struct Summary {
     initiator: Initiator,
     handshake: Option<Handshake>,
     echo_replies: u32,
+    /// The SNI or Host has bytes a server name should not have.
+    suspicious: bool,
 }
 
 /// One shard of a capture's flow table.
@@ -646,13 +643,14 @@ impl Shard {
             let Some(e) = self.entries.get_mut(i as usize) else {
                 continue;
             };
-            // The stream starts after the first SYN seen before its first
-            // payload, in capture order.
+            // The stream starts after the flow's first SYN seen up to the end
+            // of the batch that brings its first payload (as before this
+            // table was sharded).
             let base = e
                 .acc
                 .syn_seq
                 .filter(|_| !added)
-                .or(a.syn_seq_before_payload)
+                .or(a.acc.syn_seq)
                 .map(|s| s.wrapping_add(1));
             if !added {
                 e.acc.absorb(&a.acc);
@@ -798,6 +796,15 @@ fn summary(e: &Entry, rev: Option<&Acc>) -> Summary {
         }),
         handshake,
         echo_replies: acc.echo_requests.min(rev.map_or(0, |r| r.echo_replies)),
+        suspicious: name_of(e).is_some_and(|(raw, _)| !raw.iter().copied().all(name_byte)),
+    }
+}
+
+/// The raw SNI or Host of a flow and the packet it was found in.
+fn name_of(e: &Entry) -> Option<(&[u8], u64)> {
+    match e.re.as_ref()?.name.as_ref()? {
+        (AppName::Sni(n) | AppName::HttpHost(n), index) => Some((n.as_slice(), *index)),
+        _ => None,
     }
 }
 
@@ -842,19 +849,12 @@ pub fn finish(
         .par_iter()
         .map(|s| build(s.entry, s.summary, capture_host, ctx))
         .collect();
-    for s in &order {
-        let Some((name, index)) = s.entry.re.as_ref().and_then(|r| r.name.as_ref()) else {
-            continue;
-        };
-        let raw = match name {
-            AppName::Sni(n) | AppName::HttpHost(n) => n.as_slice(),
-            _ => &[][..],
-        };
-        if !raw.iter().copied().all(name_byte) {
+    for s in order.iter().filter(|s| s.summary.suspicious) {
+        if let Some((raw, index)) = name_of(s.entry) {
             let shown = sanitize_bytes(raw, 100);
-            let (n, i) = (ctx.name, *index);
+            let n = ctx.name;
             tally.skip("suspicious name", || {
-                format!("{n}: packet {i}: server name with unexpected bytes \"{shown}\"")
+                format!("{n}: packet {index}: server name with unexpected bytes \"{shown}\"")
             });
         }
     }
