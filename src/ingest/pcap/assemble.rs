@@ -281,7 +281,10 @@ fn note(tally: &mut SourceTally, what: &str) {
 
 /// Step 1: decode every packet of a batch into records grouped by shard.
 pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
-    let mut out = BatchResult::default();
+    let mut out = BatchResult {
+        segs: Vec::with_capacity(batch.packets.len() / 2),
+        ..BatchResult::default()
+    };
     // The batch's own small table: packets of one flow are summed here, in
     // cache, so that the shard tables see one aggregate per flow and batch.
     let mut local: PassMap<u32> =
@@ -403,10 +406,9 @@ pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
             *pos += 1;
         }
     }
-    out.aggs = order
-        .iter()
-        .filter_map(|&i| aggs.get(i as usize).cloned())
-        .collect();
+    out.aggs = Vec::with_capacity(aggs.len());
+    out.aggs
+        .extend(order.iter().filter_map(|&i| aggs.get(i as usize).cloned()));
     out
 }
 
@@ -593,8 +595,6 @@ impl Reassembly {
 struct Entry {
     key: WindowKey,
     acc: Acc,
-    /// The entry of the reverse direction (same shard), once seen.
-    rev: Option<u32>,
     /// The next entry whose key has the same 64-bit hash ([`NO_ENTRY`]:
     /// none); such chains are almost always empty.
     next: u32,
@@ -622,24 +622,61 @@ pub struct Shard {
     /// entries (which an update reads anyway), so the table holds 16-byte
     /// buckets and stays small enough for the cache.
     index: StdHashMap<u64, u32, BuildHasherDefault<PassHasher>>,
-    entries: Vec<Entry>,
+    entries: Entries,
+}
+
+/// Entries per chunk of [`Entries`].
+const CHUNK: usize = 512;
+
+/// The entries of a shard, in chunks: growing never moves an entry (no
+/// copies of the whole table, no fresh pages for them on every doubling).
+#[derive(Debug, Default)]
+struct Entries {
+    chunks: Vec<Vec<Entry>>,
+    len: usize,
+}
+
+impl Entries {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn get(&self, i: usize) -> Option<&Entry> {
+        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Entry> {
+        self.chunks.get_mut(i / CHUNK)?.get_mut(i % CHUNK)
+    }
+
+    fn push(&mut self, e: Entry) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(e),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(e);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.chunks.iter().flatten()
+    }
 }
 
 impl Shard {
     /// Step 2: fold the aggregates of shard `s` of one batch into the table
     /// (batches must come in capture order).
-    pub fn apply(&mut self, s: usize, batch: &BatchResult<'_>, hasher: &KeyHasher) {
+    pub fn apply(&mut self, s: usize, batch: &BatchResult<'_>) {
         for a in batch.of_shard(s) {
             let (i, added) = self.find_or_add(a.hash, &a.key, || Entry {
                 key: a.key,
                 acc: a.acc.clone(),
-                rev: None,
                 next: NO_ENTRY,
                 re: None,
             });
-            if added {
-                self.link_reverse(i, hasher);
-            }
             let Some(e) = self.entries.get_mut(i as usize) else {
                 continue;
             };
@@ -719,39 +756,22 @@ impl Shard {
         }
     }
 
-    /// Link a new entry with its reverse direction, if already seen (both
-    /// directions live in this shard; a flow from a socket to itself is its
-    /// own reverse).
-    fn link_reverse(&mut self, i: u32, hasher: &KeyHasher) {
-        let Some(key) = self.entries.get(i as usize).map(|e| e.key) else {
-            return;
-        };
-        let rk = key.reversed();
-        let j = if rk == key {
-            Some(i)
-        } else {
-            self.find(key_hash(hasher, &rk), &rk)
-        };
-        if let Some(j) = j {
-            for (a, b) in [(i, j), (j, i)] {
-                if let Some(e) = self.entries.get_mut(a as usize) {
-                    e.rev = Some(b);
-                }
-            }
-        }
-    }
-
     /// Handshake, initiator and answered echoes of every entry, from the
-    /// entry and its reverse.
-    fn summaries(&self) -> Vec<Summary> {
+    /// entry and its reverse (both directions live in this shard; a flow
+    /// from a socket to itself is its own reverse). Shard by shard, the
+    /// lookups stay within one small table.
+    fn summaries(&self, hasher: &KeyHasher) -> Vec<Summary> {
         self.entries
             .iter()
             .map(|e| {
-                let rev = e
-                    .rev
-                    .and_then(|j| self.entries.get(j as usize))
-                    .map(|r| &r.acc);
-                summary(e, rev)
+                let rk = e.key.reversed();
+                let rev = if rk == e.key {
+                    Some(e)
+                } else {
+                    self.find(key_hash(hasher, &rk), &rk)
+                        .and_then(|j| self.entries.get(j as usize))
+                };
+                summary(e, rev.map(|r| &r.acc))
             })
             .collect()
     }
@@ -830,7 +850,10 @@ pub fn finish(
     let clamp = |t: i64| u64::try_from(t.max(0)).unwrap_or(0);
     // What needs the reverse direction, shard by shard (each shard's
     // entries are at hand, unlike in output order).
-    let summaries: Vec<Vec<Summary>> = shards.par_iter().map(Shard::summaries).collect();
+    let summaries: Vec<Vec<Summary>> = shards
+        .par_iter()
+        .map(|sh| sh.summaries(&ctx.hasher))
+        .collect();
     // Sort small keys, not the (large) flow records. The packet index that
     // opened a flow is unique, so the order is total.
     let mut order: Vec<Slot<'_>> = Vec::with_capacity(shards.iter().map(|s| s.entries.len()).sum());
@@ -924,7 +947,7 @@ fn busiest_address(shards: &[Shard]) -> Option<IpAddr> {
         .par_iter()
         .map(|sh| {
             let mut count: HashMap<IpAddr, u64> = HashMap::default();
-            for e in &sh.entries {
+            for e in sh.entries.iter() {
                 *count.entry(e.key.key.src).or_insert(0) += 1;
                 *count.entry(e.key.key.dst).or_insert(0) += 1;
             }

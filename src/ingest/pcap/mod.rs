@@ -101,7 +101,7 @@ pub fn read_capture(
                     .collect();
                 shards.par_iter_mut().enumerate().for_each(|(i, sh)| {
                     for r in &results {
-                        sh.apply(i, r, &ctx.hasher);
+                        sh.apply(i, r);
                     }
                 });
                 *done = results.into_iter().map(|r| (r.dns, r.tally)).collect();
