@@ -598,7 +598,10 @@ struct Entry {
     /// The next entry whose key has the same 64-bit hash ([`NO_ENTRY`]:
     /// none); such chains are almost always empty.
     next: u32,
-    /// Reassembly state lives out of line, only for flows with payload.
+    /// The SNI or Host found, and the packet it was found in.
+    name: Option<(AppName, u64)>,
+    /// Reassembly state, out of line and only while a name is awaited over
+    /// several segments (most streams decide on their first segment).
     re: Option<Box<Reassembly>>,
 }
 
@@ -675,6 +678,7 @@ impl Shard {
                 key: a.key,
                 acc: a.acc.clone(),
                 next: NO_ENTRY,
+                name: None,
                 re: None,
             });
             let Some(e) = self.entries.get_mut(i as usize) else {
@@ -697,14 +701,32 @@ impl Shard {
                 if e.acc.name_done {
                     break;
                 }
-                let re = e.re.get_or_insert_with(|| {
-                    Box::new(Reassembly {
-                        base,
-                        ..Reassembly::default()
-                    })
-                });
-                re.add(seg.seq, seg.data, seg.index);
-                e.acc.name_done = re.done;
+                let done = match e.re.as_mut() {
+                    Some(re) => {
+                        re.add(seg.seq, seg.data, seg.index);
+                        re.done.then(|| re.name.take())
+                    }
+                    None => {
+                        // The stream's first segment: no state kept unless
+                        // it leaves the name undecided.
+                        let mut re = Reassembly {
+                            base,
+                            ..Reassembly::default()
+                        };
+                        re.add(seg.seq, seg.data, seg.index);
+                        if re.done {
+                            Some(re.name)
+                        } else {
+                            e.re = Some(Box::new(re));
+                            None
+                        }
+                    }
+                };
+                if let Some(name) = done {
+                    e.name = name;
+                    e.re = None;
+                    e.acc.name_done = true;
+                }
                 at = seg.next;
             }
         }
@@ -822,7 +844,7 @@ fn summary(e: &Entry, rev: Option<&Acc>) -> Summary {
 
 /// The raw SNI or Host of a flow and the packet it was found in.
 fn name_of(e: &Entry) -> Option<(&[u8], u64)> {
-    match e.re.as_ref()?.name.as_ref()? {
+    match e.name.as_ref()? {
         (AppName::Sni(n) | AppName::HttpHost(n), index) => Some((n.as_slice(), *index)),
         _ => None,
     }
@@ -901,7 +923,7 @@ fn build(e: &Entry, sum: Summary, capture_host: Option<IpAddr>, ctx: &Ctx<'_>) -
         echo_replies: sum.echo_replies,
         ..CaptureEvidence::default()
     };
-    if let Some((name, _)) = e.re.as_ref().and_then(|r| r.name.as_ref()) {
+    if let Some((name, _)) = e.name.as_ref() {
         match name {
             AppName::Sni(n) => ev.sni = Some(Text::from(String::from_utf8_lossy(n))),
             AppName::HttpHost(n) => ev.http_host = Some(Text::from(String::from_utf8_lossy(n))),
