@@ -30,6 +30,8 @@ pub const BATCH_PACKETS: usize = 4096;
 /// Bytes per batch handed to a worker.
 pub const BATCH_BYTES: usize = 4 << 20;
 
+/// A read buffer's size (a batch, and a read or two beyond it).
+const BUFFER_BYTES: usize = BATCH_BYTES + 2 * READ_CHUNK;
 /// A half-full batch ends when fewer bytes than this are left buffered.
 const TAIL_BYTES: usize = 4096;
 /// Batches kept for reuse.
@@ -128,7 +130,10 @@ enum Format {
 /// A sequential reader of record boundaries.
 pub struct CaptureReader<'r> {
     src: &'r mut dyn Read,
+    /// The read buffer; `buf[..filled]` holds input (the rest is spare,
+    /// already initialised, so reads go straight into it).
     buf: Vec<u8>,
+    filled: usize,
     pos: usize,
     /// File offset of `buf[0]`.
     base: u64,
@@ -156,7 +161,8 @@ impl<'r> CaptureReader<'r> {
     pub fn open(src: &'r mut dyn Read) -> Result<CaptureReader<'r>, CaptureError> {
         let mut r = CaptureReader {
             src,
-            buf: Vec::new(),
+            buf: vec![0; BUFFER_BYTES],
+            filled: 0,
             pos: 0,
             base: 0,
             eof: false,
@@ -200,7 +206,7 @@ impl<'r> CaptureReader<'r> {
     }
 
     fn rest(&self) -> &[u8] {
-        self.buf.get(self.pos..).unwrap_or(&[])
+        self.buf.get(self.pos..self.filled).unwrap_or(&[])
     }
 
     fn offset(&self) -> u64 {
@@ -208,23 +214,46 @@ impl<'r> CaptureReader<'r> {
     }
 
     /// Make `n` bytes available from `pos`; Ok(false) when the input ends first.
+    #[inline]
     fn ensure(&mut self, n: usize) -> Result<bool, CaptureError> {
-        while self.buf.len() - self.pos < n {
+        if self.filled - self.pos >= n {
+            return Ok(true);
+        }
+        self.fill(n)
+    }
+
+    /// Read until `n` bytes are available from `pos` (the slow path of
+    /// [`Self::ensure`]).
+    #[inline(never)]
+    fn fill(&mut self, n: usize) -> Result<bool, CaptureError> {
+        while self.filled - self.pos < n {
             if self.eof {
                 return Ok(false);
             }
             // No draining here: the packets of the batch being built point
             // into this buffer; `next_batch` hands it over whole.
-            let have = self.buf.len() - self.pos;
+            let have = self.filled - self.pos;
             let want = READ_CHUNK.max(n - have);
-            self.buf.reserve(want);
-            // `take` + `read_to_end` fills up to `want` bytes (retrying short
-            // reads such as a gzip decoder's) without zeroing the buffer first.
-            let got = (&mut *self.src)
-                .take(want as u64)
-                .read_to_end(&mut self.buf)?;
-            if got < want {
-                self.eof = true;
+            let end = self.filled + want;
+            if self.buf.len() < end {
+                self.buf.resize(end, 0);
+            }
+            // Large reads straight into the buffer (a `BufReader` in front
+            // passes them through without copying); short reads, such as a
+            // gzip decoder's, are retried until `want` bytes or the end.
+            while self.filled < end {
+                let Some(spare) = self.buf.get_mut(self.filled..end) else {
+                    break;
+                };
+                match self.src.read(spare) {
+                    Ok(0) => {
+                        self.eof = true;
+                        break;
+                    }
+                    Ok(k) => self.filled += k.min(end - self.filled),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         Ok(true)
@@ -246,10 +275,7 @@ impl<'r> CaptureReader<'r> {
     pub fn next_batch(&mut self, tally: &mut SourceTally, name: &str) -> Batch {
         let (mut packets, mut fresh) = match self.spare.pop() {
             Some(b) => (b.packets, b.arena),
-            None => (
-                Vec::with_capacity(BATCH_PACKETS),
-                Vec::with_capacity(BATCH_BYTES + 2 * READ_CHUNK),
-            ),
+            None => (Vec::with_capacity(BATCH_PACKETS), vec![0; BUFFER_BYTES]),
         };
         packets.clear();
         let mut batch = Batch {
@@ -259,7 +285,7 @@ impl<'r> CaptureReader<'r> {
         while !self.done && !batch.full() && self.pos < BATCH_BYTES {
             // End a batch that is half full where the buffered bytes end, so
             // that little is copied over into the next buffer.
-            if batch.packets.len() >= BATCH_PACKETS / 2 && self.buf.len() - self.pos < TAIL_BYTES {
+            if batch.packets.len() >= BATCH_PACKETS / 2 && self.filled - self.pos < TAIL_BYTES {
                 break;
             }
             let step = match self.format {
@@ -273,8 +299,15 @@ impl<'r> CaptureReader<'r> {
         }
         // Hand the buffer over as the batch's arena (no copy of the packets);
         // only the unparsed tail moves to a fresh (or recycled) buffer.
-        fresh.clear();
-        fresh.extend_from_slice(self.buf.get(self.pos..).unwrap_or(&[]));
+        let tail = self.rest();
+        if fresh.len() < tail.len() {
+            fresh.resize(tail.len(), 0);
+        }
+        if let Some(to) = fresh.get_mut(..tail.len()) {
+            to.copy_from_slice(tail);
+        }
+        let tail_len = tail.len();
+        self.filled = tail_len;
         batch.arena = std::mem::replace(&mut self.buf, fresh);
         self.base += self.pos as u64;
         self.pos = 0;
