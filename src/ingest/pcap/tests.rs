@@ -481,3 +481,38 @@ fn suspicious_server_names_are_tallied_in_output_order_with_the_packet() {
         Some("a\u{7}.example")
     );
 }
+
+/// A source that returns a few bytes per call and is interrupted now and
+/// then (as pipes, sockets and decoders do).
+struct Trickle<'a> {
+    data: &'a [u8],
+    calls: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.calls += 1;
+        if self.calls.is_multiple_of(5) {
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
+        let n = buf.len().min(self.data.len()).min(1 + self.calls % 7);
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn short_and_interrupted_reads_give_the_same_output() {
+    let bytes = big_capture();
+    let whole = read(&bytes, &IngestOptions::default());
+    let mut src = Trickle {
+        data: &bytes,
+        calls: 0,
+    };
+    let trickled = read_capture(&mut src, "mem.pcap", SourceId(3), &IngestOptions::default());
+    assert_eq!(whole.flows, trickled.flows);
+    assert_eq!(whole.dns, trickled.dns);
+    assert_eq!(whole.tally, trickled.tally);
+    assert_eq!(whole.tally.packets, 40_000);
+}
