@@ -290,6 +290,7 @@ pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
     let mut local: PassMap<u32> =
         PassMap::with_capacity_and_hasher(batch.packets.len() / 2, Default::default());
     let mut aggs: Vec<Agg> = Vec::with_capacity(batch.packets.len() / 2);
+    let mut last: Option<(u64, u32)> = None;
     for p in &batch.packets {
         let data = batch.data(p);
         out.tally.packets += 1;
@@ -329,16 +330,21 @@ pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
         if d.src_port == 53 || d.dst_port == 53 {
             dns_packet(&d, p.index, p.offset, ts, truncated, ctx, &mut out);
         }
-        let ai = *local.entry(Hashed { hash, key }).or_insert_with(|| {
-            aggs.push(Agg {
-                hash,
-                key,
-                acc: Acc::new(p.index, ts, d.v6),
-                first_seg: NO_SEG,
-                last_seg: NO_SEG,
-            });
-            u32::try_from(aggs.len() - 1).unwrap_or(u32::MAX)
-        });
+        // Runs of packets of one flow (bulk transfers) skip the lookup.
+        let ai = match last {
+            Some((h, i)) if h == hash && aggs.get(i as usize).is_some_and(|a| a.key == key) => i,
+            _ => *local.entry(Hashed { hash, key }).or_insert_with(|| {
+                aggs.push(Agg {
+                    hash,
+                    key,
+                    acc: Acc::new(p.index, ts, d.v6),
+                    first_seg: NO_SEG,
+                    last_seg: NO_SEG,
+                });
+                u32::try_from(aggs.len() - 1).unwrap_or(u32::MAX)
+            }),
+        };
+        last = Some((hash, ai));
         let Some(a) = aggs.get_mut(ai as usize) else {
             continue;
         };
