@@ -145,11 +145,13 @@ struct Agg {
 /// No segment.
 const NO_SEG: u32 = u32::MAX;
 
-/// A TCP payload segment, borrowed from the batch.
+/// A TCP payload segment of the batch.
 #[derive(Debug, Clone, Copy)]
-struct Seg<'b> {
+struct Seg {
     seq: u32,
-    data: &'b [u8],
+    /// Where the payload lies in the batch's buffer.
+    start: usize,
+    len: usize,
     index: u64,
     next: u32,
 }
@@ -241,23 +243,35 @@ pub fn flow_log_flags(f: u8) -> u16 {
     out
 }
 
-/// What one worker made of one batch.
+/// Buffers a worker fills for one batch, reused from wave to wave (fresh
+/// buffers for every batch cost a page fault per 4 KiB).
 #[derive(Debug, Default)]
-pub struct BatchResult<'b> {
-    /// One aggregate per flow of the batch, grouped by shard: shard `s`
-    /// owns `aggs[bounds[s]..bounds[s + 1]]`.
+pub struct Scratch {
+    local: PassMap<u32>,
     aggs: Vec<Agg>,
+    order: Vec<u32>,
+    /// `aggs` grouped by shard: shard `s` owns
+    /// `by_shard[bounds[s]..bounds[s + 1]]`.
+    by_shard: Vec<Agg>,
     bounds: Vec<u32>,
-    segs: Vec<Seg<'b>>,
+    segs: Vec<Seg>,
+}
+
+/// What one worker made of one batch.
+#[derive(Debug)]
+pub struct BatchResult<'b> {
+    batch: &'b Batch,
+    scratch: &'b Scratch,
     pub dns: Vec<DnsRecord>,
     pub tally: SourceTally,
 }
 
 impl BatchResult<'_> {
     fn of_shard(&self, s: usize) -> &[Agg] {
-        let lo = self.bounds.get(s).copied().unwrap_or(0) as usize;
-        let hi = self.bounds.get(s + 1).copied().unwrap_or(0) as usize;
-        self.aggs.get(lo..hi).unwrap_or(&[])
+        let b = &self.scratch.bounds;
+        let lo = b.get(s).copied().unwrap_or(0) as usize;
+        let hi = b.get(s + 1).copied().unwrap_or(0) as usize;
+        self.scratch.by_shard.get(lo..hi).unwrap_or(&[])
     }
 }
 
@@ -280,16 +294,28 @@ fn note(tally: &mut SourceTally, what: &str) {
 }
 
 /// Step 1: decode every packet of a batch into records grouped by shard.
-pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
-    let mut out = BatchResult {
-        segs: Vec::with_capacity(batch.packets.len() / 2),
-        ..BatchResult::default()
+pub fn decode_batch<'b>(
+    batch: &'b Batch,
+    scratch: &'b mut Scratch,
+    ctx: &Ctx<'_>,
+) -> BatchResult<'b> {
+    let mut out = Decoding {
+        dns: Vec::new(),
+        tally: SourceTally::default(),
     };
     // The batch's own small table: packets of one flow are summed here, in
     // cache, so that the shard tables see one aggregate per flow and batch.
-    let mut local: PassMap<u32> =
-        PassMap::with_capacity_and_hasher(batch.packets.len() / 2, Default::default());
-    let mut aggs: Vec<Agg> = Vec::with_capacity(batch.packets.len() / 2);
+    let Scratch {
+        local,
+        aggs,
+        order,
+        by_shard,
+        bounds,
+        segs,
+    } = scratch;
+    local.clear();
+    aggs.clear();
+    segs.clear();
     let mut last: Option<(u64, u32)> = None;
     for p in &batch.packets {
         let data = batch.data(p);
@@ -373,16 +399,17 @@ pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
             _ => {}
         }
         if d.protocol == 6 && !d.payload.is_empty() {
-            let at = u32::try_from(out.segs.len()).unwrap_or(NO_SEG);
-            out.segs.push(Seg {
+            let at = u32::try_from(segs.len()).unwrap_or(NO_SEG);
+            segs.push(Seg {
                 seq: d.tcp_seq,
-                data: d.payload,
+                start: batch.offset_of(d.payload),
+                len: d.payload.len(),
                 index: p.index,
                 next: NO_SEG,
             });
             if a.first_seg == NO_SEG {
                 a.first_seg = at;
-            } else if let Some(last) = out.segs.get_mut(a.last_seg as usize) {
+            } else if let Some(last) = segs.get_mut(a.last_seg as usize) {
                 last.next = at;
             }
             a.last_seg = at;
@@ -390,20 +417,22 @@ pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
     }
     // Group by shard (a stable counting sort).
     let mut counts = [0u32; SHARDS];
-    for a in &aggs {
+    for a in aggs.iter() {
         if let Some(c) = counts.get_mut(shard_of(a.hash)) {
             *c += 1;
         }
     }
-    let mut at = Vec::with_capacity(SHARDS + 1);
+    bounds.clear();
     let mut sum = 0u32;
-    at.push(0);
+    bounds.push(0);
     for c in counts {
         sum += c;
-        at.push(sum);
+        bounds.push(sum);
     }
-    out.bounds = at.clone();
-    let mut order = vec![0u32; aggs.len()];
+    order.clear();
+    order.resize(aggs.len(), 0);
+    let mut at = [0u32; SHARDS];
+    at.copy_from_slice(bounds.get(..SHARDS).unwrap_or(&[0; SHARDS]));
     for (i, a) in aggs.iter().enumerate() {
         if let Some(pos) = at.get_mut(shard_of(a.hash)) {
             if let Some(slot) = order.get_mut(*pos as usize) {
@@ -412,10 +441,20 @@ pub fn decode_batch<'b>(batch: &'b Batch, ctx: &Ctx<'_>) -> BatchResult<'b> {
             *pos += 1;
         }
     }
-    out.aggs = Vec::with_capacity(aggs.len());
-    out.aggs
-        .extend(order.iter().filter_map(|&i| aggs.get(i as usize).cloned()));
-    out
+    by_shard.clear();
+    by_shard.extend(order.iter().filter_map(|&i| aggs.get(i as usize).cloned()));
+    BatchResult {
+        batch,
+        scratch,
+        dns: out.dns,
+        tally: out.tally,
+    }
+}
+
+/// What decoding a batch yields besides the aggregates.
+struct Decoding {
+    dns: Vec<DnsRecord>,
+    tally: SourceTally,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -426,7 +465,7 @@ fn dns_packet(
     ts: Ts,
     truncated: bool,
     ctx: &Ctx<'_>,
-    out: &mut BatchResult<'_>,
+    out: &mut Decoding,
 ) {
     if d.fragment != Fragment::No {
         return;
@@ -461,7 +500,7 @@ fn dns_message(
     ts: Ts,
     truncated: bool,
     ctx: &Ctx<'_>,
-    out: &mut BatchResult<'_>,
+    out: &mut Decoding,
 ) {
     if m.is_empty() {
         return;
@@ -703,13 +742,14 @@ impl Shard {
                 e.acc.absorb(&a.acc);
             }
             let mut at = a.first_seg;
-            while let Some(seg) = batch.segs.get(at as usize) {
+            while let Some(seg) = batch.scratch.segs.get(at as usize) {
+                let data = batch.batch.bytes(seg.start, seg.len);
                 if e.acc.name_done {
                     break;
                 }
                 let done = match e.re.as_mut() {
                     Some(re) => {
-                        re.add(seg.seq, seg.data, seg.index);
+                        re.add(seg.seq, data, seg.index);
                         re.done.then(|| re.name.take())
                     }
                     None => {
@@ -719,7 +759,7 @@ impl Shard {
                             base,
                             ..Reassembly::default()
                         };
-                        re.add(seg.seq, seg.data, seg.index);
+                        re.add(seg.seq, data, seg.index);
                         if re.done {
                             Some(re.name)
                         } else {

@@ -38,7 +38,7 @@ pub mod dns;
 pub mod reader;
 pub mod tls;
 
-use assemble::{Ctx, KeyHasher, SHARDS, Shard};
+use assemble::{Ctx, KeyHasher, SHARDS, Scratch, Shard};
 use reader::{Batch, CaptureReader};
 
 /// What one capture yields.
@@ -86,6 +86,7 @@ pub fn read_capture(
     let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::default()).collect();
     let mut dns = Vec::new();
     let mut packets = SourceTally::default();
+    let mut scratch: Vec<Scratch> = (0..wave_len).map(|_| Scratch::default()).collect();
     let mut wave = read_wave(&mut rdr, &mut tally, name, wave_len);
     while !wave.is_empty() {
         let mut done = Vec::new();
@@ -94,10 +95,12 @@ pub fn read_capture(
         // (the reader is not `Send`, so it stays here).
         rayon::in_place_scope(|s| {
             let (wave, shards, done, ctx) = (&wave, &mut shards, &mut done, &ctx);
+            let scratch = &mut scratch;
             s.spawn(move |_| {
                 let results: Vec<_> = wave
                     .par_iter()
-                    .map(|b| assemble::decode_batch(b, ctx))
+                    .zip(scratch.par_iter_mut())
+                    .map(|(b, sc)| assemble::decode_batch(b, sc, ctx))
                     .collect();
                 shards.par_iter_mut().enumerate().for_each(|(i, sh)| {
                     for r in &results {

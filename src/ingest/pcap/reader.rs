@@ -98,6 +98,18 @@ impl Batch {
         self.packets.is_empty()
     }
 
+    /// `len` bytes at `start` of the batch's buffer (empty when outside).
+    pub fn bytes(&self, start: usize, len: usize) -> &[u8] {
+        self.arena
+            .get(start..start.saturating_add(len))
+            .unwrap_or(&[])
+    }
+
+    /// Where `part` (a slice of this batch's packets) starts in the buffer.
+    pub fn offset_of(&self, part: &[u8]) -> usize {
+        (part.as_ptr() as usize).wrapping_sub(self.arena.as_ptr() as usize)
+    }
+
     fn full(&self) -> bool {
         self.packets.len() >= BATCH_PACKETS
     }
