@@ -16,7 +16,7 @@
 //! in parallel in the final order (first packet time, then packet index).
 
 use std::collections::HashMap as StdHashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 
 use rayon::prelude::*;
@@ -93,19 +93,6 @@ pub fn shard_of(hash: u64) -> usize {
     ((hash >> 40) as usize) & (SHARDS - 1)
 }
 
-/// A key with its precomputed hash: the shard tables never hash again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Hashed {
-    hash: u64,
-    key: WindowKey,
-}
-
-impl Hash for Hashed {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
-    }
-}
-
 /// Passes a precomputed `u64` through (anything else is folded in, so it
 /// stays a valid hasher).
 #[derive(Debug, Default, Clone, Copy)]
@@ -125,7 +112,8 @@ impl Hasher for PassHasher {
     }
 }
 
-type PassMap<V> = StdHashMap<Hashed, V, BuildHasherDefault<PassHasher>>;
+/// A table keyed by precomputed key hashes.
+type HashIndex = StdHashMap<u64, u32, BuildHasherDefault<PassHasher>>;
 
 /// Timestamp as (seconds, nanoseconds).
 type Ts = (i64, u32);
@@ -136,6 +124,8 @@ struct Agg {
     hash: u64,
     key: WindowKey,
     acc: Acc,
+    /// The next aggregate with the same key hash in the batch's table.
+    next: u32,
     /// The batch's TCP payload segments of this flow, in capture order: a
     /// list threaded through [`BatchResult::segs`].
     first_seg: u32,
@@ -247,7 +237,9 @@ pub fn flow_log_flags(f: u8) -> u16 {
 /// buffers for every batch cost a page fault per 4 KiB).
 #[derive(Debug, Default)]
 pub struct Scratch {
-    local: PassMap<u32>,
+    /// Key hash -> first aggregate with that hash (keys are compared in
+    /// the aggregates, equal hashes chained): 16-byte buckets.
+    local: HashIndex,
     aggs: Vec<Agg>,
     order: Vec<u32>,
     /// `aggs` grouped by shard: shard `s` owns
@@ -359,16 +351,40 @@ pub fn decode_batch<'b>(
         // Runs of packets of one flow (bulk transfers) skip the lookup.
         let ai = match last {
             Some((h, i)) if h == hash && aggs.get(i as usize).is_some_and(|a| a.key == key) => i,
-            _ => *local.entry(Hashed { hash, key }).or_insert_with(|| {
-                aggs.push(Agg {
+            _ => {
+                let n = u32::try_from(aggs.len()).unwrap_or(NO_ENTRY);
+                let new = |next| Agg {
                     hash,
                     key,
                     acc: Acc::new(p.index, ts, d.v6),
+                    next,
                     first_seg: NO_SEG,
                     last_seg: NO_SEG,
-                });
-                u32::try_from(aggs.len() - 1).unwrap_or(u32::MAX)
-            }),
+                };
+                match local.entry(hash) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(n);
+                        aggs.push(new(NO_ENTRY));
+                        n
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut o) => {
+                        let head = *o.get();
+                        let mut i = head;
+                        loop {
+                            match aggs.get(i as usize) {
+                                Some(a) if a.key == key => break i,
+                                Some(a) => i = a.next,
+                                None => {
+                                    // Another key with this hash: chain it.
+                                    o.insert(n);
+                                    aggs.push(new(head));
+                                    break n;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         };
         last = Some((hash, ai));
         let Some(a) = aggs.get_mut(ai as usize) else {
@@ -669,7 +685,7 @@ pub struct Shard {
     /// Key hash -> first entry with that hash. Keys are compared in the
     /// entries (which an update reads anyway), so the table holds 16-byte
     /// buckets and stays small enough for the cache.
-    index: StdHashMap<u64, u32, BuildHasherDefault<PassHasher>>,
+    index: HashIndex,
     entries: Entries,
 }
 
@@ -952,6 +968,14 @@ pub fn finish(
     flows
 }
 
+/// A server name as text (lossy for bytes that are not UTF-8).
+fn name_text(raw: &[u8]) -> Text {
+    match std::str::from_utf8(raw) {
+        Ok(s) => Text::from(s),
+        Err(_) => Text::from(String::from_utf8_lossy(raw)),
+    }
+}
+
 fn name_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'*' | b':' | b'[' | b']')
 }
@@ -971,8 +995,8 @@ fn build(e: &Entry, sum: Summary, capture_host: Option<IpAddr>, ctx: &Ctx<'_>) -
     };
     if let Some((name, _)) = e.name.as_ref() {
         match name {
-            AppName::Sni(n) => ev.sni = Some(Text::from(String::from_utf8_lossy(n))),
-            AppName::HttpHost(n) => ev.http_host = Some(Text::from(String::from_utf8_lossy(n))),
+            AppName::Sni(n) => ev.sni = Some(name_text(n)),
+            AppName::HttpHost(n) => ev.http_host = Some(name_text(n)),
             _ => {}
         }
     }
