@@ -3,9 +3,10 @@
 //! Two steps per wave of batches, both parallel:
 //! 1. [`decode_batch`] (one task per batch) decodes every packet, hashes its
 //!    flow key once, and sums the batch's packets per flow in a small local
-//!    table (one [`Agg`] per flow and batch, its TCP payload segments
-//!    borrowed from the batch in capture order); the aggregates are grouped
-//!    by shard. DNS answers are parsed here, in packet order.
+//!    table (one [`Agg`] per flow and batch, its TCP payload segments kept
+//!    as places in the batch, in capture order); the aggregates are grouped
+//!    by shard. DNS answers are parsed here, in packet order. The buffers
+//!    of this step ([`Scratch`]) are reused from wave to wave.
 //! 2. [`Shard::apply`] (one task per shard) folds the aggregates of its
 //!    shard, batch after batch, into the shard's flow table. A shard is
 //!    picked by a hash of the *conversation* (both directions hash alike),
@@ -127,7 +128,7 @@ struct Agg {
     /// The next aggregate with the same key hash in the batch's table.
     next: u32,
     /// The batch's TCP payload segments of this flow, in capture order: a
-    /// list threaded through [`BatchResult::segs`].
+    /// list threaded through [`Scratch::segs`].
     first_seg: u32,
     last_seg: u32,
 }
