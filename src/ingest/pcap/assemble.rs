@@ -1,14 +1,26 @@
-//! Packets into directional flows: per-batch tables built by workers, merged
-//! in batch order into one table, then turned into [`Flow`] records with
-//! capture evidence.
+//! Packets into directional flows.
 //!
-//! Every per-flow counter merges commutatively (sums, min/max, OR); the only
-//! ordered state — the first client bytes kept to find a TLS SNI or HTTP Host —
-//! is appended in batch order, so the result is the same for any number of
-//! workers.
+//! Two steps per wave of batches, both parallel:
+//! 1. [`decode_batch`] (one task per batch) decodes every packet, hashes its
+//!    flow key once, and sums the batch's packets per flow in a small local
+//!    table (one [`Agg`] per flow and batch, its TCP payload segments kept
+//!    as places in the batch, in capture order); the aggregates are grouped
+//!    by shard. DNS answers are parsed here, in packet order. The buffers
+//!    of this step ([`Scratch`]) are reused from wave to wave.
+//! 2. [`Shard::apply`] (one task per shard) folds the aggregates of its
+//!    shard, batch after batch, into the shard's flow table. A shard is
+//!    picked by a hash of the *conversation* (both directions hash alike),
+//!    so a flow and its reverse always live in the same shard, and every
+//!    flow sees its packets in capture order whatever the number of threads.
+//!
+//! [`finish`] then turns the shards into [`Flow`] records, built in place and
+//! in parallel in the final order (first packet time, then packet index).
 
-use std::collections::hash_map::Entry;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::net::IpAddr;
+
+use rayon::prelude::*;
 
 use crate::error::sanitize_bytes;
 use crate::flow::{
@@ -24,12 +36,18 @@ use super::tls::{self, AppName};
 /// Flow tables hash keys taken from untrusted captures: foldhash seeded
 /// at random per process (cheap, yet not open to crafted collisions the
 /// way a fixed-seed hash is).
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub type KeyHasher = foldhash::fast::RandomState;
 
-/// Payload segments a worker keeps per flow and batch for name extraction.
-const MAX_SEGMENTS: usize = 8;
+type HashMap<K, V> = StdHashMap<K, V, KeyHasher>;
+
+/// Shards of a capture's flow table (a power of two).
+pub const SHARDS: usize = 64;
 /// Out-of-order segments held while reassembling the first client bytes.
 const MAX_HELD: usize = 16;
+/// XOR-ed into the conversation hash for the second direction: changes the
+/// bits hashbrown uses (low bucket bits and the top 7-bit tag), keeps the
+/// shard bits (40..46) so both directions land in the same shard.
+const REVERSE_MIX: u64 = 0xB5A3_0000_0000_6C2F;
 
 /// A flow table key: direction, 5-tuple and window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -47,19 +65,91 @@ impl WindowKey {
     }
 }
 
-/// A TCP payload segment kept for reassembly.
-#[derive(Debug, Clone)]
-struct Segment {
-    seq: u32,
-    data: Vec<u8>,
+fn addr_bits(a: IpAddr) -> u128 {
+    match a {
+        // Tagged so that an IPv4 address never equals an IPv6 one.
+        IpAddr::V4(v4) => (1u128 << 127) | u128::from(u32::from(v4)),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
 }
+
+/// The hash of a directional key: the conversation's hash (the same for
+/// both directions), mixed for one of the two directions.
+pub fn key_hash(hasher: &KeyHasher, k: &WindowKey) -> u64 {
+    let a = (addr_bits(k.key.src), k.key.src_port);
+    let b = (addr_bits(k.key.dst), k.key.dst_port);
+    let (lo, hi, forward) = if a <= b { (a, b, true) } else { (b, a, false) };
+    let h = hasher.hash_one((
+        lo.0,
+        hi.0,
+        (u32::from(lo.1) << 16) | u32::from(hi.1),
+        k.key.protocol,
+        k.window,
+    ));
+    if forward { h } else { h ^ REVERSE_MIX }
+}
+
+/// The shard of a key hash.
+pub fn shard_of(hash: u64) -> usize {
+    ((hash >> 40) as usize) & (SHARDS - 1)
+}
+
+/// Passes a precomputed `u64` through (anything else is folded in, so it
+/// stays a valid hasher).
+#[derive(Debug, Default, Clone, Copy)]
+struct PassHasher(u64);
+
+impl Hasher for PassHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// A table keyed by precomputed key hashes.
+type HashIndex = StdHashMap<u64, u32, BuildHasherDefault<PassHasher>>;
 
 /// Timestamp as (seconds, nanoseconds).
 type Ts = (i64, u32);
 
+/// One flow's packets in one batch (the output of step 1).
+#[derive(Debug, Clone)]
+struct Agg {
+    hash: u64,
+    key: WindowKey,
+    acc: Acc,
+    /// The next aggregate with the same key hash in the batch's table.
+    next: u32,
+    /// The batch's TCP payload segments of this flow, in capture order: a
+    /// list threaded through [`Scratch::segs`].
+    first_seg: u32,
+    last_seg: u32,
+}
+
+/// No segment.
+const NO_SEG: u32 = u32::MAX;
+
+/// A TCP payload segment of the batch.
+#[derive(Debug, Clone, Copy)]
+struct Seg {
+    seq: u32,
+    /// Where the payload lies in the batch's buffer.
+    start: usize,
+    len: usize,
+    index: u64,
+    next: u32,
+}
+
 /// Counters of one directional flow.
 #[derive(Debug, Clone)]
-pub struct Acc {
+struct Acc {
     packets: u64,
     ip_bytes: u64,
     wire_bytes: u64,
@@ -72,25 +162,14 @@ pub struct Acc {
     synack: bool,
     rst: bool,
     v6: bool,
+    /// The first client bytes were classified: later payload is ignored.
+    name_done: bool,
     truncated: u32,
     echo_requests: u32,
     echo_replies: u32,
     /// Sequence number of this direction's SYN (or SYN-ACK): the stream
     /// starts one after it.
     syn_seq: Option<u32>,
-    /// Client bytes kept for name extraction: out of line, and only for TCP
-    /// flows that carry payload, so the table entry stays small.
-    stream: Option<Box<Stream>>,
-}
-
-/// What a worker keeps of one flow's payload in one batch.
-#[derive(Debug, Clone, Default)]
-struct Stream {
-    segments: Vec<Segment>,
-    segment_bytes: usize,
-    /// The worker already decided the name from the stream's first segment
-    /// (SYN and first payload in the same batch): no copying needed.
-    early: Option<(Option<AppName>, u64)>,
 }
 
 impl Acc {
@@ -107,21 +186,23 @@ impl Acc {
             synack: false,
             rst: false,
             v6,
+            name_done: false,
             truncated: 0,
             echo_requests: 0,
             echo_replies: 0,
             syn_seq: None,
-            stream: None,
         }
     }
+}
 
-    fn absorb(&mut self, o: Acc) {
+impl Acc {
+    /// Add a later part of the same flow (`o` comes after `self` in capture
+    /// order).
+    fn absorb(&mut self, o: &Acc) {
         self.packets += o.packets;
         self.ip_bytes += o.ip_bytes;
         self.wire_bytes += o.wire_bytes;
-        if o.first_index < self.first_index {
-            self.first_index = o.first_index;
-        }
+        self.first_index = self.first_index.min(o.first_index);
         self.first_ts = self.first_ts.min(o.first_ts);
         self.last_ts = self.last_ts.max(o.last_ts);
         self.flags |= o.flags;
@@ -153,12 +234,38 @@ pub fn flow_log_flags(f: u8) -> u16 {
     out
 }
 
-/// What one worker made of one batch.
+/// Buffers a worker fills for one batch, reused from wave to wave (fresh
+/// buffers for every batch cost a page fault per 4 KiB).
 #[derive(Debug, Default)]
-pub struct BatchResult {
-    table: HashMap<WindowKey, Acc>,
+pub struct Scratch {
+    /// Key hash -> first aggregate with that hash (keys are compared in
+    /// the aggregates, equal hashes chained): 16-byte buckets.
+    local: HashIndex,
+    aggs: Vec<Agg>,
+    order: Vec<u32>,
+    /// `aggs` grouped by shard: shard `s` owns
+    /// `by_shard[bounds[s]..bounds[s + 1]]`.
+    by_shard: Vec<Agg>,
+    bounds: Vec<u32>,
+    segs: Vec<Seg>,
+}
+
+/// What one worker made of one batch.
+#[derive(Debug)]
+pub struct BatchResult<'b> {
+    batch: &'b Batch,
+    scratch: &'b Scratch,
     pub dns: Vec<DnsRecord>,
     pub tally: SourceTally,
+}
+
+impl BatchResult<'_> {
+    fn of_shard(&self, s: usize) -> &[Agg] {
+        let b = &self.scratch.bounds;
+        let lo = b.get(s).copied().unwrap_or(0) as usize;
+        let hi = b.get(s + 1).copied().unwrap_or(0) as usize;
+        self.scratch.by_shard.get(lo..hi).unwrap_or(&[])
+    }
 }
 
 /// Settings the workers need.
@@ -167,15 +274,42 @@ pub struct Ctx<'a> {
     pub name: &'a str,
     pub source: SourceId,
     pub window: Option<u64>,
+    pub hasher: KeyHasher,
 }
 
-/// Decode every packet of a batch into a batch-local flow table.
-pub fn decode_batch(batch: &Batch, ctx: &Ctx<'_>) -> BatchResult {
-    // Sized for a few packets per flow: no rehash in the common case.
-    let mut out = BatchResult {
-        table: HashMap::with_capacity_and_hasher(batch.packets.len() / 4, Default::default()),
-        ..BatchResult::default()
+fn note(tally: &mut SourceTally, what: &str) {
+    match tally.notes.get_mut(what) {
+        Some(n) => *n += 1,
+        None => {
+            tally.notes.insert(what.to_owned(), 1);
+        }
+    }
+}
+
+/// Step 1: decode every packet of a batch into records grouped by shard.
+pub fn decode_batch<'b>(
+    batch: &'b Batch,
+    scratch: &'b mut Scratch,
+    ctx: &Ctx<'_>,
+) -> BatchResult<'b> {
+    let mut out = Decoding {
+        dns: Vec::new(),
+        tally: SourceTally::default(),
     };
+    // The batch's own small table: packets of one flow are summed here, in
+    // cache, so that the shard tables see one aggregate per flow and batch.
+    let Scratch {
+        local,
+        aggs,
+        order,
+        by_shard,
+        bounds,
+        segs,
+    } = scratch;
+    local.clear();
+    aggs.clear();
+    segs.clear();
+    let mut last: Option<(u64, u32)> = None;
     for p in &batch.packets {
         let data = batch.data(p);
         out.tally.packets += 1;
@@ -183,35 +317,25 @@ pub fn decode_batch(batch: &Batch, ctx: &Ctx<'_>) -> BatchResult {
         let d = match decode::decode(p.linktype, data, p.orig_len) {
             Ok(d) => d,
             Err(skip) => {
-                *out.tally.notes.entry(skip.reason()).or_insert(0) += 1;
+                note(&mut out.tally, &skip.reason());
                 continue;
             }
         };
         out.tally.records += 1;
         if let Some(stop) = &d.stop {
-            *out.tally.notes.entry(stop.clone()).or_insert(0) += 1;
+            note(&mut out.tally, stop);
         }
         match d.fragment {
             Fragment::No => {}
-            Fragment::First => {
-                *out.tally
-                    .notes
-                    .entry("ip fragment (first)".into())
-                    .or_insert(0) += 1
-            }
-            Fragment::Later => {
-                *out.tally
-                    .notes
-                    .entry("ip fragment (later)".into())
-                    .or_insert(0) += 1
-            }
+            Fragment::First => note(&mut out.tally, "ip fragment (first)"),
+            Fragment::Later => note(&mut out.tally, "ip fragment (later)"),
         }
         let ts = (p.ts_sec, p.ts_nanos);
         let window = match ctx.window {
             Some(w) if w > 0 => u64::try_from(p.ts_sec.max(0)).unwrap_or(0) / w,
             _ => 0,
         };
-        let wk = WindowKey {
+        let key = WindowKey {
             key: FlowKey {
                 src: d.src,
                 dst: d.dst,
@@ -221,10 +345,53 @@ pub fn decode_batch(batch: &Batch, ctx: &Ctx<'_>) -> BatchResult {
             },
             window,
         };
-        let acc = out
-            .table
-            .entry(wk)
-            .or_insert_with(|| Acc::new(p.index, ts, d.v6));
+        let hash = key_hash(&ctx.hasher, &key);
+        if d.src_port == 53 || d.dst_port == 53 {
+            dns_packet(&d, p.index, p.offset, ts, truncated, ctx, &mut out);
+        }
+        // Runs of packets of one flow (bulk transfers) skip the lookup.
+        let ai = match last {
+            Some((h, i)) if h == hash && aggs.get(i as usize).is_some_and(|a| a.key == key) => i,
+            _ => {
+                let n = u32::try_from(aggs.len()).unwrap_or(NO_ENTRY);
+                let new = |next| Agg {
+                    hash,
+                    key,
+                    acc: Acc::new(p.index, ts, d.v6),
+                    next,
+                    first_seg: NO_SEG,
+                    last_seg: NO_SEG,
+                };
+                match local.entry(hash) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(n);
+                        aggs.push(new(NO_ENTRY));
+                        n
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut o) => {
+                        let head = *o.get();
+                        let mut i = head;
+                        loop {
+                            match aggs.get(i as usize) {
+                                Some(a) if a.key == key => break i,
+                                Some(a) => i = a.next,
+                                None => {
+                                    // Another key with this hash: chain it.
+                                    o.insert(n);
+                                    aggs.push(new(head));
+                                    break n;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        last = Some((hash, ai));
+        let Some(a) = aggs.get_mut(ai as usize) else {
+            continue;
+        };
+        let acc = &mut a.acc;
         acc.packets += 1;
         acc.ip_bytes += d.ip_len;
         acc.wire_bytes += u64::from(p.orig_len);
@@ -249,47 +416,62 @@ pub fn decode_batch(batch: &Batch, ctx: &Ctx<'_>) -> BatchResult {
             _ => {}
         }
         if d.protocol == 6 && !d.payload.is_empty() {
-            stream_payload(acc, &d, p.index);
-        }
-        if d.src_port == 53 || d.dst_port == 53 {
-            dns_packet(&d, p.index, p.offset, ts, truncated, ctx, &mut out);
+            let at = u32::try_from(segs.len()).unwrap_or(NO_SEG);
+            segs.push(Seg {
+                seq: d.tcp_seq,
+                start: batch.offset_of(d.payload),
+                len: d.payload.len(),
+                index: p.index,
+                next: NO_SEG,
+            });
+            if a.first_seg == NO_SEG {
+                a.first_seg = at;
+            } else if let Some(last) = segs.get_mut(a.last_seg as usize) {
+                last.next = at;
+            }
+            a.last_seg = at;
         }
     }
-    out
+    // Group by shard (a stable counting sort).
+    let mut counts = [0u32; SHARDS];
+    for a in aggs.iter() {
+        if let Some(c) = counts.get_mut(shard_of(a.hash)) {
+            *c += 1;
+        }
+    }
+    bounds.clear();
+    let mut sum = 0u32;
+    bounds.push(0);
+    for c in counts {
+        sum += c;
+        bounds.push(sum);
+    }
+    order.clear();
+    order.resize(aggs.len(), 0);
+    let mut at = [0u32; SHARDS];
+    at.copy_from_slice(bounds.get(..SHARDS).unwrap_or(&[0; SHARDS]));
+    for (i, a) in aggs.iter().enumerate() {
+        if let Some(pos) = at.get_mut(shard_of(a.hash)) {
+            if let Some(slot) = order.get_mut(*pos as usize) {
+                *slot = i as u32;
+            }
+            *pos += 1;
+        }
+    }
+    by_shard.clear();
+    by_shard.extend(order.iter().filter_map(|&i| aggs.get(i as usize).cloned()));
+    BatchResult {
+        batch,
+        scratch,
+        dns: out.dns,
+        tally: out.tally,
+    }
 }
 
-/// Keep (or decide from) a TCP payload for name extraction.
-fn stream_payload(acc: &mut Acc, d: &Decoded<'_>, index: u64) {
-    let st = acc.stream.get_or_insert_with(Box::default);
-    if st.early.is_some() {
-        return;
-    }
-    if st.segments.is_empty() {
-        // The stream's first bytes, in one segment: decide here.
-        let at_start = acc.syn_seq.map(|s| s.wrapping_add(1)) == Some(d.tcp_seq);
-        if at_start {
-            match tls::app_name(d.payload) {
-                AppName::NeedMore => {}
-                n @ (AppName::Sni(_) | AppName::HttpHost(_)) => {
-                    st.early = Some((Some(n), index));
-                    return;
-                }
-                _ => {
-                    st.early = Some((None, index));
-                    return;
-                }
-            }
-        }
-    }
-    if st.segments.len() < MAX_SEGMENTS && st.segment_bytes < tls::MAX_HELLO {
-        let take = d.payload.len().min(tls::MAX_HELLO - st.segment_bytes);
-        let part = d.payload.get(..take).unwrap_or(&[]);
-        st.segment_bytes += part.len();
-        st.segments.push(Segment {
-            seq: d.tcp_seq,
-            data: part.to_vec(),
-        });
-    }
+/// What decoding a batch yields besides the aggregates.
+struct Decoding {
+    dns: Vec<DnsRecord>,
+    tally: SourceTally,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -300,11 +482,13 @@ fn dns_packet(
     ts: Ts,
     truncated: bool,
     ctx: &Ctx<'_>,
-    out: &mut BatchResult,
+    out: &mut Decoding,
 ) {
-    let mut messages: Vec<&[u8]> = Vec::new();
+    if d.fragment != Fragment::No {
+        return;
+    }
     match d.protocol {
-        17 => messages.push(d.payload),
+        17 => dns_message(d.payload, d, index, offset, ts, truncated, ctx, out),
         6 => {
             // DNS over TCP: 2-byte length prefix; whole messages within this
             // segment only (no reassembly across segments).
@@ -313,7 +497,7 @@ fn dns_packet(
                 let n = usize::from(u16::from_be_bytes(len));
                 match rest.get(2..2 + n) {
                     Some(m) => {
-                        messages.push(m);
+                        dns_message(m, d, index, offset, ts, truncated, ctx, out);
                         rest = rest.get(2 + n..).unwrap_or(&[]);
                     }
                     None => break,
@@ -322,60 +506,69 @@ fn dns_packet(
         }
         _ => {}
     }
-    if d.fragment != Fragment::No {
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dns_message(
+    m: &[u8],
+    d: &Decoded<'_>,
+    index: u64,
+    offset: u64,
+    ts: Ts,
+    truncated: bool,
+    ctx: &Ctx<'_>,
+    out: &mut Decoding,
+) {
+    if m.is_empty() {
         return;
     }
-    for m in messages {
-        if m.is_empty() {
-            continue;
-        }
-        match dns::parse_response(m) {
-            Ok(Some(a)) => {
-                if let Some(e) = &a.stopped {
-                    if d.stop.is_some() || truncated {
-                        *out.tally
-                            .notes
-                            .entry("dns answers cut by the snaplen".into())
-                            .or_insert(0) += 1;
-                    } else {
-                        let name = ctx.name;
-                        out.tally.skip("malformed dns", || {
-                            format!("{name}: packet {index} (offset {offset}): {e}")
-                        });
-                    }
+    match dns::parse_response(m) {
+        Ok(Some(a)) => {
+            if let Some(e) = &a.stopped {
+                if d.stop.is_some() || truncated {
+                    note(&mut out.tally, "dns answers cut by the snaplen");
+                } else {
+                    let name = ctx.name;
+                    out.tally.skip("malformed dns", || {
+                        format!("{name}: packet {index} (offset {offset}): {e}")
+                    });
                 }
-                out.dns.push(DnsRecord {
-                    time: u64::try_from(ts.0.max(0)).unwrap_or(0),
-                    time_nanos: ts.1,
-                    client: d.dst,
-                    resolver: d.src,
-                    query: a.query,
-                    qtype: a.qtype,
-                    rcode: a.rcode,
-                    answers: a.answers,
-                    cnames: a.cnames,
-                    ttl: a.ttl,
-                    provenance: Provenance {
-                        source: ctx.source,
-                        index,
-                    },
-                })
             }
-            Ok(None) => {}
-            Err(_) if truncated || d.stop.is_some() => {
-                *out.tally
-                    .notes
-                    .entry("dns message cut by the snaplen".into())
-                    .or_insert(0) += 1;
-            }
-            Err(e) => {
-                let name = ctx.name;
-                out.tally.skip("malformed dns", || {
-                    format!("{name}: packet {index} (offset {offset}): {e}")
-                });
-            }
+            out.dns.push(DnsRecord {
+                time: u64::try_from(ts.0.max(0)).unwrap_or(0),
+                time_nanos: ts.1,
+                client: d.dst,
+                resolver: d.src,
+                query: a.query,
+                qtype: a.qtype,
+                rcode: a.rcode,
+                answers: a.answers,
+                cnames: a.cnames,
+                ttl: a.ttl,
+                provenance: Provenance {
+                    source: ctx.source,
+                    index,
+                },
+            })
+        }
+        Ok(None) => {}
+        Err(_) if truncated || d.stop.is_some() => {
+            note(&mut out.tally, "dns message cut by the snaplen");
+        }
+        Err(e) => {
+            let name = ctx.name;
+            out.tally.skip("malformed dns", || {
+                format!("{name}: packet {index} (offset {offset}): {e}")
+            });
         }
     }
+}
+
+/// A TCP payload segment held for reassembly.
+#[derive(Debug, Clone)]
+struct Segment {
+    seq: u32,
+    data: Vec<u8>,
 }
 
 /// Reassembly of the first client bytes of one directional TCP flow.
@@ -390,53 +583,64 @@ struct Reassembly {
 
 impl Reassembly {
     /// Place a segment; true when it extended the contiguous prefix.
-    fn place(&mut self, s: &Segment) -> bool {
-        let base = *self.base.get_or_insert(s.seq);
-        let rel = s.seq.wrapping_sub(base) as usize;
+    fn place(&mut self, seq: u32, data: &[u8]) -> bool {
+        let base = *self.base.get_or_insert(seq);
+        let rel = seq.wrapping_sub(base) as usize;
         if rel > tls::MAX_HELLO {
             return false; // before the base (wrapped) or far ahead
         }
-        let end = rel + s.data.len();
+        let end = rel + data.len();
         if rel <= self.buf.len() && end > self.buf.len() {
             let from = self.buf.len() - rel;
-            self.buf
-                .extend_from_slice(s.data.get(from..).unwrap_or(&[]));
+            self.buf.extend_from_slice(data.get(from..).unwrap_or(&[]));
             self.buf.truncate(tls::MAX_HELLO);
             return true;
         }
         if rel > self.buf.len() && self.held.len() < MAX_HELD {
-            self.held.push(s.clone());
+            let keep = data.get(..tls::MAX_HELLO).unwrap_or(data);
+            self.held.push(Segment {
+                seq,
+                data: keep.to_vec(),
+            });
         }
         false
     }
 
-    fn add(&mut self, segments: Vec<Segment>, first_index: u64) {
+    /// Add the next segment (in capture order) of the stream.
+    fn add(&mut self, seq: u32, data: &[u8], index: u64) {
         if self.done {
             return;
         }
-        for s in segments {
-            if self.place(&s) {
+        let at_base = *self.base.get_or_insert(seq) == seq;
+        let name = if at_base && self.buf.is_empty() && self.held.is_empty() {
+            // The stream's first bytes in one segment (the common case):
+            // decide from the packet's bytes, copy only when more is needed.
+            let part = data.get(..tls::MAX_HELLO).unwrap_or(data);
+            let name = tls::app_name(part);
+            if matches!(name, AppName::NeedMore) {
+                self.buf.extend_from_slice(part);
+            }
+            (name, part.len())
+        } else {
+            if self.place(seq, data) {
                 // Held segments may now fit.
                 loop {
                     let held = std::mem::take(&mut self.held);
                     let mut progressed = false;
                     for h in held {
-                        progressed |= self.place(&h);
+                        progressed |= self.place(h.seq, &h.data);
                     }
                     if !progressed {
                         break;
                     }
                 }
             }
-            match tls::app_name(&self.buf) {
-                AppName::NeedMore if self.buf.len() < tls::MAX_HELLO => {}
-                AppName::Sni(n) => self.finish(Some(AppName::Sni(n)), first_index),
-                AppName::HttpHost(n) => self.finish(Some(AppName::HttpHost(n)), first_index),
-                _ => self.finish(None, first_index),
-            }
-            if self.done {
-                return;
-            }
+            (tls::app_name(&self.buf), self.buf.len())
+        };
+        match name {
+            (AppName::NeedMore, len) if len < tls::MAX_HELLO => {}
+            (n @ (AppName::Sni(_) | AppName::HttpHost(_)), _) => self.finish(Some(n), index),
+            _ => self.finish(None, index),
         }
     }
 
@@ -448,191 +652,415 @@ impl Reassembly {
     }
 }
 
-/// The merged table of one capture.
-#[derive(Debug, Default)]
-pub struct FlowTable {
-    /// Reassembly state lives out of line, only for flows with payload.
-    flows: HashMap<WindowKey, (Acc, Option<Box<Reassembly>>)>,
-    pub dns: Vec<DnsRecord>,
-    pub tally: SourceTally,
+/// One directional flow in a shard.
+#[derive(Debug)]
+struct Entry {
+    key: WindowKey,
+    acc: Acc,
+    /// The next entry whose key has the same 64-bit hash ([`NO_ENTRY`]:
+    /// none); such chains are almost always empty.
+    next: u32,
+    /// The SNI or Host found, and the packet it was found in.
+    name: Option<(AppName, u64)>,
+    /// Reassembly state, out of line and only while a name is awaited over
+    /// several segments (most streams decide on their first segment).
+    re: Option<Box<Reassembly>>,
 }
 
-impl FlowTable {
-    /// Merge the result of the next batch (batches must come in order).
-    pub fn merge(&mut self, r: BatchResult) {
-        // Per-key merging does not depend on the iteration order.
-        #[allow(clippy::iter_over_hash_type)]
-        for (k, mut acc) in r.table {
-            let stream = acc.stream.take();
-            let first = acc.first_index;
-            let entry = match self.flows.entry(k) {
-                Entry::Occupied(o) => {
-                    let e = o.into_mut();
-                    e.0.absorb(acc);
-                    e
-                }
-                Entry::Vacant(v) => v.insert((acc, None)),
-            };
-            let Some(stream) = stream else {
-                continue;
-            };
-            let Stream {
-                segments, early, ..
-            } = *stream;
-            if early.is_none() && segments.is_empty() {
-                continue;
-            }
-            let re = entry.1.get_or_insert_with(Box::default);
-            if re.base.is_none() {
-                re.base = entry.0.syn_seq.map(|s| s.wrapping_add(1));
-            }
-            if let Some((name, index)) = early {
-                if !re.done {
-                    re.finish(name, index);
-                }
-            } else {
-                re.add(segments, first);
-            }
-        }
-        self.dns.extend(r.dns);
-        self.tally += r.tally;
+/// End of a hash chain.
+const NO_ENTRY: u32 = u32::MAX;
+
+/// What the output needs of a flow's reverse direction.
+#[derive(Debug, Clone, Copy)]
+struct Summary {
+    initiator: Initiator,
+    handshake: Option<Handshake>,
+    echo_replies: u32,
+    /// The SNI or Host has bytes a server name should not have.
+    suspicious: bool,
+}
+
+/// One shard of a capture's flow table.
+#[derive(Debug, Default)]
+pub struct Shard {
+    /// Key hash -> first entry with that hash. Keys are compared in the
+    /// entries (which an update reads anyway), so the table holds 16-byte
+    /// buckets and stays small enough for the cache.
+    index: HashIndex,
+    entries: Entries,
+}
+
+/// Entries per chunk of [`Entries`].
+const CHUNK: usize = 512;
+
+/// The entries of a shard, in chunks: growing never moves an entry (no
+/// copies of the whole table, no fresh pages for them on every doubling).
+#[derive(Debug, Default)]
+struct Entries {
+    chunks: Vec<Vec<Entry>>,
+    len: usize,
+}
+
+impl Entries {
+    fn len(&self) -> usize {
+        self.len
     }
 
-    /// The flows, sorted by first packet, with capture evidence.
-    pub fn finish(
-        self,
-        ctx: &Ctx<'_>,
-        host: Option<IpAddr>,
-    ) -> (Vec<Flow>, Vec<DnsRecord>, SourceTally) {
-        let FlowTable {
-            flows,
-            dns,
-            mut tally,
-        } = self;
-        let capture_host = host.or_else(|| busiest_address(&flows));
-        // Sort small keys, not the (large) flow records.
-        let clamp = |t: i64| u64::try_from(t.max(0)).unwrap_or(0);
-        #[allow(clippy::iter_over_hash_type)] // sorted here
-        let mut order: Vec<(u64, u32, u64, &WindowKey)> = flows
-            .iter()
-            .map(|(k, (a, _))| (clamp(a.first_ts.0), a.first_ts.1, a.first_index, k))
-            .collect();
-        order.sort_unstable();
-        let mut out = Vec::with_capacity(flows.len());
-        for (k, acc, re) in order
-            .into_iter()
-            .filter_map(|(_, _, _, k)| flows.get(k).map(|(a, r)| (k, a, r)))
-        {
-            let rev = flows.get(&k.reversed()).map(|(a, _)| a);
-            let mut ev = CaptureEvidence {
-                capture_host,
-                wire_bytes: acc.wire_bytes,
-                truncated_packets: acc.truncated,
-                echo_requests: acc.echo_requests,
-                echo_replies: acc.echo_requests.min(rev.map_or(0, |r| r.echo_replies)),
-                ..CaptureEvidence::default()
-            };
-            let first_is_ours = rev.is_none_or(|r| acc.first_index < r.first_index);
-            if k.key.protocol == 6 {
-                let rev_syn = rev.is_some_and(|r| r.syn);
-                let rev_synack = rev.is_some_and(|r| r.synack);
-                let rev_rst = rev.is_some_and(|r| r.rst);
-                if acc.syn && (first_is_ours || !rev_syn) {
-                    ev.initiator = Some(Initiator::Source);
-                    ev.handshake = Some(if rev_synack {
-                        Handshake::Completed
-                    } else if rev_rst {
-                        Handshake::Reset
-                    } else {
-                        Handshake::SynOnly
-                    });
-                } else if rev_syn {
-                    ev.initiator = Some(Initiator::Destination);
-                    ev.handshake = Some(if acc.synack {
-                        Handshake::Completed
-                    } else if acc.rst {
-                        Handshake::Reset
-                    } else {
-                        Handshake::SynOnly
-                    });
-                } else {
-                    ev.handshake = Some(Handshake::NotSeen);
-                }
+    fn get(&self, i: usize) -> Option<&Entry> {
+        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Entry> {
+        self.chunks.get_mut(i / CHUNK)?.get_mut(i % CHUNK)
+    }
+
+    fn push(&mut self, e: Entry) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(e),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(e);
+                self.chunks.push(c);
             }
-            if ev.initiator.is_none() {
-                ev.initiator = Some(if first_is_ours {
-                    Initiator::Source
-                } else {
-                    Initiator::Destination
-                });
-            }
-            if let Some((name, index)) = re.as_ref().and_then(|r| r.name.as_ref()) {
-                let (raw, is_sni) = match name {
-                    AppName::Sni(n) => (n.as_slice(), true),
-                    AppName::HttpHost(n) => (n.as_slice(), false),
-                    _ => (&[][..], false),
-                };
-                let text = Text::from(String::from_utf8_lossy(raw));
-                if !raw.iter().all(|&c| {
-                    c.is_ascii_alphanumeric()
-                        || matches!(c, b'.' | b'-' | b'_' | b'*' | b':' | b'[' | b']')
-                }) {
-                    let shown = sanitize_bytes(raw, 100);
-                    let (n, i) = (ctx.name, *index);
-                    tally.skip("suspicious name", || {
-                        format!("{n}: packet {i}: server name with unexpected bytes \"{shown}\"")
-                    });
-                }
-                if is_sni {
-                    ev.sni = Some(text);
-                } else {
-                    ev.http_host = Some(text);
-                }
-            }
-            let direction = capture_host.and_then(|h| {
-                if k.key.src == h {
-                    Some(Direction::Egress)
-                } else if k.key.dst == h {
-                    Some(Direction::Ingress)
-                } else {
-                    None
-                }
+        }
+        self.len += 1;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.chunks.iter().flatten()
+    }
+}
+
+impl Shard {
+    /// Step 2: fold the aggregates of shard `s` of one batch into the table
+    /// (batches must come in capture order).
+    pub fn apply(&mut self, s: usize, batch: &BatchResult<'_>) {
+        // Look every key up once before folding: the lookups do not depend
+        // on each other, so their cache misses overlap; the folding below
+        // then finds the table and entries in cache.
+        let mut found = 0u32;
+        for a in batch.of_shard(s) {
+            found ^= self.find(a.hash, &a.key).unwrap_or(0);
+        }
+        std::hint::black_box(found);
+        for a in batch.of_shard(s) {
+            let (i, added) = self.find_or_add(a.hash, &a.key, || Entry {
+                key: a.key,
+                acc: a.acc.clone(),
+                next: NO_ENTRY,
+                name: None,
+                re: None,
             });
-            out.push(Flow {
-                src_addr: Some(k.key.src),
-                dst_addr: Some(k.key.dst),
-                src_port: Some(k.key.src_port),
-                dst_port: Some(k.key.dst_port),
-                protocol: Some(k.key.protocol),
-                packets: Some(acc.packets),
-                bytes: Some(acc.ip_bytes),
-                start: Some(u64::try_from(acc.first_ts.0.max(0)).unwrap_or(0)),
-                end: Some(u64::try_from(acc.last_ts.0.max(0)).unwrap_or(0)),
-                start_nanos: acc.first_ts.1,
-                end_nanos: acc.last_ts.1,
-                tcp_flags: Some(acc.flags),
-                flow_type: Some(Text::const_new(if acc.v6 { "IPv6" } else { "IPv4" })),
-                flow_direction: direction,
-                capture: Some(Box::new(ev)),
-                provenance: Provenance {
-                    source: ctx.source,
-                    index: acc.first_index,
-                },
-                ..Flow::default()
+            let Some(e) = self.entries.get_mut(i as usize) else {
+                continue;
+            };
+            // The stream starts after the flow's first SYN seen up to the end
+            // of the batch that brings its first payload (as before this
+            // table was sharded).
+            let base = e
+                .acc
+                .syn_seq
+                .filter(|_| !added)
+                .or(a.acc.syn_seq)
+                .map(|s| s.wrapping_add(1));
+            if !added {
+                e.acc.absorb(&a.acc);
+            }
+            let mut at = a.first_seg;
+            while let Some(seg) = batch.scratch.segs.get(at as usize) {
+                let data = batch.batch.bytes(seg.start, seg.len);
+                if e.acc.name_done {
+                    break;
+                }
+                let done = match e.re.as_mut() {
+                    Some(re) => {
+                        re.add(seg.seq, data, seg.index);
+                        re.done.then(|| re.name.take())
+                    }
+                    None => {
+                        // The stream's first segment: no state kept unless
+                        // it leaves the name undecided.
+                        let mut re = Reassembly {
+                            base,
+                            ..Reassembly::default()
+                        };
+                        re.add(seg.seq, data, seg.index);
+                        if re.done {
+                            Some(re.name)
+                        } else {
+                            e.re = Some(Box::new(re));
+                            None
+                        }
+                    }
+                };
+                if let Some(name) = done {
+                    e.name = name;
+                    e.re = None;
+                    e.acc.name_done = true;
+                }
+                at = seg.next;
+            }
+        }
+    }
+
+    /// The entry of `key`.
+    fn find(&self, hash: u64, key: &WindowKey) -> Option<u32> {
+        let mut i = *self.index.get(&hash)?;
+        loop {
+            let e = self.entries.get(i as usize)?;
+            if e.key == *key {
+                return Some(i);
+            }
+            i = e.next;
+        }
+    }
+
+    /// The entry of `key`, added (made by `new`) when missing; true when
+    /// added.
+    fn find_or_add(
+        &mut self,
+        hash: u64,
+        key: &WindowKey,
+        new: impl FnOnce() -> Entry,
+    ) -> (u32, bool) {
+        let n = u32::try_from(self.entries.len()).unwrap_or(NO_ENTRY);
+        match self.index.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(n);
+                self.entries.push(new());
+                (n, true)
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let head = *o.get();
+                let mut i = head;
+                while let Some(e) = self.entries.get(i as usize) {
+                    if e.key == *key {
+                        return (i, false);
+                    }
+                    i = e.next;
+                }
+                // A different key with the same hash: chain it first.
+                let mut e = new();
+                e.next = head;
+                o.insert(n);
+                self.entries.push(e);
+                (n, true)
+            }
+        }
+    }
+
+    /// Handshake, initiator and answered echoes of every entry, from the
+    /// entry and its reverse (both directions live in this shard; a flow
+    /// from a socket to itself is its own reverse). Shard by shard, the
+    /// lookups stay within one small table.
+    fn summaries(&self, hasher: &KeyHasher) -> Vec<Summary> {
+        self.entries
+            .iter()
+            .map(|e| {
+                let rk = e.key.reversed();
+                let rev = if rk == e.key {
+                    Some(e)
+                } else {
+                    self.find(key_hash(hasher, &rk), &rk)
+                        .and_then(|j| self.entries.get(j as usize))
+                };
+                summary(e, rev.map(|r| &r.acc))
+            })
+            .collect()
+    }
+}
+
+fn summary(e: &Entry, rev: Option<&Acc>) -> Summary {
+    let acc = &e.acc;
+    let first_is_ours = rev.is_none_or(|r| acc.first_index < r.first_index);
+    let mut initiator = None;
+    let mut handshake = None;
+    if e.key.key.protocol == 6 {
+        let rev_syn = rev.is_some_and(|r| r.syn);
+        let rev_synack = rev.is_some_and(|r| r.synack);
+        let rev_rst = rev.is_some_and(|r| r.rst);
+        if acc.syn && (first_is_ours || !rev_syn) {
+            initiator = Some(Initiator::Source);
+            handshake = Some(if rev_synack {
+                Handshake::Completed
+            } else if rev_rst {
+                Handshake::Reset
+            } else {
+                Handshake::SynOnly
+            });
+        } else if rev_syn {
+            initiator = Some(Initiator::Destination);
+            handshake = Some(if acc.synack {
+                Handshake::Completed
+            } else if acc.rst {
+                Handshake::Reset
+            } else {
+                Handshake::SynOnly
+            });
+        } else {
+            handshake = Some(Handshake::NotSeen);
+        }
+    }
+    Summary {
+        initiator: initiator.unwrap_or(if first_is_ours {
+            Initiator::Source
+        } else {
+            Initiator::Destination
+        }),
+        handshake,
+        echo_replies: acc.echo_requests.min(rev.map_or(0, |r| r.echo_replies)),
+        suspicious: name_of(e).is_some_and(|(raw, _)| !raw.iter().copied().all(name_byte)),
+    }
+}
+
+/// The raw SNI or Host of a flow and the packet it was found in.
+fn name_of(e: &Entry) -> Option<(&[u8], u64)> {
+    match e.name.as_ref()? {
+        (AppName::Sni(n) | AppName::HttpHost(n), index) => Some((n.as_slice(), *index)),
+        _ => None,
+    }
+}
+
+/// Where one output flow comes from, with its sort key.
+#[derive(Debug, Clone, Copy)]
+struct Slot<'s> {
+    sec: u64,
+    nanos: u32,
+    first_index: u64,
+    entry: &'s Entry,
+    summary: Summary,
+}
+
+/// Turn the shards into flows sorted by first packet, with capture evidence.
+/// Suspicious server names are tallied (in output order).
+pub fn finish(
+    shards: &[Shard],
+    ctx: &Ctx<'_>,
+    host: Option<IpAddr>,
+    tally: &mut SourceTally,
+) -> Vec<Flow> {
+    let capture_host = host.or_else(|| busiest_address(shards));
+    let clamp = |t: i64| u64::try_from(t.max(0)).unwrap_or(0);
+    // What needs the reverse direction, shard by shard (each shard's
+    // entries are at hand, unlike in output order).
+    let summaries: Vec<Vec<Summary>> = shards
+        .par_iter()
+        .map(|sh| sh.summaries(&ctx.hasher))
+        .collect();
+    // Sort small keys, not the (large) flow records. The packet index that
+    // opened a flow is unique, so the order is total.
+    let mut order: Vec<Slot<'_>> = Vec::with_capacity(shards.iter().map(|s| s.entries.len()).sum());
+    for (sh, sums) in shards.iter().zip(&summaries) {
+        order.extend(sh.entries.iter().zip(sums).map(|(e, &summary)| Slot {
+            sec: clamp(e.acc.first_ts.0),
+            nanos: e.acc.first_ts.1,
+            first_index: e.acc.first_index,
+            entry: e,
+            summary,
+        }));
+    }
+    order.par_sort_unstable_by_key(|s| (s.sec, s.nanos, s.first_index));
+    // Built in place, in parallel, in the final order.
+    let flows: Vec<Flow> = order
+        .par_iter()
+        .map(|s| build(s.entry, s.summary, capture_host, ctx))
+        .collect();
+    for s in order.iter().filter(|s| s.summary.suspicious) {
+        if let Some((raw, index)) = name_of(s.entry) {
+            let shown = sanitize_bytes(raw, 100);
+            let n = ctx.name;
+            tally.skip("suspicious name", || {
+                format!("{n}: packet {index}: server name with unexpected bytes \"{shown}\"")
             });
         }
-        (out, dns, tally)
+    }
+    flows
+}
+
+/// A server name as text (lossy for bytes that are not UTF-8).
+fn name_text(raw: &[u8]) -> Text {
+    match std::str::from_utf8(raw) {
+        Ok(s) => Text::from(s),
+        Err(_) => Text::from(String::from_utf8_lossy(raw)),
+    }
+}
+
+fn name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'*' | b':' | b'[' | b']')
+}
+
+/// One output record.
+fn build(e: &Entry, sum: Summary, capture_host: Option<IpAddr>, ctx: &Ctx<'_>) -> Flow {
+    let (k, acc) = (&e.key, &e.acc);
+    let mut ev = CaptureEvidence {
+        capture_host,
+        initiator: Some(sum.initiator),
+        handshake: sum.handshake,
+        wire_bytes: acc.wire_bytes,
+        truncated_packets: acc.truncated,
+        echo_requests: acc.echo_requests,
+        echo_replies: sum.echo_replies,
+        ..CaptureEvidence::default()
+    };
+    if let Some((name, _)) = e.name.as_ref() {
+        match name {
+            AppName::Sni(n) => ev.sni = Some(name_text(n)),
+            AppName::HttpHost(n) => ev.http_host = Some(name_text(n)),
+            _ => {}
+        }
+    }
+    let direction = capture_host.and_then(|h| {
+        if k.key.src == h {
+            Some(Direction::Egress)
+        } else if k.key.dst == h {
+            Some(Direction::Ingress)
+        } else {
+            None
+        }
+    });
+    Flow {
+        src_addr: Some(k.key.src),
+        dst_addr: Some(k.key.dst),
+        src_port: Some(k.key.src_port),
+        dst_port: Some(k.key.dst_port),
+        protocol: Some(k.key.protocol),
+        packets: Some(acc.packets),
+        bytes: Some(acc.ip_bytes),
+        start: Some(u64::try_from(acc.first_ts.0.max(0)).unwrap_or(0)),
+        end: Some(u64::try_from(acc.last_ts.0.max(0)).unwrap_or(0)),
+        start_nanos: acc.first_ts.1,
+        end_nanos: acc.last_ts.1,
+        tcp_flags: Some(acc.flags),
+        flow_type: Some(Text::const_new(if acc.v6 { "IPv6" } else { "IPv4" })),
+        flow_direction: direction,
+        capture: Some(Box::new(ev)),
+        provenance: Provenance {
+            source: ctx.source,
+            index: acc.first_index,
+        },
+        ..Flow::default()
     }
 }
 
 /// The address that appears in the most directional flows (ties: the lowest).
-fn busiest_address(flows: &HashMap<WindowKey, (Acc, Option<Box<Reassembly>>)>) -> Option<IpAddr> {
-    let mut count: HashMap<IpAddr, u64> = HashMap::default();
-    #[allow(clippy::iter_over_hash_type)] // counting; the pick below is order-free
-    for k in flows.keys() {
-        *count.entry(k.key.src).or_insert(0) += 1;
-        *count.entry(k.key.dst).or_insert(0) += 1;
-    }
+fn busiest_address(shards: &[Shard]) -> Option<IpAddr> {
+    let count = shards
+        .par_iter()
+        .map(|sh| {
+            let mut count: HashMap<IpAddr, u64> = HashMap::default();
+            for e in sh.entries.iter() {
+                *count.entry(e.key.key.src).or_insert(0) += 1;
+                *count.entry(e.key.key.dst).or_insert(0) += 1;
+            }
+            count
+        })
+        .reduce(HashMap::default, |mut a, b| {
+            #[allow(clippy::iter_over_hash_type)] // sums: order-free
+            for (k, v) in b {
+                *a.entry(k).or_insert(0) += v;
+            }
+            a
+        });
     // An instance is captured with its private address (even a public one:
     // the public IP is NAT-ed by the internet gateway), so private addresses
     // come first; then most flows; ties go to the lowest address.

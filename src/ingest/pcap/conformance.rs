@@ -144,6 +144,52 @@ impl Expected {
     }
 }
 
+/// The fast decode path agrees with etherparse's lax path on every packet
+/// of every corpus file (and is taken for some).
+#[test]
+fn fast_decode_agrees_with_lax_on_every_corpus_packet() {
+    use std::io::Read;
+    let Some(dir) = corpus() else { return };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let (mut packets, mut fast) = (0u64, 0u64);
+    for path in files {
+        let raw = std::fs::read(&path).unwrap();
+        let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+            let mut out = Vec::new();
+            let _ = flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out);
+            out
+        } else {
+            raw
+        };
+        let mut src = &bytes[..];
+        let Ok(mut rdr) = super::reader::CaptureReader::open(&mut src) else {
+            continue;
+        };
+        let mut tally = crate::flow::SourceTally::default();
+        loop {
+            let batch = rdr.next_batch(&mut tally, "corpus");
+            if batch.is_empty() {
+                break;
+            }
+            for p in &batch.packets {
+                let data = batch.data(p);
+                let lax = super::decode::decode_lax(p.linktype, data, p.orig_len);
+                let got = super::decode::decode(p.linktype, data, p.orig_len);
+                assert_eq!(got, lax, "{}: packet {}", path.display(), p.index);
+                packets += 1;
+                fast += u64::from(super::decode::takes_fast_path(p.linktype, data));
+            }
+        }
+    }
+    eprintln!("{packets} corpus packets, {fast} on the fast path");
+    assert!(packets > 1_000 && fast > packets / 4, "{fast} of {packets}");
+}
+
 #[test]
 fn corpus_flows_dns_and_sni_match_tshark() {
     let Some(dir) = corpus() else { return };

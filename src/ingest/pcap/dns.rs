@@ -51,26 +51,44 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 /// Read a (possibly compressed) name at `at`; returns the name (lower-case,
 /// no trailing dot, lossy for non-UTF-8 bytes) and the offset after it.
 pub fn read_name(msg: &[u8], at: usize) -> Result<(String, usize), DnsError> {
-    let mut name: Vec<u8> = Vec::new();
+    let mut name: Vec<u8> = Vec::with_capacity(64);
+    let end = walk_name(msg, at, |label| {
+        if !name.is_empty() {
+            name.push(b'.');
+        }
+        name.extend_from_slice(label);
+    })?;
+    // Lower-casing ASCII before the lossy conversion is the same as after
+    // it: an ASCII byte is never part of an invalid UTF-8 sequence.
+    name.make_ascii_lowercase();
+    let s = match String::from_utf8(name) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    Ok((s, end))
+}
+
+/// Follow a (possibly compressed) name at `at`, handing each label to
+/// `label`; returns the offset after the name. Errors exactly as
+/// [`read_name`] does.
+fn walk_name(msg: &[u8], at: usize, mut label: impl FnMut(&[u8])) -> Result<usize, DnsError> {
     let mut pos = at;
     let mut after: Option<usize> = None;
     let mut jumps = 0;
+    // Length of the dotted name so far.
+    let mut len_so_far = 0usize;
     loop {
         let len = *msg.get(pos).ok_or(DnsError::NameOverrun)?;
         match len & 0xC0 {
             0x00 => {
                 if len == 0 {
-                    let end = after.unwrap_or(pos + 1);
-                    let s = String::from_utf8_lossy(&name).to_ascii_lowercase();
-                    return Ok((s, end));
+                    return Ok(after.unwrap_or(pos + 1));
                 }
                 let l = usize::from(len);
-                let label = msg.get(pos + 1..pos + 1 + l).ok_or(DnsError::NameOverrun)?;
-                if !name.is_empty() {
-                    name.push(b'.');
-                }
-                name.extend_from_slice(label);
-                if name.len() > MAX_NAME {
+                let bytes = msg.get(pos + 1..pos + 1 + l).ok_or(DnsError::NameOverrun)?;
+                len_so_far += usize::from(len_so_far > 0) + l;
+                label(bytes);
+                if len_so_far > MAX_NAME {
                     return Err(DnsError::NameTooLong);
                 }
                 pos += 1 + l;
@@ -143,7 +161,8 @@ pub fn parse_response(msg: &[u8]) -> Result<Option<DnsAnswer>, DnsError> {
 
 /// Read one answer record at `pos` into `out`.
 fn answer(msg: &[u8], pos: &mut usize, out: &mut DnsAnswer) -> Result<(), DnsError> {
-    let (_, p) = read_name(msg, *pos)?;
+    // The owner name is not kept: checked, not built.
+    let p = walk_name(msg, *pos, |_| {})?;
     let rtype = be16(msg, p).ok_or(DnsError::RecordOverrun)?;
     let ttl = be32(msg, p + 4).ok_or(DnsError::RecordOverrun)?;
     let rdlen = usize::from(be16(msg, p + 8).ok_or(DnsError::RecordOverrun)?);
@@ -261,6 +280,79 @@ mod tests {
         );
         for n in 0..m.len() {
             let _ = parse_response(&m[..n]);
+        }
+    }
+
+    /// The name reader as it was before `walk_name` (one String per name,
+    /// owner names included): the reference for the property below.
+    fn read_name_reference(msg: &[u8], at: usize) -> Result<(String, usize), DnsError> {
+        let mut name: Vec<u8> = Vec::new();
+        let mut pos = at;
+        let mut after: Option<usize> = None;
+        let mut jumps = 0;
+        loop {
+            let len = *msg.get(pos).ok_or(DnsError::NameOverrun)?;
+            match len & 0xC0 {
+                0x00 => {
+                    if len == 0 {
+                        let end = after.unwrap_or(pos + 1);
+                        let s = String::from_utf8_lossy(&name).to_ascii_lowercase();
+                        return Ok((s, end));
+                    }
+                    let l = usize::from(len);
+                    let label = msg.get(pos + 1..pos + 1 + l).ok_or(DnsError::NameOverrun)?;
+                    if !name.is_empty() {
+                        name.push(b'.');
+                    }
+                    name.extend_from_slice(label);
+                    if name.len() > MAX_NAME {
+                        return Err(DnsError::NameTooLong);
+                    }
+                    pos += 1 + l;
+                }
+                0xC0 => {
+                    let lo = *msg.get(pos + 1).ok_or(DnsError::NameOverrun)?;
+                    let target = (usize::from(len & 0x3F) << 8) | usize::from(lo);
+                    if target >= pos {
+                        return Err(DnsError::BadPointer);
+                    }
+                    jumps += 1;
+                    if jumps > MAX_JUMPS {
+                        return Err(DnsError::NameTooLong);
+                    }
+                    if after.is_none() {
+                        after = Some(pos + 2);
+                    }
+                    pos = target;
+                }
+                _ => return Err(DnsError::BadPointer),
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// Names (random labels, upper case and non-UTF-8 bytes, pointers,
+        /// loops, long names) read as the reference reads them, and
+        /// `walk_name` stops where and how `read_name` does.
+        #[test]
+        fn read_name_and_walk_name_agree_with_the_reference(
+            labels in proptest::collection::vec(
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..70), 0..8),
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..6),
+            at in 0usize..40,
+        ) {
+            let mut m = vec![0u8; 12];
+            for l in &labels {
+                m.push(l.len() as u8);
+                m.extend(l);
+            }
+            m.extend(&tail);
+            let at = at.min(m.len());
+            let want = read_name_reference(&m, at);
+            proptest::prop_assert_eq!(read_name(&m, at), want.clone());
+            proptest::prop_assert_eq!(walk_name(&m, at, |_| {}), want.map(|(_, end)| end));
         }
     }
 }

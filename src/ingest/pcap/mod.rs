@@ -4,12 +4,13 @@
 //! (see the capture issue); `ingest::read_inputs` calls it for inputs sniffed
 //! as pcap or pcapng (gzip already removed).
 //!
-//! Pipeline: [`reader`] scans record boundaries sequentially and copies
-//! packets into batches; waves of batches are decoded in parallel (rayon) by
-//! [`assemble::decode_batch`] into batch-local flow tables while the next
-//! wave is read; tables are merged in batch order into one
-//! [`assemble::FlowTable`]. Memory holds two waves of batches plus one entry
-//! per distinct flow, whatever the capture's size.
+//! Pipeline: [`reader`] scans record boundaries sequentially and hands
+//! the read buffer over as a batch (no per-packet copy); while it reads the
+//! next wave of batches, the pool decodes the current one: each batch is
+//! decoded and summed per flow by [`assemble::decode_batch`], then each
+//! shard of the capture's flow table folds its part of every batch
+//! ([`assemble::Shard::apply`]), in batch order. Memory holds two waves of
+//! batches plus one entry per distinct flow, whatever the capture's size.
 //!
 //! Known limits (each counted, none fatal):
 //! - no IP defragmentation: fragments are counted in the tally; a first
@@ -37,7 +38,7 @@ pub mod dns;
 pub mod reader;
 pub mod tls;
 
-use assemble::{Ctx, FlowTable};
+use assemble::{Ctx, KeyHasher, SHARDS, Scratch, Shard};
 use reader::{Batch, CaptureReader};
 
 /// What one capture yields.
@@ -79,38 +80,54 @@ pub fn read_capture(
         name,
         source,
         window: opts.window,
+        hasher: KeyHasher::default(),
     };
     let wave_len = (rayon::current_num_threads() * 2).max(2);
-    let mut table = FlowTable::default();
+    let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::default()).collect();
+    let mut dns = Vec::new();
+    let mut packets = SourceTally::default();
+    let mut scratch: Vec<Scratch> = (0..wave_len).map(|_| Scratch::default()).collect();
     let mut wave = read_wave(&mut rdr, &mut tally, name, wave_len);
     while !wave.is_empty() {
-        let mut results = Vec::new();
+        let mut done = Vec::new();
         let mut next = Vec::new();
         // Decode this wave on the pool while this thread reads the next one
         // (the reader is not `Send`, so it stays here).
         rayon::in_place_scope(|s| {
-            let (wave, results, ctx) = (&wave, &mut results, &ctx);
+            let (wave, shards, done, ctx) = (&wave, &mut shards, &mut done, &ctx);
+            let scratch = &mut scratch;
             s.spawn(move |_| {
-                *results = wave
+                let results: Vec<_> = wave
                     .par_iter()
-                    .map(|b| assemble::decode_batch(b, ctx))
-                    .collect::<Vec<_>>();
+                    .zip(scratch.par_iter_mut())
+                    .map(|(b, sc)| assemble::decode_batch(b, sc, ctx))
+                    .collect();
+                shards.par_iter_mut().enumerate().for_each(|(i, sh)| {
+                    for r in &results {
+                        sh.apply(i, r);
+                    }
+                });
+                *done = results.into_iter().map(|r| (r.dns, r.tally)).collect();
             });
             next = read_wave(&mut rdr, &mut tally, name, wave_len);
         });
-        for r in results {
-            table.merge(r);
+        for (d, t) in done {
+            dns.extend(d);
+            packets += t;
         }
-        wave = next;
+        for b in std::mem::replace(&mut wave, next) {
+            rdr.recycle(b);
+        }
     }
-    let (flows, dns, t) = table.finish(&ctx, opts.host);
+    let flows = assemble::finish(&shards, &ctx, opts.host, &mut packets);
+    // The tables are large: free them on the pool, not on this thread.
+    shards.into_par_iter().for_each(drop);
     // Reader problems (cut short, absurd length) come after the packets.
-    let mut all = t;
-    all += tally;
+    packets += tally;
     CaptureOutput {
         flows,
         dns,
-        tally: all,
+        tally: packets,
         kind,
     }
 }

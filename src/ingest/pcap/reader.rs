@@ -30,6 +30,13 @@ pub const BATCH_PACKETS: usize = 4096;
 /// Bytes per batch handed to a worker.
 pub const BATCH_BYTES: usize = 4 << 20;
 
+/// A read buffer's size (a batch, and a read or two beyond it).
+const BUFFER_BYTES: usize = BATCH_BYTES + 2 * READ_CHUNK;
+/// A half-full batch ends when fewer bytes than this are left buffered.
+const TAIL_BYTES: usize = 4096;
+/// Batches kept for reuse.
+const MAX_SPARE: usize = 32;
+
 /// pcapng block types (host-order values).
 const SHB: u32 = 0x0A0D_0D0A;
 
@@ -91,6 +98,18 @@ impl Batch {
         self.packets.is_empty()
     }
 
+    /// `len` bytes at `start` of the batch's buffer (empty when outside).
+    pub fn bytes(&self, start: usize, len: usize) -> &[u8] {
+        self.arena
+            .get(start..start.saturating_add(len))
+            .unwrap_or(&[])
+    }
+
+    /// Where `part` (a slice of this batch's packets) starts in the buffer.
+    pub fn offset_of(&self, part: &[u8]) -> usize {
+        (part.as_ptr() as usize).wrapping_sub(self.arena.as_ptr() as usize)
+    }
+
     fn full(&self) -> bool {
         self.packets.len() >= BATCH_PACKETS
     }
@@ -123,7 +142,10 @@ enum Format {
 /// A sequential reader of record boundaries.
 pub struct CaptureReader<'r> {
     src: &'r mut dyn Read,
+    /// The read buffer; `buf[..filled]` holds input (the rest is spare,
+    /// already initialised, so reads go straight into it).
     buf: Vec<u8>,
+    filled: usize,
     pos: usize,
     /// File offset of `buf[0]`.
     base: u64,
@@ -131,6 +153,9 @@ pub struct CaptureReader<'r> {
     format: Format,
     next_index: u64,
     done: bool,
+    /// Batches given back after decoding: their buffers are reused, so the
+    /// pages stay mapped (no page faults for every batch).
+    spare: Vec<Batch>,
     pub kind: SourceKind,
 }
 
@@ -148,7 +173,8 @@ impl<'r> CaptureReader<'r> {
     pub fn open(src: &'r mut dyn Read) -> Result<CaptureReader<'r>, CaptureError> {
         let mut r = CaptureReader {
             src,
-            buf: Vec::new(),
+            buf: vec![0; BUFFER_BYTES],
+            filled: 0,
             pos: 0,
             base: 0,
             eof: false,
@@ -158,6 +184,7 @@ impl<'r> CaptureReader<'r> {
             },
             next_index: 1,
             done: false,
+            spare: Vec::new(),
             kind: SourceKind::Unknown,
         };
         r.ensure(24)?;
@@ -191,7 +218,7 @@ impl<'r> CaptureReader<'r> {
     }
 
     fn rest(&self) -> &[u8] {
-        self.buf.get(self.pos..).unwrap_or(&[])
+        self.buf.get(self.pos..self.filled).unwrap_or(&[])
     }
 
     fn offset(&self) -> u64 {
@@ -199,23 +226,46 @@ impl<'r> CaptureReader<'r> {
     }
 
     /// Make `n` bytes available from `pos`; Ok(false) when the input ends first.
+    #[inline]
     fn ensure(&mut self, n: usize) -> Result<bool, CaptureError> {
-        while self.buf.len() - self.pos < n {
+        if self.filled - self.pos >= n {
+            return Ok(true);
+        }
+        self.fill(n)
+    }
+
+    /// Read until `n` bytes are available from `pos` (the slow path of
+    /// [`Self::ensure`]).
+    #[inline(never)]
+    fn fill(&mut self, n: usize) -> Result<bool, CaptureError> {
+        while self.filled - self.pos < n {
             if self.eof {
                 return Ok(false);
             }
             // No draining here: the packets of the batch being built point
             // into this buffer; `next_batch` hands it over whole.
-            let have = self.buf.len() - self.pos;
+            let have = self.filled - self.pos;
             let want = READ_CHUNK.max(n - have);
-            self.buf.reserve(want);
-            // `take` + `read_to_end` fills up to `want` bytes (retrying short
-            // reads such as a gzip decoder's) without zeroing the buffer first.
-            let got = (&mut *self.src)
-                .take(want as u64)
-                .read_to_end(&mut self.buf)?;
-            if got < want {
-                self.eof = true;
+            let end = self.filled + want;
+            if self.buf.len() < end {
+                self.buf.resize(end, 0);
+            }
+            // Large reads straight into the buffer (a `BufReader` in front
+            // passes them through without copying); short reads, such as a
+            // gzip decoder's, are retried until `want` bytes or the end.
+            while self.filled < end {
+                let Some(spare) = self.buf.get_mut(self.filled..end) else {
+                    break;
+                };
+                match self.src.read(spare) {
+                    Ok(0) => {
+                        self.eof = true;
+                        break;
+                    }
+                    Ok(k) => self.filled += k.min(end - self.filled),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         Ok(true)
@@ -235,8 +285,21 @@ impl<'r> CaptureReader<'r> {
     /// Read the next batch; an empty batch means the end. A fatal problem
     /// lands in `tally.error` and ends the scan.
     pub fn next_batch(&mut self, tally: &mut SourceTally, name: &str) -> Batch {
-        let mut batch = Batch::default();
+        let (mut packets, mut fresh) = match self.spare.pop() {
+            Some(b) => (b.packets, b.arena),
+            None => (Vec::with_capacity(BATCH_PACKETS), vec![0; BUFFER_BYTES]),
+        };
+        packets.clear();
+        let mut batch = Batch {
+            arena: Vec::new(),
+            packets,
+        };
         while !self.done && !batch.full() && self.pos < BATCH_BYTES {
+            // End a batch that is half full where the buffered bytes end, so
+            // that little is copied over into the next buffer.
+            if batch.packets.len() >= BATCH_PACKETS / 2 && self.filled - self.pos < TAIL_BYTES {
+                break;
+            }
             let step = match self.format {
                 Format::Legacy { .. } => self.legacy_record(&mut batch, tally, name),
                 Format::Ng { .. } => self.ng_block(&mut batch, tally, name),
@@ -247,13 +310,27 @@ impl<'r> CaptureReader<'r> {
             }
         }
         // Hand the buffer over as the batch's arena (no copy of the packets);
-        // only the unparsed tail moves to a fresh buffer.
-        let mut fresh = Vec::with_capacity(BATCH_BYTES + 2 * READ_CHUNK);
-        fresh.extend_from_slice(self.buf.get(self.pos..).unwrap_or(&[]));
+        // only the unparsed tail moves to a fresh (or recycled) buffer.
+        let tail = self.rest();
+        if fresh.len() < tail.len() {
+            fresh.resize(tail.len(), 0);
+        }
+        if let Some(to) = fresh.get_mut(..tail.len()) {
+            to.copy_from_slice(tail);
+        }
+        let tail_len = tail.len();
+        self.filled = tail_len;
         batch.arena = std::mem::replace(&mut self.buf, fresh);
         self.base += self.pos as u64;
         self.pos = 0;
         batch
+    }
+
+    /// Give a decoded batch back, for its buffers to be reused.
+    pub fn recycle(&mut self, batch: Batch) {
+        if self.spare.len() < MAX_SPARE {
+            self.spare.push(batch);
+        }
     }
 
     /// Record a packet whose bytes `data` lie inside `self.buf`.

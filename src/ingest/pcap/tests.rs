@@ -438,3 +438,81 @@ fn capture_host_prefers_the_private_address_over_a_busier_public_one() {
     let host = out.flows[0].capture.as_ref().unwrap().capture_host;
     assert_eq!(host, Some(ip(C)));
 }
+
+#[test]
+fn suspicious_server_names_are_tallied_in_output_order_with_the_packet() {
+    let mut frames = Vec::new();
+    // Two connections whose ClientHello names carry bytes no server name
+    // has; the second one starts first.
+    for (port, t, name) in [
+        (40010u16, 20u32, "b\u{1b}[31m.example"),
+        (40011, 10, "a\u{7}.example"),
+    ] {
+        frames.push((t, tcp(C, S, port, 443, 100, Fl::Syn, &[])));
+        frames.push((t, tcp(S, C, 443, port, 500, Fl::SynAck, &[])));
+        frames.push((t, tcp(C, S, port, 443, 101, Fl::Ack, &client_hello(name))));
+    }
+    let out = read(&pcap(&frames), &IngestOptions::default());
+    assert_eq!(out.tally.skipped.get("suspicious name"), Some(&2));
+    let ex: Vec<&String> = out
+        .tally
+        .examples
+        .iter()
+        .filter(|e| e.contains("server name"))
+        .collect();
+    assert_eq!(ex.len(), 2, "{:?}", out.tally.examples);
+    assert!(
+        ex[0].contains("packet 6") && ex[0].contains("a\\u{7}.example"),
+        "{}",
+        ex[0]
+    );
+    assert!(
+        ex[1].contains("packet 3") && ex[1].contains("b\\u{1b}[31m.example"),
+        "{}",
+        ex[1]
+    );
+    let f = out
+        .flows
+        .iter()
+        .find(|f| f.src_port == Some(40011))
+        .unwrap();
+    assert_eq!(
+        f.capture.as_ref().unwrap().sni.as_deref(),
+        Some("a\u{7}.example")
+    );
+}
+
+/// A source that returns a few bytes per call and is interrupted now and
+/// then (as pipes, sockets and decoders do).
+struct Trickle<'a> {
+    data: &'a [u8],
+    calls: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.calls += 1;
+        if self.calls.is_multiple_of(5) {
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
+        let n = buf.len().min(self.data.len()).min(1 + self.calls % 7);
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn short_and_interrupted_reads_give_the_same_output() {
+    let bytes = big_capture();
+    let whole = read(&bytes, &IngestOptions::default());
+    let mut src = Trickle {
+        data: &bytes,
+        calls: 0,
+    };
+    let trickled = read_capture(&mut src, "mem.pcap", SourceId(3), &IngestOptions::default());
+    assert_eq!(whole.flows, trickled.flows);
+    assert_eq!(whole.dns, trickled.dns);
+    assert_eq!(whole.tally, trickled.tally);
+    assert_eq!(whole.tally.packets, 40_000);
+}
