@@ -34,13 +34,15 @@ pub mod aws_json;
 mod check;
 pub mod index;
 mod load;
+mod lpm;
 
 pub use check::{Issue, Severity, check};
 pub use index::{
-    EndpointInfo, EniInfo, EniRole, IpRangeEntry, LpmTable, Millis, NatInfo, PrefixListEntry,
-    RouteEntry, RouteHit, RouteKind, RtIndex, SnapshotIndex, TimeGate, TopologyIndex,
+    EndpointInfo, EniInfo, EniRole, IpRangeEntry, Millis, NatInfo, PrefixListEntry, RouteEntry,
+    RouteHit, RouteKind, RtIndex, SnapshotIndex, TimeGate, TopologyIndex,
 };
 pub use load::{ENTRIES_FILE_HINT, load, load_files_as_snapshot};
+pub use lpm::LpmTable;
 
 /// Short AWS identifiers (`rtb-…`, `vpce-…`) fit inline.
 pub type Text = compact_str::CompactString;
