@@ -72,14 +72,20 @@ pub(super) fn v6_bounds(n: &Ipv6Net, out: &mut Vec<u128>) {
     }
 }
 
-fn flatten<K: Copy + Ord>(
-    mut bounds: Vec<K>,
-    zero: K,
-    mut f: impl FnMut(K) -> u32,
-) -> (Vec<K>, Vec<u32>) {
+/// Range boundaries, sorted and unique, always starting with `zero`.
+fn boundaries<K: Ord>(mut bounds: Vec<K>, zero: K) -> Vec<K> {
     bounds.push(zero);
     bounds.sort_unstable();
     bounds.dedup();
+    bounds
+}
+
+fn flatten<K: Copy + Ord>(
+    bounds: Vec<K>,
+    zero: K,
+    mut f: impl FnMut(K) -> u32,
+) -> (Vec<K>, Vec<u32>) {
+    let bounds = boundaries(bounds, zero);
     let mut starts = Vec::with_capacity(bounds.len());
     let mut vals: Vec<u32> = Vec::with_capacity(bounds.len());
     for b in bounds {
@@ -306,21 +312,11 @@ impl LpmTable {
         let mut pair_of = |x: IpAddr| intern((lk(a, x), lk(b, x)));
         let mut v4: Vec<(u32, u32)> = Vec::new();
         let mut v6: Vec<(u128, u32)> = Vec::new();
-        {
-            let mut bb4 = b4.clone();
-            bb4.push(0);
-            bb4.sort_unstable();
-            bb4.dedup();
-            for x in bb4 {
-                v4.push((x, pair_of(IpAddr::V4(Ipv4Addr::from(x)))));
-            }
-            let mut bb6 = b6.clone();
-            bb6.push(0);
-            bb6.sort_unstable();
-            bb6.dedup();
-            for x in bb6 {
-                v6.push((x, pair_of(IpAddr::V6(Ipv6Addr::from(x)))));
-            }
+        for x in boundaries(b4.clone(), 0) {
+            v4.push((x, pair_of(IpAddr::V4(Ipv4Addr::from(x)))));
+        }
+        for x in boundaries(b6.clone(), 0) {
+            v6.push((x, pair_of(IpAddr::V6(Ipv6Addr::from(x)))));
         }
         let at4 = |x: u32| {
             v4.binary_search_by_key(&x, |p| p.0)
