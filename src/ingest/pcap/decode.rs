@@ -59,6 +59,35 @@ pub struct Decoded<'a> {
     pub stop: Option<String>,
 }
 
+impl<'a> Decoded<'a> {
+    /// The IP layer decoded, transport fields not yet (filled by `transport`).
+    fn ip_only(
+        src: IpAddr,
+        dst: IpAddr,
+        protocol: u8,
+        v6: bool,
+        ip_len: u64,
+        fragment: Fragment,
+        stop: Option<String>,
+    ) -> Decoded<'a> {
+        Decoded {
+            src,
+            dst,
+            protocol,
+            v6,
+            ip_len,
+            src_port: 0,
+            dst_port: 0,
+            tcp_flags: None,
+            tcp_seq: 0,
+            icmp_type: None,
+            payload: &[],
+            fragment,
+            stop,
+        }
+    }
+}
+
 /// Why a packet gave no flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skip {
@@ -256,21 +285,7 @@ fn fast(linktype: u32, data: &[u8]) -> Option<Decoded<'_>> {
         return None;
     }
     let IpNumber(protocol) = protocol;
-    let mut d = Decoded {
-        src,
-        dst,
-        protocol,
-        v6,
-        ip_len,
-        src_port: 0,
-        dst_port: 0,
-        tcp_flags: None,
-        tcp_seq: 0,
-        icmp_type: None,
-        payload: &[],
-        fragment: Fragment::No,
-        stop: None,
-    };
+    let mut d = Decoded::ip_only(src, dst, protocol, v6, ip_len, Fragment::No, None);
     transport(&mut d, payload, false);
     Some(d)
 }
@@ -378,21 +393,7 @@ pub fn decode_lax(linktype: u32, data: &[u8], orig_len: u32) -> Result<Decoded<'
         u64::from(orig_len).saturating_sub(link_len as u64)
     };
     let protocol = payload.ip_number.0;
-    let mut d = Decoded {
-        src,
-        dst,
-        protocol,
-        v6,
-        ip_len,
-        src_port: 0,
-        dst_port: 0,
-        tcp_flags: None,
-        tcp_seq: 0,
-        icmp_type: None,
-        payload: &[],
-        fragment,
-        stop,
-    };
+    let mut d = Decoded::ip_only(src, dst, protocol, v6, ip_len, fragment, stop);
     if fragment != Fragment::Later {
         transport(
             &mut d,
