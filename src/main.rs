@@ -7,6 +7,11 @@ use clap::Parser;
 
 mod cli;
 
+// mimalloc: per-thread free lists and no arena growth by `mprotect` (glibc's
+// malloc made the capture engine spend a third of its time in the kernel).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use cli::{Cli, Command};
 use privpath::exit::ExitStatus;
 
