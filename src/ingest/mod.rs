@@ -30,11 +30,19 @@ pub mod sniff;
 pub trait FlowSink: Send + Sized {
     fn push(&mut self, flow: Flow);
     fn merge(&mut self, later: Self);
+    /// `additional` more flows are coming (a capture knows its count before
+    /// it hands them over); a collecting sink makes room once.
+    fn reserve(&mut self, additional: usize) {
+        let _ = additional;
+    }
 }
 
 impl FlowSink for Vec<Flow> {
     fn push(&mut self, flow: Flow) {
         Vec::push(self, flow);
+    }
+    fn reserve(&mut self, additional: usize) {
+        Vec::reserve_exact(self, additional);
     }
     fn merge(&mut self, mut later: Self) {
         self.append(&mut later);
@@ -351,11 +359,10 @@ where
             }
         }
         Sniffed::Pcap | Sniffed::Pcapng => {
-            let cap = pcap::read_capture(&mut reader, ctx.name, ctx.id, ctx.opts);
+            // Flows go to the sink as they are built, a slice at a time: an
+            // aggregating sink never holds the capture's flows all at once.
             let mut sink = new_sink();
-            for f in cap.flows {
-                sink.push(f);
-            }
+            let cap = pcap::read_capture_into(&mut reader, ctx.name, ctx.id, ctx.opts, &mut sink);
             StreamOut {
                 kind: cap.kind,
                 sink,

@@ -32,6 +32,7 @@ use super::decode::{self, Decoded, Fragment};
 use super::dns;
 use super::reader::Batch;
 use super::tls::{self, AppName};
+use crate::ingest::FlowSink;
 
 /// Flow tables hash keys taken from untrusted captures: foldhash seeded
 /// at random per process (cheap, yet not open to crafted collisions the
@@ -931,14 +932,20 @@ struct Slot<'s> {
     summary: Summary,
 }
 
-/// Turn the shards into flows sorted by first packet, with capture evidence.
-/// Suspicious server names are tallied (in output order).
-pub fn finish(
+/// Flows built (in parallel) per slice handed to the sink: the output never
+/// lies in memory all at once, unless the sink keeps it.
+const OUT_SLICE: usize = 16 * 1024;
+
+/// Turn the shards into flows sorted by first packet, with capture evidence,
+/// and hand them to `sink` in that order. Suspicious server names are
+/// tallied (in output order).
+pub fn finish<S: FlowSink>(
     shards: &[Shard],
     ctx: &Ctx<'_>,
     host: Option<IpAddr>,
     tally: &mut SourceTally,
-) -> Vec<Flow> {
+    sink: &mut S,
+) {
     let capture_host = host.or_else(|| busiest_address(shards));
     let clamp = |t: i64| u64::try_from(t.max(0)).unwrap_or(0);
     // What needs the reverse direction, shard by shard (each shard's
@@ -960,11 +967,18 @@ pub fn finish(
         }));
     }
     order.par_sort_unstable_by_key(|s| (s.sec, s.nanos, s.first_index));
-    // Built in place, in parallel, in the final order.
-    let flows: Vec<Flow> = order
-        .par_iter()
-        .map(|s| build(s.entry, s.summary, capture_host, ctx))
-        .collect();
+    // Built in parallel, a slice at a time, in the final order.
+    sink.reserve(order.len());
+    let mut built: Vec<Flow> = Vec::with_capacity(OUT_SLICE.min(order.len()));
+    for part in order.chunks(OUT_SLICE) {
+        built.par_extend(
+            part.par_iter()
+                .map(|s| build(s.entry, s.summary, capture_host, ctx)),
+        );
+        for f in built.drain(..) {
+            sink.push(f);
+        }
+    }
     for s in order.iter().filter(|s| s.summary.suspicious) {
         if let Some((raw, index)) = name_of(s.entry) {
             let shown = sanitize_bytes(raw, 100);
@@ -974,7 +988,6 @@ pub fn finish(
             });
         }
     }
-    flows
 }
 
 /// A server name as text (lossy for bytes that are not UTF-8).

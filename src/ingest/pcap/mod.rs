@@ -30,7 +30,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::flow::{DnsRecord, Flow, SourceId, SourceKind, SourceTally};
-use crate::ingest::IngestOptions;
+use crate::ingest::{FlowSink, IngestOptions};
 
 pub mod assemble;
 pub mod decode;
@@ -60,6 +60,20 @@ pub fn read_capture(
     name: &str,
     source: SourceId,
     opts: &IngestOptions,
+) -> CaptureOutput {
+    let mut flows = Vec::new();
+    let rest = read_capture_into(reader, name, source, opts, &mut flows);
+    CaptureOutput { flows, ..rest }
+}
+
+/// [`read_capture`], handing the flows to `sink` in their output order as
+/// they are built (the returned output's `flows` is empty).
+pub fn read_capture_into<S: FlowSink>(
+    reader: &mut dyn Read,
+    name: &str,
+    source: SourceId,
+    opts: &IngestOptions,
+    sink: &mut S,
 ) -> CaptureOutput {
     let mut tally = SourceTally::default();
     let mut rdr = match CaptureReader::open(reader) {
@@ -119,13 +133,13 @@ pub fn read_capture(
             rdr.recycle(b);
         }
     }
-    let flows = assemble::finish(&shards, &ctx, opts.host, &mut packets);
+    assemble::finish(&shards, &ctx, opts.host, &mut packets, sink);
     // The tables are large: free them on the pool, not on this thread.
     shards.into_par_iter().for_each(drop);
     // Reader problems (cut short, absurd length) come after the packets.
     packets += tally;
     CaptureOutput {
-        flows,
+        flows: Vec::new(),
         dns,
         tally: packets,
         kind,

@@ -324,6 +324,55 @@ fn same_output_for_any_thread_count() {
     }
 }
 
+/// A sink that keeps what it was handed, and how it was asked to reserve.
+#[derive(Default)]
+struct Recording {
+    flows: Vec<Flow>,
+    reserved: Vec<usize>,
+}
+
+impl crate::ingest::FlowSink for Recording {
+    fn push(&mut self, flow: Flow) {
+        self.flows.push(flow);
+    }
+    fn merge(&mut self, mut later: Self) {
+        self.flows.append(&mut later.flows);
+    }
+    fn reserve(&mut self, additional: usize) {
+        self.reserved.push(additional);
+    }
+}
+
+#[test]
+fn flows_stream_into_the_sink_in_output_order_across_slices() {
+    // 48,000 directional flows: three slices of the output.
+    let mut frames = Vec::new();
+    for i in 0..24_000u32 {
+        let port = 1024 + (i % 60_000) as u16;
+        let dst = [203, 0, 113, (i / 60_000) as u8 + 1];
+        frames.push((i / 1000, tcp(C, dst, port, 443, i, Fl::Syn, &[])));
+        frames.push((i / 1000, tcp(dst, C, 443, port, i, Fl::SynAck, &[])));
+    }
+    let bytes = pcap(&frames);
+    let whole = read(&bytes, &IngestOptions::default());
+    let mut sink = Recording::default();
+    let mut r = &bytes[..];
+    let rest = read_capture_into(
+        &mut r,
+        "mem.pcap",
+        SourceId(3),
+        &IngestOptions::default(),
+        &mut sink,
+    );
+    assert!(rest.flows.is_empty());
+    assert_eq!(whole.flows.len(), 48_000);
+    assert_eq!(sink.reserved, vec![48_000]);
+    assert_eq!(sink.flows, whole.flows);
+    assert_eq!(rest.tally, whole.tally);
+    let order = |f: &Flow| (f.start, f.start_nanos, f.provenance.index);
+    assert!(sink.flows.windows(2).all(|w| order(&w[0]) < order(&w[1])));
+}
+
 #[test]
 fn not_a_capture_and_empty_input_are_clean_errors() {
     let out = read(
