@@ -12,8 +12,8 @@ use super::GlobalArgs;
 use privpath::error::sanitize;
 use privpath::exit::ExitStatus;
 use privpath::flow::{DnsRecord, SourceId};
-use privpath::ingest::IngestOptions;
-use privpath::ingest::pcap::read_capture_file;
+use privpath::ingest::pcap::read_capture_file_into;
+use privpath::ingest::{Discard, IngestOptions};
 
 #[derive(Debug, Args)]
 pub struct DnsArgs {
@@ -96,7 +96,7 @@ fn time_text(secs: u64, nanos: u32) -> String {
 }
 
 fn rows<'a>(recs: &'a [(DnsRecord, &'a str)]) -> Vec<DnsRow<'a>> {
-    recs.iter()
+    recs.par_iter()
         .map(|(r, file)| DnsRow {
             time: time_text(r.time, r.time_nanos),
             client: r.client.to_string(),
@@ -127,9 +127,21 @@ pub fn render(recs: &[(DnsRecord, &str)], format: DnsFormat) -> anyhow::Result<V
     let mut out = Vec::new();
     match format {
         DnsFormat::Jsonl => {
-            for r in &rows {
-                serde_json::to_writer(&mut out, r)?;
-                out.push(b'\n');
+            // Serialized in parallel, a slice at a time, joined in order.
+            let parts: Vec<Vec<u8>> = rows
+                .par_chunks(4096)
+                .map(|part| {
+                    let mut buf = Vec::with_capacity(part.len() * 256);
+                    for r in part {
+                        serde_json::to_writer(&mut buf, r)?;
+                        buf.push(b'\n');
+                    }
+                    Ok(buf)
+                })
+                .collect::<Result<_, serde_json::Error>>()?;
+            out.reserve_exact(parts.iter().map(Vec::len).sum());
+            for p in parts {
+                out.extend_from_slice(&p);
             }
         }
         DnsFormat::Csv => {
@@ -193,7 +205,11 @@ pub fn run(args: &DnsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .inputs
         .par_iter()
         .enumerate()
-        .map(|(i, p)| read_capture_file(p, SourceId(u32::try_from(i).unwrap_or(u32::MAX)), &opts))
+        .map(|(i, p)| {
+            let id = SourceId(u32::try_from(i).unwrap_or(u32::MAX));
+            // Only the answers are printed: the flows are not kept.
+            read_capture_file_into(p, id, &opts, &mut Discard)
+        })
         .collect();
     let mut status = ExitStatus::Success;
     let mut recs: Vec<(DnsRecord, &str)> = Vec::new();
@@ -227,4 +243,47 @@ pub fn run(args: &DnsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     Ok(status)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use std::net::IpAddr;
+
+    use privpath::flow::{Provenance, SourceId};
+
+    use super::*;
+
+    fn record(i: u32) -> DnsRecord {
+        DnsRecord {
+            time: 1_794_968_049 + u64::from(i),
+            time_nanos: i % 1000,
+            client: IpAddr::from([10, 0, 0, 37]),
+            resolver: IpAddr::from([10, 0, 0, 2]),
+            query: format!("q{i}.s3.ap-northeast-2.amazonaws.com"),
+            qtype: 1,
+            rcode: 0,
+            answers: vec![IpAddr::from(i.to_be_bytes())],
+            cnames: vec![],
+            ttl: Some(i % 60),
+            provenance: Provenance {
+                source: SourceId(0),
+                index: u64::from(i) + 1,
+            },
+        }
+    }
+
+    #[test]
+    fn jsonl_is_one_line_per_response_in_order_across_slices() {
+        let recs: Vec<(DnsRecord, &str)> = (0..10_000).map(|i| (record(i), "a.pcap")).collect();
+        let out = render(&recs, DnsFormat::Jsonl).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 10_000);
+        for (i, line) in lines.iter().enumerate() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["packet"], i as u64 + 1, "line {i}");
+            assert_eq!(v["query"], format!("q{i}.s3.ap-northeast-2.amazonaws.com"));
+        }
+    }
 }

@@ -49,6 +49,18 @@ impl FlowSink for Vec<Flow> {
     }
 }
 
+/// A sink that keeps nothing: for callers that want only the DNS answers
+/// and the tally of a capture.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Discard;
+
+impl FlowSink for Discard {
+    fn push(&mut self, flow: Flow) {
+        drop(flow);
+    }
+    fn merge(&mut self, _later: Self) {}
+}
+
 /// Settings for one ingest run (no clap types).
 #[derive(Debug, Clone, Default)]
 pub struct IngestOptions {

@@ -167,6 +167,19 @@ fn read_wave(
 /// Used by `privpath dns` and tests; `ingest::read_inputs` does the same for
 /// every input kind.
 pub fn read_capture_file(path: &Path, source: SourceId, opts: &IngestOptions) -> CaptureOutput {
+    let mut flows = Vec::new();
+    let rest = read_capture_file_into(path, source, opts, &mut flows);
+    CaptureOutput { flows, ..rest }
+}
+
+/// [`read_capture_file`], handing the flows to `sink` (see
+/// [`read_capture_into`]).
+pub fn read_capture_file_into<S: FlowSink>(
+    path: &Path,
+    source: SourceId,
+    opts: &IngestOptions,
+    sink: &mut S,
+) -> CaptureOutput {
     let name = path.display().to_string();
     let fail = |e: std::io::Error| CaptureOutput {
         tally: SourceTally {
@@ -193,7 +206,7 @@ pub fn read_capture_file(path: &Path, source: SourceId, opts: &IngestOptions) ->
     let chained = head.chain(file);
     if magic == [0x1f, 0x8b] && got == 2 {
         let mut gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, chained));
-        let mut out = read_capture(&mut gz, &name, source, opts);
+        let mut out = read_capture_into(&mut gz, &name, source, opts, sink);
         if let Some(e) = out.tally.error.as_mut() {
             if e.contains("read error") {
                 *e = format!("{e} (corrupt gzip?)");
@@ -202,7 +215,7 @@ pub fn read_capture_file(path: &Path, source: SourceId, opts: &IngestOptions) ->
         out
     } else {
         let mut r = chained;
-        read_capture(&mut r, &name, source, opts)
+        read_capture_into(&mut r, &name, source, opts, sink)
     }
 }
 
