@@ -200,7 +200,11 @@ where
     for (summary, s, mut d) in results {
         sink.merge(s);
         sources.push(summary);
-        dns.append(&mut d);
+        if dns.is_empty() {
+            dns = d;
+        } else {
+            dns.append(&mut d);
+        }
     }
     Ok(Ingested { sink, sources, dns })
 }

@@ -98,7 +98,8 @@ pub fn read_capture_into<S: FlowSink>(
     };
     let wave_len = (rayon::current_num_threads() * 2).max(2);
     let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::default()).collect();
-    let mut dns = Vec::new();
+    // Each batch's DNS answers, joined once at the end (no regrowing copies).
+    let mut dns_parts: Vec<Vec<DnsRecord>> = Vec::new();
     let mut packets = SourceTally::default();
     let mut scratch: Vec<Scratch> = (0..wave_len).map(|_| Scratch::default()).collect();
     let mut wave = read_wave(&mut rdr, &mut tally, name, wave_len);
@@ -126,7 +127,9 @@ pub fn read_capture_into<S: FlowSink>(
             next = read_wave(&mut rdr, &mut tally, name, wave_len);
         });
         for (d, t) in done {
-            dns.extend(d);
+            if !d.is_empty() {
+                dns_parts.push(d);
+            }
             packets += t;
         }
         for b in std::mem::replace(&mut wave, next) {
@@ -134,6 +137,10 @@ pub fn read_capture_into<S: FlowSink>(
         }
     }
     assemble::finish(&shards, &ctx, opts.host, &mut packets, sink);
+    let mut dns = Vec::with_capacity(dns_parts.iter().map(Vec::len).sum());
+    for d in dns_parts {
+        dns.extend(d);
+    }
     // The tables are large: free them on the pool, not on this thread.
     shards.into_par_iter().for_each(drop);
     // Reader problems (cut short, absurd length) come after the packets.
