@@ -217,14 +217,15 @@ pub struct NameEvidence {
 #[serde(rename_all = "kebab-case")]
 pub struct Attributions<'a> {
     /// The interface endpoint whose ENI the destination is.
-    pub endpoint: Option<&'a str>,
-    pub name: Option<NameEvidence>,
+    pub endpoint: Option<&'a Text>,
+    /// Boxed: most flows have no name, and the classification stays small.
+    pub name: Option<Box<NameEvidence>>,
     /// The managed prefix list entry containing the destination.
     pub prefix_list: Option<&'a PrefixListEntry>,
     /// The most specific ip-ranges prefix containing the destination.
     pub ip_ranges: Option<&'a IpRangeEntry>,
     /// The flow-log `pkt-dst-aws-service` (or src for inbound).
-    pub flow_log: Option<&'a str>,
+    pub flow_log: Option<&'a Text>,
 }
 
 /// How the time rule applied.
@@ -249,7 +250,7 @@ pub enum TimeRule {
 #[derive(Debug, Clone)]
 pub struct Evidence<'a> {
     /// The snapshot used (its folder), when several were loaded.
-    pub snapshot: Option<&'a str>,
+    pub snapshot: Option<&'a String>,
     /// The host's ENI.
     pub eni: Option<&'a EniInfo>,
     /// The route table of the host's subnet.
@@ -260,13 +261,13 @@ pub struct Evidence<'a> {
     pub blackhole: bool,
     /// The interface endpoint whose ENI the destination is (see
     /// [`Evidence::endpoint_id`] for either kind).
-    pub endpoint: Option<&'a str>,
+    pub endpoint: Option<&'a Text>,
     /// NAT gateway: its own table and onward route (`rtb-…: 0.0.0.0/0 -> igw-…`).
-    pub nat_onward: Option<String>,
+    pub nat_onward: Option<Box<str>>,
     pub time_rule: TimeRule,
     /// The interface endpoint left out by the replay (its ENI would decide
     /// today); see [`Evidence::replayed_without`] for either kind.
-    pub replayed_endpoint: Option<&'a str>,
+    pub replayed_endpoint: Option<&'a Text>,
     /// The route the current table would pick instead (the replay changed
     /// the answer).
     pub replayed_route: Option<&'a RouteEntry>,
@@ -329,20 +330,22 @@ impl<'a> Evidence<'a> {
     /// the destination is, else the gateway endpoint of the winning route
     /// (not a blackhole).
     pub fn endpoint_id(&self) -> Option<&'a str> {
-        self.endpoint.or_else(|| match self.route {
-            Some(r) if !self.blackhole => match &r.target {
-                RouteTarget::GatewayEndpoint(v) => Some(v.as_str()),
+        self.endpoint
+            .map(Text::as_str)
+            .or_else(|| match self.route {
+                Some(r) if !self.blackhole => match &r.target {
+                    RouteTarget::GatewayEndpoint(v) => Some(v.as_str()),
+                    _ => None,
+                },
                 _ => None,
-            },
-            _ => None,
-        })
+            })
     }
 
     /// The endpoint left out by the replay: an interface endpoint whose ENI
     /// the destination is, else the endpoint (or target) of the route the
     /// current table would pick.
     pub fn replayed_without(&self) -> Option<&'a str> {
-        self.replayed_endpoint.or_else(|| {
+        self.replayed_endpoint.map(Text::as_str).or_else(|| {
             self.replayed_route
                 .map(|r| r.gate_endpoint.as_deref().unwrap_or_else(|| r.target.id()))
         })
@@ -380,7 +383,7 @@ struct EvidenceWire<'a> {
 impl<'a> Evidence<'a> {
     fn wire(&self) -> EvidenceWire<'_> {
         EvidenceWire {
-            snapshot: self.snapshot,
+            snapshot: self.snapshot.map(String::as_str),
             eni_id: self.eni_id(),
             instance_id: self.instance_id(),
             subnet_id: self.subnet_id(),
@@ -448,7 +451,7 @@ pub struct Classification<'a> {
     /// Meaningful for `Role::Egress`; `unknown` otherwise.
     pub path: PathClass,
     pub outcome: Outcome,
-    pub reject_reason: Option<&'a str>,
+    pub reject_reason: Option<&'a Text>,
     /// `s3`, `cloudformation`, `dynamodb`, other AWS services by name, `aws`
     /// (an AWS address, service unknown), `external`.
     pub service: Text,
@@ -580,7 +583,7 @@ pub fn classify<'a>(
     let outcome = rules::outcome_of(flow);
     let mut evidence = Evidence {
         snapshot: if index.snapshots().len() > 1 {
-            snap.map(|s| s.dir.as_str())
+            snap.map(|s| &s.dir)
         } else {
             None
         },
@@ -651,14 +654,14 @@ fn route<'a>(
     if let Some(d) = snap.endpoint_eni_at(dst) {
         if let EniRole::InterfaceEndpoint(vpce) = &d.role {
             if d.gate.open_at(t) {
-                ev.endpoint = Some(vpce.as_str());
+                ev.endpoint = Some(vpce);
                 *dst_endpoint = Some(vpce);
                 ev.route = table.and_then(|rt| rt.lookup(dst, t).entry);
                 return PathClass::InterfaceEndpoint;
             }
             // Before the endpoint existed: that address was not the endpoint.
             ev.time_rule = TimeRule::BeforeEndpoint;
-            ev.replayed_endpoint = Some(vpce.as_str());
+            ev.replayed_endpoint = Some(vpce);
             if let (TimeGate::From(c), Some(e)) = (d.gate, end) {
                 if c <= e {
                     ev.time_rule = TimeRule::StraddlesEndpointCreation;
@@ -700,21 +703,26 @@ fn route<'a>(
         if let RouteTarget::NatGateway(n) = &entry.target {
             if let Some(nat) = snap.nat_gateways.get(n) {
                 let nat_rt = nat.route_table.and_then(|i| snap.route_table(i));
-                ev.nat_onward = Some(match nat_rt {
-                    Some(nrt) => match nrt.lookup(dst, t).entry {
-                        Some(e) if e.blackhole => {
-                            format!(
-                                "{}: {} -> {} (blackhole)",
-                                nrt.id,
-                                e.destination,
-                                e.target.id()
-                            )
-                        }
-                        Some(e) => format!("{}: {} -> {}", nrt.id, e.destination, e.target.id()),
-                        None => format!("{}: no route onward", nrt.id),
-                    },
-                    None => "no route table for the nat gateway's subnet".to_string(),
-                });
+                ev.nat_onward = Some(
+                    match nat_rt {
+                        Some(nrt) => match nrt.lookup(dst, t).entry {
+                            Some(e) if e.blackhole => {
+                                format!(
+                                    "{}: {} -> {} (blackhole)",
+                                    nrt.id,
+                                    e.destination,
+                                    e.target.id()
+                                )
+                            }
+                            Some(e) => {
+                                format!("{}: {} -> {}", nrt.id, e.destination, e.target.id())
+                            }
+                            None => format!("{}: no route onward", nrt.id),
+                        },
+                        None => "no route table for the nat gateway's subnet".to_string(),
+                    }
+                    .into_boxed_str(),
+                );
             }
         }
     }
@@ -752,7 +760,7 @@ fn attribute<'a>(
     let endpoint =
         dst_endpoint.and_then(|v| snap.and_then(|s| s.endpoints.iter().find(|e| e.id == *v)));
     if let Some(ep) = endpoint {
-        a.endpoint = Some(ep.id.as_str());
+        a.endpoint = Some(&ep.id);
         decided = Some((ep.service.clone(), AttributionSource::EndpointEni));
     }
     // 2. A name: the flow's own SNI / Host, else DNS.
@@ -787,11 +795,11 @@ fn attribute<'a>(
         if decided.is_none() {
             decided = Some((service.clone(), src));
         }
-        a.name = Some(NameEvidence {
+        a.name = Some(Box::new(NameEvidence {
             name: n,
             source: src,
             service,
-        });
+        }));
     }
     // 3. Managed prefix list (one lookup answers 3. and 4.).
     let (pl, ipr) = index.aws_ranges(snap, peer);
@@ -817,7 +825,7 @@ fn attribute<'a>(
             .or(flow.pkt_dst_aws_service.as_ref())
     };
     if let Some(l) = label.filter(|l| l.as_str() != "-") {
-        a.flow_log = Some(l.as_str());
+        a.flow_log = Some(l);
         if decided.is_none() {
             decided = Some((rules::service_of_label(l), AttributionSource::FlowLog));
         }

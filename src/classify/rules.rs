@@ -1,7 +1,7 @@
 //! Small pure helpers of the classifier: flow time, route target → path,
 //! outcome from a single record, the traffic-path cross-check, service names.
 
-use crate::flow::{Action, Flow, Handshake};
+use crate::flow::{Action, Flow, Handshake, Text};
 use crate::topology::{Millis, TargetKind};
 
 use super::{Outcome, PathClass, TrafficPathCheck, TrafficPathVerdict};
@@ -54,11 +54,11 @@ pub fn path_of_kind(t: TargetKind) -> PathClass {
 }
 
 /// `reject-reason` of a v8+ record (kept in `extra`).
-pub fn reject_reason(flow: &Flow) -> Option<&str> {
+pub fn reject_reason(flow: &Flow) -> Option<&Text> {
     flow.extra
         .iter()
         .find(|(k, v)| (k == "reject_reason" || k == "reject-reason") && v != "-")
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v)
 }
 
 /// What one record alone says about the outcome. Flow-log records give

@@ -820,7 +820,7 @@ fn rows() -> Vec<Row> {
             service: "s3",
             by: AttributionSource::PrefixList,
             check: |c| {
-                (c.reject_reason.as_deref() == Some("BPA"))
+                (c.reject_reason.map(Text::as_str) == Some("BPA"))
                     .then_some(())
                     .ok_or_else(|| format!("{:?}", c.reject_reason))
             },
@@ -1125,16 +1125,16 @@ fn flows_use_the_latest_snapshot_at_or_before_them() {
     let tmp7 = egress(AFTER_IF, "eni-pub", PUB, S3_IP, 443);
     let c = classify(&tmp7, &index, &names);
     assert_eq!(c.path, PathClass::InternetGateway);
-    assert_eq!(c.evidence.snapshot.as_deref(), Some("before"));
+    assert_eq!(c.evidence.snapshot.map(String::as_str), Some("before"));
     // 05:00: the "after" snapshot.
     let tmp8 = egress(T_IF + 7200, "eni-pub", PUB, S3_IP, 443);
     let c = classify(&tmp8, &index, &names);
     assert_eq!(c.path, PathClass::GatewayEndpoint);
-    assert_eq!(c.evidence.snapshot.as_deref(), Some("after"));
+    assert_eq!(c.evidence.snapshot.map(String::as_str), Some("after"));
     // Before every snapshot: the earliest.
     let tmp9 = egress(BASELINE - 86_400, "eni-pub", PUB, S3_IP, 443);
     let c = classify(&tmp9, &index, &names);
-    assert_eq!(c.evidence.snapshot.as_deref(), Some("before"));
+    assert_eq!(c.evidence.snapshot.map(String::as_str), Some("before"));
 }
 
 #[test]
