@@ -204,7 +204,7 @@ impl LpmTable {
     }
 
     /// The value of the longest prefix containing `ip`.
-    #[inline]
+    #[inline(always)]
     pub fn lookup(&self, ip: IpAddr) -> Option<u32> {
         let v = match ip {
             IpAddr::V4(a) => {
