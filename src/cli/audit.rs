@@ -842,10 +842,18 @@ pub mod pipeline {
         }
 
         fn merge(&mut self, mut later: Sink) {
-            self.flows.append(&mut later.flows);
+            if self.flows.is_empty() {
+                self.flows = later.flows;
+            } else {
+                self.flows.append(&mut later.flows);
+            }
             if let Some(b) = &self.bar {
                 b.inc(later.pending);
             }
+        }
+
+        fn reserve(&mut self, additional: usize) {
+            self.flows.reserve_exact(additional);
         }
     }
 

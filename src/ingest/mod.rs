@@ -45,7 +45,11 @@ impl FlowSink for Vec<Flow> {
         Vec::reserve_exact(self, additional);
     }
     fn merge(&mut self, mut later: Self) {
-        self.append(&mut later);
+        if self.is_empty() {
+            *self = later;
+        } else {
+            self.append(&mut later);
+        }
     }
 }
 
