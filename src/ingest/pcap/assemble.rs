@@ -355,35 +355,18 @@ pub fn decode_batch<'b>(
             Some((h, i)) if h == hash && aggs.get(i as usize).is_some_and(|a| a.key == key) => i,
             _ => {
                 let n = u32::try_from(aggs.len()).unwrap_or(NO_ENTRY);
-                let new = |next| Agg {
-                    hash,
-                    key,
-                    acc: Acc::new(p.index, ts, d.v6),
-                    next,
-                    first_seg: NO_SEG,
-                    last_seg: NO_SEG,
-                };
-                match local.entry(hash) {
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        v.insert(n);
-                        aggs.push(new(NO_ENTRY));
+                match find_or_insert(local, aggs.as_slice(), hash, &key, n) {
+                    Ok(i) => i,
+                    Err(next) => {
+                        aggs.push(Agg {
+                            hash,
+                            key,
+                            acc: Acc::new(p.index, ts, d.v6),
+                            next,
+                            first_seg: NO_SEG,
+                            last_seg: NO_SEG,
+                        });
                         n
-                    }
-                    std::collections::hash_map::Entry::Occupied(mut o) => {
-                        let head = *o.get();
-                        let mut i = head;
-                        loop {
-                            match aggs.get(i as usize) {
-                                Some(a) if a.key == key => break i,
-                                Some(a) => i = a.next,
-                                None => {
-                                    // Another key with this hash: chain it.
-                                    o.insert(n);
-                                    aggs.push(new(head));
-                                    break n;
-                                }
-                            }
-                        }
                     }
                 }
             }
@@ -671,6 +654,66 @@ struct Entry {
 /// End of a hash chain.
 const NO_ENTRY: u32 = u32::MAX;
 
+/// Items of a table whose index maps a key hash to the first item with that
+/// hash, equal hashes chained through the items (the batch's aggregates and
+/// a shard's entries).
+trait Chained {
+    /// The key of item `i` and the next item with the same hash.
+    fn key_next(&self, i: u32) -> Option<(&WindowKey, u32)>;
+}
+
+impl Chained for [Agg] {
+    #[inline]
+    fn key_next(&self, i: u32) -> Option<(&WindowKey, u32)> {
+        self.get(i as usize).map(|a| (&a.key, a.next))
+    }
+}
+
+impl Chained for Entries {
+    #[inline]
+    fn key_next(&self, i: u32) -> Option<(&WindowKey, u32)> {
+        self.get(i as usize).map(|e| (&e.key, e.next))
+    }
+}
+
+/// The item of `key` on the chain starting at `i`.
+#[inline]
+fn chain_find<C: Chained + ?Sized>(items: &C, mut i: u32, key: &WindowKey) -> Option<u32> {
+    while let Some((k, next)) = items.key_next(i) {
+        if k == key {
+            return Some(i);
+        }
+        i = next;
+    }
+    None
+}
+
+/// `Ok(i)`: item `i` holds `key`. `Err(next)`: it does not; the index now
+/// names `new_at` first for `hash`, and the caller adds that item with
+/// `next` as its chain link.
+#[inline]
+fn find_or_insert<C: Chained + ?Sized>(
+    index: &mut HashIndex,
+    items: &C,
+    hash: u64,
+    key: &WindowKey,
+    new_at: u32,
+) -> Result<u32, u32> {
+    match index.entry(hash) {
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(new_at);
+            Err(NO_ENTRY)
+        }
+        std::collections::hash_map::Entry::Occupied(mut o) => {
+            match chain_find(items, *o.get(), key) {
+                Some(i) => Ok(i),
+                // Another key with this hash: the new item goes first.
+                None => Err(o.insert(new_at)),
+            }
+        }
+    }
+}
+
 /// What the output needs of a flow's reverse direction.
 #[derive(Debug, Clone, Copy)]
 struct Summary {
@@ -806,14 +849,7 @@ impl Shard {
 
     /// The entry of `key`.
     fn find(&self, hash: u64, key: &WindowKey) -> Option<u32> {
-        let mut i = *self.index.get(&hash)?;
-        loop {
-            let e = self.entries.get(i as usize)?;
-            if e.key == *key {
-                return Some(i);
-            }
-            i = e.next;
-        }
+        chain_find(&self.entries, *self.index.get(&hash)?, key)
     }
 
     /// The entry of `key`, added (made by `new`) when missing; true when
@@ -825,25 +861,11 @@ impl Shard {
         new: impl FnOnce() -> Entry,
     ) -> (u32, bool) {
         let n = u32::try_from(self.entries.len()).unwrap_or(NO_ENTRY);
-        match self.index.entry(hash) {
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(n);
-                self.entries.push(new());
-                (n, true)
-            }
-            std::collections::hash_map::Entry::Occupied(mut o) => {
-                let head = *o.get();
-                let mut i = head;
-                while let Some(e) = self.entries.get(i as usize) {
-                    if e.key == *key {
-                        return (i, false);
-                    }
-                    i = e.next;
-                }
-                // A different key with the same hash: chain it first.
+        match find_or_insert(&mut self.index, &self.entries, hash, key, n) {
+            Ok(i) => (i, false),
+            Err(next) => {
                 let mut e = new();
-                e.next = head;
-                o.insert(n);
+                e.next = next;
                 self.entries.push(e);
                 (n, true)
             }
