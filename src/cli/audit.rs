@@ -841,12 +841,8 @@ pub mod pipeline {
             }
         }
 
-        fn merge(&mut self, mut later: Sink) {
-            if self.flows.is_empty() {
-                self.flows = later.flows;
-            } else {
-                self.flows.append(&mut later.flows);
-            }
+        fn merge(&mut self, later: Sink) {
+            privpath::ingest::join(&mut self.flows, later.flows);
             if let Some(b) = &self.bar {
                 b.inc(later.pending);
             }

@@ -139,10 +139,7 @@ pub fn render(recs: &[(DnsRecord, &str)], format: DnsFormat) -> anyhow::Result<V
                     Ok(buf)
                 })
                 .collect::<Result<_, serde_json::Error>>()?;
-            out.reserve_exact(parts.iter().map(Vec::len).sum());
-            for p in parts {
-                out.extend_from_slice(&p);
-            }
+            out = parts.concat();
         }
         DnsFormat::Csv => {
             out.extend_from_slice(

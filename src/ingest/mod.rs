@@ -44,12 +44,18 @@ impl FlowSink for Vec<Flow> {
     fn reserve(&mut self, additional: usize) {
         Vec::reserve_exact(self, additional);
     }
-    fn merge(&mut self, mut later: Self) {
-        if self.is_empty() {
-            *self = later;
-        } else {
-            self.append(&mut later);
-        }
+    fn merge(&mut self, later: Self) {
+        join(self, later);
+    }
+}
+
+/// `more` after `into`: moved whole when `into` is empty (no copy), else
+/// appended.
+pub fn join<T>(into: &mut Vec<T>, mut more: Vec<T>) {
+    if into.is_empty() {
+        *into = more;
+    } else {
+        into.append(&mut more);
     }
 }
 
@@ -201,14 +207,10 @@ where
     let mut sink = new_sink();
     let mut sources = Vec::with_capacity(results.len());
     let mut dns = Vec::new();
-    for (summary, s, mut d) in results {
+    for (summary, s, d) in results {
         sink.merge(s);
         sources.push(summary);
-        if dns.is_empty() {
-            dns = d;
-        } else {
-            dns.append(&mut d);
-        }
+        join(&mut dns, d);
     }
     Ok(Ingested { sink, sources, dns })
 }

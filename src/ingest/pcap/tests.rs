@@ -347,9 +347,9 @@ impl crate::ingest::FlowSink for Recording {
 fn flows_stream_into_the_sink_in_output_order_across_slices() {
     // 48,000 directional flows: three slices of the output.
     let mut frames = Vec::new();
+    let dst = [203, 0, 113, 1];
     for i in 0..24_000u32 {
-        let port = 1024 + (i % 60_000) as u16;
-        let dst = [203, 0, 113, (i / 60_000) as u8 + 1];
+        let port = 1024 + i as u16;
         frames.push((i / 1000, tcp(C, dst, port, 443, i, Fl::Syn, &[])));
         frames.push((i / 1000, tcp(dst, C, 443, port, i, Fl::SynAck, &[])));
     }
