@@ -17,8 +17,8 @@
 //! it, …) and a lookup picks the epoch of the flow's time.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::hash::Hasher;
+use std::net::IpAddr;
 
 use ipnet::IpNet;
 use serde::Serialize;
@@ -30,80 +30,9 @@ use super::{
     TargetKind, Text, Topology,
 };
 
-// ---- a small, fast hasher for ids and addresses (not DoS-resistant; keys
-// come from the user's own topology) ------------------------------------------
-
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher {
-    hash: u64,
-}
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, w: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut it = bytes.chunks_exact(8);
-        for c in &mut it {
-            if let Ok(a) = <[u8; 8]>::try_from(c) {
-                self.add(u64::from_le_bytes(a));
-            }
-        }
-        // The 0..=7 byte tail in one round: two overlapping 4-byte reads,
-        // or the first, middle and last byte (as foldhash and wyhash do).
-        let r = it.remainder();
-        let n = r.len();
-        let word = |at: usize| {
-            r.get(at..at + 4)
-                .and_then(|w| <[u8; 4]>::try_from(w).ok())
-                .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
-        };
-        let byte = |at: usize| r.get(at).map_or(0, |&b| u64::from(b));
-        if n >= 4 {
-            self.add(word(0) | word(n - 4) << 32);
-        } else if n > 0 {
-            self.add(byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16 | (n as u64) << 24);
-        }
-    }
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u16(&mut self, i: u16) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    #[inline]
-    fn write_u128(&mut self, i: u128) {
-        self.add(i as u64);
-        self.add((i >> 64) as u64);
-    }
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.hash
-    }
-}
-
-pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// Maps of ids and addresses: foldhash with a fixed seed (fast, and the
+/// same order on every run; keys come from the user's own topology).
+pub(crate) type FxMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// A short id (`eni-0123456789abcdef0`: up to 24 bytes) as a hash key of
 /// four words, read with overlapping loads: hashing and comparing it needs
@@ -590,22 +519,9 @@ fn build_ip_ranges(r: Option<&IpRanges>) -> (LpmTable, Vec<IpRangeEntry>) {
         }
     }
     let tables: Vec<LpmTable> = classes.iter().map(|c| LpmTable::build(c)).collect();
-    let merged = LpmTable::from_fns(
-        b4,
-        b6,
-        |a| {
-            tables
-                .iter()
-                .find_map(|t| t.lookup(IpAddr::V4(Ipv4Addr::from(a))))
-                .unwrap_or(NONE)
-        },
-        |a| {
-            tables
-                .iter()
-                .find_map(|t| t.lookup(IpAddr::V6(Ipv6Addr::from(a))))
-                .unwrap_or(NONE)
-        },
-    );
+    let merged = LpmTable::from_fns(b4, b6, |a| {
+        tables.iter().find_map(|t| t.lookup(a)).unwrap_or(NONE)
+    });
     (merged, entries)
 }
 

@@ -163,30 +163,22 @@ impl LpmTable {
                 }
             }
         }
-        Self::from_fns(
-            b4,
-            b6,
-            |a| {
-                t4.get_lpm(&Ipv4Net::from(Ipv4Addr::from(a)))
-                    .map_or(NONE, |(_, v)| *v)
-            },
-            |a| {
-                t6.get_lpm(&Ipv6Net::from(Ipv6Addr::from(a)))
-                    .map_or(NONE, |(_, v)| *v)
-            },
-        )
+        Self::from_fns(b4, b6, |a| match a {
+            IpAddr::V4(x) => t4.get_lpm(&Ipv4Net::from(x)).map_or(NONE, |(_, v)| *v),
+            IpAddr::V6(x) => t6.get_lpm(&Ipv6Net::from(x)).map_or(NONE, |(_, v)| *v),
+        })
     }
 
     /// Build from range boundaries and a function giving the value at each
-    /// boundary (used to merge several tables by priority).
+    /// boundary (used to merge several tables by priority). `f` sees the
+    /// IPv4 boundaries in order, then the IPv6 ones.
     pub(super) fn from_fns(
         b4: Vec<u32>,
         b6: Vec<u128>,
-        f4: impl FnMut(u32) -> u32,
-        f6: impl FnMut(u128) -> u32,
+        mut f: impl FnMut(IpAddr) -> u32,
     ) -> LpmTable {
-        let (v4_starts, v4_vals) = flatten(b4, 0, f4);
-        let (v6_starts, v6_vals) = flatten(b6, 0, f6);
+        let (v4_starts, v4_vals) = flatten(b4, 0, |a| f(IpAddr::V4(Ipv4Addr::from(a))));
+        let (v6_starts, v6_vals) = flatten(b6, 0, |a| f(IpAddr::V6(Ipv6Addr::from(a))));
         let v4_shift = v4_index_shift(v4_starts.len());
         let v4_blocks = if v4_starts.len() > V4_INDEX_MIN {
             v4_blocks(&v4_starts, &v4_vals, v4_shift)
@@ -309,28 +301,8 @@ impl LpmTable {
         let b4: Vec<u32> = a.v4_starts.iter().chain(&b.v4_starts).copied().collect();
         let b6: Vec<u128> = a.v6_starts.iter().chain(&b.v6_starts).copied().collect();
         let lk = |t: &LpmTable, x: IpAddr| t.lookup(x).unwrap_or(NONE);
-        let mut pair_of = |x: IpAddr| intern((lk(a, x), lk(b, x)));
-        let mut v4: Vec<(u32, u32)> = Vec::new();
-        let mut v6: Vec<(u128, u32)> = Vec::new();
-        for x in boundaries(b4.clone(), 0) {
-            v4.push((x, pair_of(IpAddr::V4(Ipv4Addr::from(x)))));
-        }
-        for x in boundaries(b6.clone(), 0) {
-            v6.push((x, pair_of(IpAddr::V6(Ipv6Addr::from(x)))));
-        }
-        let at4 = |x: u32| {
-            v4.binary_search_by_key(&x, |p| p.0)
-                .ok()
-                .and_then(|i| v4.get(i))
-                .map_or(NONE, |p| p.1)
-        };
-        let at6 = |x: u128| {
-            v6.binary_search_by_key(&x, |p| p.0)
-                .ok()
-                .and_then(|i| v6.get(i))
-                .map_or(NONE, |p| p.1)
-        };
-        (LpmTable::from_fns(b4, b6, at4, at6), pairs)
+        let table = LpmTable::from_fns(b4, b6, |x| intern((lk(a, x), lk(b, x))));
+        (table, pairs)
     }
 }
 
