@@ -614,7 +614,6 @@ pub fn classify<'a>(
             attribute(flow, index, snap, names, target, &mut attributions)
         })
         .unwrap_or((Text::const_new("external"), AttributionSource::None));
-    // One struct literal at the end: built in the caller's slot, not copied.
     Classification {
         role,
         host,
@@ -706,17 +705,13 @@ fn route<'a>(
                 ev.nat_onward = Some(
                     match nat_rt {
                         Some(nrt) => match nrt.lookup(dst, t).entry {
-                            Some(e) if e.blackhole => {
-                                format!(
-                                    "{}: {} -> {} (blackhole)",
-                                    nrt.id,
-                                    e.destination,
-                                    e.target.id()
-                                )
-                            }
-                            Some(e) => {
-                                format!("{}: {} -> {}", nrt.id, e.destination, e.target.id())
-                            }
+                            Some(e) => format!(
+                                "{}: {} -> {}{}",
+                                nrt.id,
+                                e.destination,
+                                e.target.id(),
+                                if e.blackhole { " (blackhole)" } else { "" }
+                            ),
                             None => format!("{}: no route onward", nrt.id),
                         },
                         None => "no route table for the nat gateway's subnet".to_string(),
