@@ -1,13 +1,18 @@
 //! Classification throughput: flows/s on one core against a topology with
 //! 1,000 routes and a 100-entry prefix list (gateway endpoint), plus ip-ranges.
 //! Inputs come from a seeded generator; nothing is committed.
+//!
+//! Flows go through a [`Classifier`], as `classify_conversations` runs them:
+//! `one_eni` is one interface's records (a CloudWatch log stream);
+//! `alternating_enis` switches interface on every record, so the
+//! classifier's one-entry interface memo never hits (its worst case).
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ipnet::{IpNet, Ipv4Net};
-use privpath::classify::{NameIndex, classify};
+use privpath::classify::{Classifier, NameIndex, classify};
 use privpath::flow::{Action, Direction, Flow};
 use privpath::topology::{
     EndpointKind, Eni, EniKind, IpRangePrefix, IpRanges, PrefixList, Route, RouteDestination,
@@ -127,19 +132,21 @@ fn topology(rng: &mut Rng) -> (Topology, Vec<IpNet>) {
             created: parse_timestamp("2026-11-18T02:14:09Z"),
         },
     );
-    s.enis.insert(
-        "eni-b".into(),
-        Eni {
-            id: "eni-b".into(),
-            kind: EniKind::Instance("i-b".into()),
-            subnet_id: "subnet-b".into(),
-            vpc_id: "vpc-b".into(),
-            private_ips: vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, 37))],
-            public_ips: vec![],
-            description: None,
-            interface_type: None,
-        },
-    );
+    for (id, instance, last) in [("eni-b", "i-b", 37), ("eni-c", "i-c", 38)] {
+        s.enis.insert(
+            id.into(),
+            Eni {
+                id: id.into(),
+                kind: EniKind::Instance(instance.into()),
+                subnet_id: "subnet-b".into(),
+                vpc_id: "vpc-b".into(),
+                private_ips: vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, last))],
+                public_ips: vec![],
+                description: None,
+                interface_type: None,
+            },
+        );
+    }
     let ranges = IpRanges {
         prefixes: (0..2000)
             .map(|i| IpRangePrefix {
@@ -193,9 +200,39 @@ fn bench(c: &mut Criterion) {
             }
         })
         .collect();
+    // The same flows, every other one from a second instance.
+    let alternating: Vec<Flow> = flows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut f = f.clone();
+            if i % 2 == 1 {
+                f.interface_id = Some("eni-c".into());
+                f.src_addr = Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 38)));
+            }
+            f
+        })
+        .collect();
     let mut g = c.benchmark_group("classify");
     g.throughput(Throughput::Elements(flows.len() as u64));
-    g.bench_function("1000_routes_100_pl_entries", |b| {
+    for (name, input) in [
+        ("1000_routes_100_pl_entries", &flows),
+        ("1000_routes_100_pl_entries_alternating_enis", &alternating),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut classifier = Classifier::new(&index, &names);
+                let mut n = 0usize;
+                for f in input {
+                    let c = classifier.classify(black_box(f));
+                    n += c.path as usize;
+                }
+                black_box(n)
+            })
+        });
+    }
+    // The stateless function, one flow at a time (no memo at all).
+    g.bench_function("1000_routes_100_pl_entries_stateless", |b| {
         b.iter(|| {
             let mut n = 0usize;
             for f in &flows {

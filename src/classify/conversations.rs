@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use super::names::NameIndex;
-use super::{Classification, Outcome, Role, classify};
+use super::{Classification, Classifier, Outcome, Role};
 use crate::flow::{Flow, FlowKey};
 use crate::topology::{Text, TopologyIndex};
 
@@ -70,7 +70,7 @@ pub fn classify_conversations<'a>(
 
     let classes: Vec<Classification> = flows
         .par_iter()
-        .map(|f| classify(f, index, names))
+        .map_init(|| Classifier::new(index, names), |c, f| c.classify(f))
         .collect();
 
     // Egress flows by (host, key).

@@ -42,7 +42,7 @@ use serde::Serialize;
 
 use crate::flow::{Direction, Flow, Initiator, NameSource};
 use crate::topology::{
-    EniInfo, EniRole, IpRangeEntry, Millis, PrefixListEntry, RouteDestination, RouteEntry,
+    EniInfo, EniMemo, EniRole, IpRangeEntry, Millis, PrefixListEntry, RouteDestination, RouteEntry,
     RouteTarget, RtIndex, SnapshotIndex, TargetKind, Text, TimeGate, TopologyIndex,
 };
 
@@ -483,13 +483,14 @@ fn decide_role<'a>(
     flow: &Flow,
     snap: Option<&'a SnapshotIndex>,
     t: Option<Millis>,
+    memo: &mut EniMemo<'a>,
 ) -> (Role, bool, Option<&'a EniInfo>) {
     let src = flow.src_addr;
     let dst = flow.dst_addr;
     let iface = flow
         .interface_id
         .as_deref()
-        .and_then(|id| snap.and_then(|s| s.eni(id)));
+        .and_then(|id| snap.and_then(|s| s.eni_memo(id, memo)));
     if let Some(e) = iface {
         if matches!(
             e.role,
@@ -579,9 +580,44 @@ pub fn classify<'a>(
     index: &'a TopologyIndex,
     names: &NameIndex,
 ) -> Classification<'a> {
+    classify_with(flow, index, names, &mut EniMemo::default())
+}
+
+/// [`classify`] for a run of flows: the same answers, with the last
+/// interface's ENI remembered from one flow to the next (consecutive
+/// flow-log records mostly share their interface).
+#[derive(Debug, Clone, Copy)]
+pub struct Classifier<'a, 'n> {
+    index: &'a TopologyIndex,
+    names: &'n NameIndex,
+    memo: EniMemo<'a>,
+}
+
+impl<'a, 'n> Classifier<'a, 'n> {
+    pub fn new(index: &'a TopologyIndex, names: &'n NameIndex) -> Classifier<'a, 'n> {
+        Classifier {
+            index,
+            names,
+            memo: EniMemo::default(),
+        }
+    }
+
+    /// Classify one flow. Pure: the memo changes how fast, never what.
+    #[inline]
+    pub fn classify(&mut self, flow: &'a Flow) -> Classification<'a> {
+        classify_with(flow, self.index, self.names, &mut self.memo)
+    }
+}
+
+fn classify_with<'a>(
+    flow: &'a Flow,
+    index: &'a TopologyIndex,
+    names: &NameIndex,
+    memo: &mut EniMemo<'a>,
+) -> Classification<'a> {
     let t = rules::flow_time(flow);
     let snap = index.snapshot_at(t);
-    let (role, host_is_src, host_eni) = decide_role(flow, snap, t);
+    let (role, host_is_src, host_eni) = decide_role(flow, snap, t, memo);
     let (host, peer) = if host_is_src {
         (flow.src_addr, flow.effective_dst())
     } else {

@@ -1138,6 +1138,53 @@ fn flows_use_the_latest_snapshot_at_or_before_them() {
 }
 
 #[test]
+fn classifier_memo_changes_no_answer() {
+    // Every row's flow, plus ids the memo must not confuse (unknown, long,
+    // absent), through one Classifier per index, in order and reversed:
+    // each answer equals the memo-free `classify`.
+    let mut flows: Vec<Flow> = rows().into_iter().map(|r| r.flow).collect();
+    for id in [Some("eni-unknown"), Some("eni-0123456789abcdef0123456789"), None] {
+        let mut f = egress(AFTER_IF, "eni-pub", PUB, S3_IP, 443);
+        f.interface_id = id.map(Text::from);
+        flows.push(f);
+    }
+    let mut two = lab_snapshot(true);
+    two.dir = "later".into();
+    two.time = parse_timestamp("2026-11-18T04:00:00Z");
+    let mut one = lab_snapshot(false);
+    one.dir = "earlier".into();
+    one.time = parse_timestamp("2026-11-18T01:00:00Z");
+    // The same ENI id in another subnet there: an answer remembered from
+    // the other snapshot would route by the wrong table.
+    if let Some(e) = one.enis.get_mut("eni-pub") {
+        e.subnet_id = t("subnet-private");
+    }
+    let snapshots = TopologyIndex::build(&Topology {
+        snapshots: vec![one, two],
+        ip_ranges: Some(ranges()),
+        notes: vec![],
+    });
+    // Alternate flows of one ENI across the two snapshots' times.
+    for i in 0..6u64 {
+        flows.push(egress(T_IF + 7200 * (i % 2), "eni-pub", PUB, "8.8.8.8", 443));
+    }
+    let names = NameIndex::new();
+    for index in [&lab(true), &lab(false), &snapshots] {
+        for order in [false, true] {
+            let mut c = Classifier::new(index, &names);
+            let seq: Vec<&Flow> = if order {
+                flows.iter().rev().collect()
+            } else {
+                flows.iter().collect()
+            };
+            for f in seq {
+                assert_eq!(c.classify(f), classify(f, index, &names), "{f:?}");
+            }
+        }
+    }
+}
+
+#[test]
 fn empty_index_classifies_everything_unknown() {
     let tmp10 = egress(AFTER_IF, "eni-pub", PUB, S3_IP, 443);
     let tmp11 = TopologyIndex::empty();

@@ -331,18 +331,51 @@ pub struct SnapshotIndex {
     aws: PairTable,
 }
 
+/// The last interface id looked up by [`SnapshotIndex::eni_memo`] and its
+/// answer: consecutive flow-log records mostly share their interface (a
+/// CloudWatch log stream is one ENI's), so the next lookup is one compare.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EniMemo<'a>(Option<(&'a SnapshotIndex, IdKey, Option<&'a EniInfo>)>);
+
 impl SnapshotIndex {
     #[inline]
     pub fn eni(&self, id: &str) -> Option<&EniInfo> {
-        let i = match IdKey::new(id) {
-            Some(k) if !self.few_eni_ids.is_empty() => self
-                .few_eni_ids
+        match IdKey::new(id) {
+            Some(k) => self.eni_by_key(k),
+            None => self
+                .eni_by_long_id
+                .get(id)
+                .and_then(|&i| self.enis.get(i as usize)),
+        }
+    }
+
+    /// [`SnapshotIndex::eni`], answered from `memo` when it holds the same
+    /// id of this snapshot (and remembered in it otherwise).
+    #[inline]
+    pub fn eni_memo<'a>(&'a self, id: &str, memo: &mut EniMemo<'a>) -> Option<&'a EniInfo> {
+        let Some(k) = IdKey::new(id) else {
+            return self.eni(id);
+        };
+        if let Some((s, mk, e)) = memo.0 {
+            if mk == k && std::ptr::eq(s, self) {
+                return e;
+            }
+        }
+        let e = self.eni_by_key(k);
+        memo.0 = Some((self, k, e));
+        e
+    }
+
+    #[inline]
+    fn eni_by_key(&self, k: IdKey) -> Option<&EniInfo> {
+        let i = if self.few_eni_ids.is_empty() {
+            self.eni_by_id.get(&k)
+        } else {
+            self.few_eni_ids
                 .binary_search_by(|(x, _)| x.cmp(&k))
                 .ok()
                 .and_then(|j| self.few_eni_ids.get(j))
-                .map(|(_, i)| i),
-            Some(k) => self.eni_by_id.get(&k),
-            None => self.eni_by_long_id.get(id),
+                .map(|(_, i)| i)
         };
         i.and_then(|&i| self.enis.get(i as usize))
     }

@@ -38,7 +38,7 @@ mod lpm;
 
 pub use check::{Issue, Severity, check};
 pub use index::{
-    EndpointInfo, EniInfo, EniRole, IpRangeEntry, Millis, NatInfo, PrefixListEntry, RouteEntry,
+    EndpointInfo, EniInfo, EniMemo, EniRole, IpRangeEntry, Millis, NatInfo, PrefixListEntry, RouteEntry,
     RouteHit, RouteKind, RtIndex, SnapshotIndex, TimeGate, TopologyIndex,
 };
 pub use load::{ENTRIES_FILE_HINT, load, load_files_as_snapshot};
