@@ -691,7 +691,8 @@ fn route<'a>(
 ) -> PathClass {
     let table = eni.route_table.and_then(|i| snap.route_table(i));
     ev.route_table = table;
-    let end = rules::flow_end_time(flow);
+    // The flow's end is read only when its window may straddle a creation.
+    let end = || rules::flow_end_time(flow);
     // Destination is an interface-endpoint ENI?
     if let Some(d) = snap.endpoint_eni_at(dst) {
         if let EniRole::InterfaceEndpoint(vpce) = &d.role {
@@ -704,7 +705,7 @@ fn route<'a>(
             // Before the endpoint existed: that address was not the endpoint.
             ev.time_rule = TimeRule::BeforeEndpoint;
             ev.replayed_endpoint = Some(vpce);
-            if let (TimeGate::From(c), Some(e)) = (d.gate, end) {
+            if let (TimeGate::From(c), Some(e)) = (d.gate, end()) {
                 if c <= e {
                     ev.time_rule = TimeRule::StraddlesEndpointCreation;
                 }
@@ -721,7 +722,7 @@ fn route<'a>(
         // `now`'s endpoint was created at or after the next epoch began: only
         // a window that reaches that far can straddle it (so the entry, cold
         // in cache, is read only then).
-        if let (Some(next), Some(e)) = (hit.epoch_end, end) {
+        if let Some((next, e)) = hit.epoch_end.zip(end()) {
             if next <= e {
                 if let (TimeGate::From(c), Some(s)) = (now.gate, t) {
                     if s < c && c <= e {

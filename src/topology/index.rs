@@ -214,7 +214,8 @@ impl RtIndex {
         // The epoch of `t`: how many later epochs had begun by then.
         let i = match t {
             None => self.epoch_from.len(),
-            Some(t) => self.epoch_from.iter().take_while(|&&f| f <= t).count(),
+            // `epoch_from` is ascending.
+            Some(t) => self.epoch_from.partition_point(|&f| f <= t),
         };
         // One lookup in the epoch's merged table gives (then, now).
         let (then, now) = self
