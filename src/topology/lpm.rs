@@ -269,7 +269,7 @@ impl PairTable {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn lookup(&self, ip: IpAddr) -> (u32, u32) {
         let unpack = |v: u32| if v == PACK_NONE { NONE } else { v };
         match self.table.lookup(ip) {
