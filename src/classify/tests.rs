@@ -1143,7 +1143,11 @@ fn classifier_memo_changes_no_answer() {
     // absent), through one Classifier per index, in order and reversed:
     // each answer equals the memo-free `classify`.
     let mut flows: Vec<Flow> = rows().into_iter().map(|r| r.flow).collect();
-    for id in [Some("eni-unknown"), Some("eni-0123456789abcdef0123456789"), None] {
+    for id in [
+        Some("eni-unknown"),
+        Some("eni-0123456789abcdef0123456789"),
+        None,
+    ] {
         let mut f = egress(AFTER_IF, "eni-pub", PUB, S3_IP, 443);
         f.interface_id = id.map(Text::from);
         flows.push(f);
@@ -1166,7 +1170,13 @@ fn classifier_memo_changes_no_answer() {
     });
     // Alternate flows of one ENI across the two snapshots' times.
     for i in 0..6u64 {
-        flows.push(egress(T_IF + 7200 * (i % 2), "eni-pub", PUB, "8.8.8.8", 443));
+        flows.push(egress(
+            T_IF + 7200 * (i % 2),
+            "eni-pub",
+            PUB,
+            "8.8.8.8",
+            443,
+        ));
     }
     let names = NameIndex::new();
     for index in [&lab(true), &lab(false), &snapshots] {

@@ -318,7 +318,10 @@ mod tests {
             ("src_addr", offset_of!(Flow, src_addr) + 17),
             ("dst_addr", offset_of!(Flow, dst_addr) + 17),
             ("pkt_dst_addr", offset_of!(Flow, pkt_dst_addr) + 17),
-            ("pkt_dst_aws_service", offset_of!(Flow, pkt_dst_aws_service) + 24),
+            (
+                "pkt_dst_aws_service",
+                offset_of!(Flow, pkt_dst_aws_service) + 24,
+            ),
         ];
         for (name, end) in ends {
             assert!(end <= 192, "{name} ends at byte {end}");
@@ -331,7 +334,11 @@ mod tests {
             ("dst_addr", offset_of!(Flow, dst_addr), 17),
             ("pkt_dst_addr", offset_of!(Flow, pkt_dst_addr), 17),
         ] {
-            assert_eq!(at / 64, (at + len - 1) / 64, "{name} at {at} straddles a line");
+            assert_eq!(
+                at / 64,
+                (at + len - 1) / 64,
+                "{name} at {at} straddles a line"
+            );
         }
     }
 

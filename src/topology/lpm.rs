@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::PrefixMap;
 
-use super::index::FxMap;
+use super::keys::FxMap;
 
 pub(super) const NONE: u32 = u32::MAX;
 

@@ -33,16 +33,19 @@ use serde::Serialize;
 pub mod aws_json;
 mod check;
 pub mod index;
+mod keys;
 mod load;
 mod lpm;
+mod routes;
 
 pub use check::{Issue, Severity, check};
 pub use index::{
-    EndpointInfo, EniInfo, EniMemo, EniRole, IpRangeEntry, Millis, NatInfo, PrefixListEntry, RouteEntry,
-    RouteHit, RouteKind, RtIndex, SnapshotIndex, TimeGate, TopologyIndex,
+    EndpointInfo, EniInfo, EniMemo, EniRole, IpRangeEntry, Millis, NatInfo, PrefixListEntry,
+    SnapshotIndex, TimeGate, TopologyIndex,
 };
 pub use load::{ENTRIES_FILE_HINT, load, load_files_as_snapshot};
 pub use lpm::LpmTable;
+pub use routes::{RouteEntry, RouteHit, RouteKind, RtIndex};
 
 /// Short AWS identifiers (`rtb-…`, `vpce-…`) fit inline.
 pub type Text = compact_str::CompactString;
