@@ -66,7 +66,10 @@ pub fn classify_conversations<'a>(
     names: &NameIndex,
 ) -> Conversations<'a> {
     use rayon::prelude::*;
-    use std::collections::HashMap;
+    use std::collections::{HashMap, HashSet};
+    // foldhash with a fixed seed: fast, and the same on every run (nothing
+    // here iterates a map, so output order never depends on it anyway).
+    type State = foldhash::fast::FixedState;
 
     let classes: Vec<Classification> = flows
         .par_iter()
@@ -74,8 +77,8 @@ pub fn classify_conversations<'a>(
         .collect();
 
     // Egress flows by (host, key).
-    let mut egress: HashMap<(HostKey, FlowKey), Vec<usize>> = HashMap::new();
-    let mut has_ingress: std::collections::HashSet<HostKey> = std::collections::HashSet::new();
+    let mut egress: HashMap<(HostKey, FlowKey), Vec<usize>, State> = HashMap::default();
+    let mut has_ingress: HashSet<HostKey, State> = HashSet::default();
     for (i, (f, c)) in flows.iter().zip(&classes).enumerate() {
         if c.role == Role::Egress {
             if let Some(k) = f.key() {
@@ -87,8 +90,7 @@ pub fn classify_conversations<'a>(
         }
     }
     let mut replies: Vec<Vec<usize>> = vec![Vec::new(); flows.len()];
-    let mut answered_groups: std::collections::HashSet<(HostKey, FlowKey)> =
-        std::collections::HashSet::new();
+    let mut answered_groups: HashSet<(HostKey, FlowKey), State> = HashSet::default();
     let mut unpaired = Vec::new();
     let mut transit = Vec::new();
     for (i, (f, c)) in flows.iter().zip(&classes).enumerate() {
@@ -140,7 +142,8 @@ pub fn classify_conversations<'a>(
             }
         }
     }
-    let mut conversations = Vec::new();
+    let mut conversations =
+        Vec::with_capacity(classes.iter().filter(|c| c.role == Role::Egress).count());
     for (i, (f, mut c)) in flows.iter().zip(classes).enumerate() {
         if c.role != Role::Egress {
             continue;

@@ -823,10 +823,33 @@ pub mod pipeline {
     /// Keeps the flows (the classifier pairs replies with their egress flow,
     /// and DNS answers from captures name flow-log destinations, so
     /// classification needs the whole set) and ticks the progress bar.
+    ///
+    /// Each worker's flows stay in their own part, in input order; merging
+    /// moves parts, and [`Sink::into_flows`] copies each flow once into a
+    /// vector of the exact size (appending part after part would regrow,
+    /// copy and fault in the whole set several times).
     struct Sink {
+        /// The part being filled.
         flows: Vec<Flow>,
+        /// Earlier parts, in order (`flows` follows the last one).
+        done: Vec<Vec<Flow>>,
         bar: Option<indicatif::ProgressBar>,
         pending: u64,
+    }
+
+    impl Sink {
+        fn into_flows(self) -> Vec<Flow> {
+            if self.done.is_empty() {
+                return self.flows;
+            }
+            let total = self.done.iter().map(Vec::len).sum::<usize>() + self.flows.len();
+            let mut all = Vec::with_capacity(total);
+            for part in self.done {
+                all.extend(part);
+            }
+            all.extend(self.flows);
+            all
+        }
     }
 
     impl FlowSink for Sink {
@@ -842,7 +865,16 @@ pub mod pipeline {
         }
 
         fn merge(&mut self, later: Sink) {
-            privpath::ingest::join(&mut self.flows, later.flows);
+            for part in later.done.into_iter().chain([later.flows]) {
+                if part.is_empty() {
+                    continue;
+                }
+                if self.flows.is_empty() {
+                    self.flows = part;
+                } else {
+                    self.done.push(std::mem::replace(&mut self.flows, part));
+                }
+            }
             if let Some(b) = &self.bar {
                 b.inc(later.pending);
             }
@@ -885,11 +917,12 @@ pub mod pipeline {
             plan.quiet,
             || Sink {
                 flows: Vec::new(),
+                done: Vec::new(),
                 bar: bar.clone(),
                 pending: 0,
             },
         )?;
-        let flows: Vec<Flow> = ingested.sink.flows;
+        let flows: Vec<Flow> = ingested.sink.into_flows();
         if let Some(b) = &bar {
             b.set_position(u64::try_from(flows.len()).unwrap_or(u64::MAX));
             b.set_message("classifying");
@@ -981,6 +1014,65 @@ pub mod pipeline {
             b.finish_and_clear();
         }
         Ok(report)
+    }
+
+    #[cfg(test)]
+    #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    mod tests {
+        use super::*;
+        use privpath::flow::Provenance;
+
+        fn sink(range: std::ops::Range<u64>) -> Sink {
+            let mut s = Sink {
+                flows: Vec::new(),
+                done: Vec::new(),
+                bar: None,
+                pending: 0,
+            };
+            s.reserve(range.clone().count());
+            for i in range {
+                s.push(Flow {
+                    provenance: Provenance {
+                        source: SourceId(0),
+                        index: i,
+                    },
+                    ..Flow::default()
+                });
+            }
+            s
+        }
+
+        #[test]
+        fn sink_parts_merge_and_join_in_input_order() {
+            // Per-chunk sinks merged into per-input sinks, those into the
+            // run's (empty parts, a part pushed to after a merge, nesting).
+            let mut a = sink(0..0);
+            a.merge(sink(0..3));
+            a.merge(sink(3..3));
+            a.merge(sink(3..10));
+            let mut b = sink(10..11);
+            b.merge(sink(11..20));
+            let mut run = sink(0..0);
+            run.merge(a);
+            run.merge(sink(20..20));
+            run.merge(b);
+            run.push(Flow {
+                provenance: Provenance {
+                    source: SourceId(0),
+                    index: 20,
+                },
+                ..Flow::default()
+            });
+            assert_eq!(run.done.len(), 3);
+            let flows = run.into_flows();
+            let got: Vec<u64> = flows.iter().map(|f| f.provenance.index).collect();
+            assert_eq!(got, (0..21).collect::<Vec<_>>());
+            assert_eq!(flows.capacity(), 21);
+            // One part only: moved out, not copied.
+            let one = sink(0..5);
+            let ptr = one.flows.as_ptr();
+            assert_eq!(one.into_flows().as_ptr(), ptr);
+        }
     }
 }
 

@@ -40,6 +40,8 @@ pub struct TextInput<'a> {
 struct Chunk {
     data: Vec<u8>,
     first_line: u64,
+    /// Lines in `data` (each gives at most one flow).
+    lines: u64,
 }
 
 struct ChunkOut<S> {
@@ -165,6 +167,8 @@ where
     F: Fn() -> S + Sync,
 {
     let mut sink = new_sink();
+    // A collecting sink makes room once: no regrowing copies.
+    sink.reserve(usize::try_from(chunk.lines).unwrap_or(0));
     let mut tally = SourceTally::default();
     let mut state = PlanState::following(plan);
     let data = chunk.data.as_slice();
@@ -275,10 +279,12 @@ fn read_batch<R: Read>(
         }
         if !buf.is_empty() {
             let first_line = *line_cursor;
-            *line_cursor += count_lines(&buf);
+            let lines = count_lines(&buf);
+            *line_cursor += lines;
             out.push(Chunk {
                 data: buf,
                 first_line,
+                lines,
             });
         }
     }
