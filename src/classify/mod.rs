@@ -586,7 +586,7 @@ pub fn classify<'a>(
 /// [`classify`] for a run of flows: the same answers, with the last
 /// interface's ENI remembered from one flow to the next (consecutive
 /// flow-log records mostly share their interface).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Classifier<'a, 'n> {
     index: &'a TopologyIndex,
     names: &'n NameIndex,
