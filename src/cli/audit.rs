@@ -1071,7 +1071,8 @@ pub mod pipeline {
             // One part only: moved out, not copied.
             let one = sink(0..5);
             let ptr = one.flows.as_ptr();
-            assert_eq!(one.into_flows().as_ptr(), ptr);
+            let moved = one.into_flows();
+            assert_eq!(moved.as_ptr(), ptr);
         }
     }
 }
