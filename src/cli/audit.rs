@@ -839,16 +839,9 @@ pub mod pipeline {
 
     impl Sink {
         fn into_flows(self) -> Vec<Flow> {
-            if self.done.is_empty() {
-                return self.flows;
-            }
-            let total = self.done.iter().map(Vec::len).sum::<usize>() + self.flows.len();
-            let mut all = Vec::with_capacity(total);
-            for part in self.done {
-                all.extend(part);
-            }
-            all.extend(self.flows);
-            all
+            let mut parts = self.done;
+            parts.push(self.flows);
+            privpath::ingest::join_all(parts)
         }
     }
 

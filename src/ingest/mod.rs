@@ -59,6 +59,21 @@ pub fn join<T>(into: &mut Vec<T>, mut more: Vec<T>) {
     }
 }
 
+/// The parts, in order, as one vector of the exact size: each element is
+/// moved once (appending part after part would regrow and copy), and a
+/// single non-empty part is moved whole.
+pub fn join_all<T>(mut parts: Vec<Vec<T>>) -> Vec<T> {
+    parts.retain(|p| !p.is_empty());
+    if parts.len() <= 1 {
+        return parts.pop().unwrap_or_default();
+    }
+    let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for p in parts {
+        all.extend(p);
+    }
+    all
+}
+
 /// A sink that keeps nothing: for callers that want only the DNS answers
 /// and the tally of a capture.
 #[derive(Debug, Default, Clone, Copy)]
@@ -497,6 +512,18 @@ mod tests {
     }
 
     const REC: &str = "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 443 6 1 100 1 2 ACCEPT OK\n";
+
+    #[test]
+    fn join_all_keeps_order_at_the_exact_size_and_moves_a_lone_part() {
+        let all = join_all(vec![vec![1, 2], vec![], vec![3], vec![4, 5, 6]]);
+        assert_eq!(all, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(all.capacity(), 6);
+        let lone = vec![7, 8];
+        let ptr = lone.as_ptr();
+        let moved = join_all(vec![vec![], lone, vec![]]);
+        assert_eq!(moved.as_ptr(), ptr);
+        assert!(join_all::<u8>(vec![]).is_empty());
+    }
 
     #[test]
     fn read_inputs_reads_multi_member_gzip_and_keeps_records_before_truncation() {

@@ -127,9 +127,7 @@ pub fn read_capture_into<S: FlowSink>(
             next = read_wave(&mut rdr, &mut tally, name, wave_len);
         });
         for (d, t) in done {
-            if !d.is_empty() {
-                dns_parts.push(d);
-            }
+            dns_parts.push(d);
             packets += t;
         }
         for b in std::mem::replace(&mut wave, next) {
@@ -137,10 +135,7 @@ pub fn read_capture_into<S: FlowSink>(
         }
     }
     assemble::finish(&shards, &ctx, opts.host, &mut packets, sink);
-    let mut dns = Vec::with_capacity(dns_parts.iter().map(Vec::len).sum());
-    for d in dns_parts {
-        dns.extend(d);
-    }
+    let dns = super::join_all(dns_parts);
     // The tables are large: free them on the pool, not on this thread.
     shards.into_par_iter().for_each(drop);
     // Reader problems (cut short, absurd length) come after the packets.
