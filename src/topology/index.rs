@@ -22,7 +22,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 pub(crate) use super::keys::FxMap;
-use super::keys::{AddrKey, FEW_ENIS, IdKey};
+use super::keys::{AddrKey, IdKey};
 use super::lpm::{LpmTable, NONE, PairTable, v4_bounds, v6_bounds};
 use super::routes::RtIndex;
 
@@ -148,6 +148,9 @@ pub struct SnapshotIndex {
     /// (prefix-list entry, ip-ranges prefix).
     aws: PairTable,
 }
+
+/// Snapshots with at most this many ENIs look ids up by binary search.
+const FEW_ENIS: usize = 16;
 
 /// The last interface id looked up by [`SnapshotIndex::eni_memo`] and its
 /// answer: consecutive flow-log records mostly share their interface (a

@@ -64,9 +64,6 @@ impl std::hash::Hash for IdKey {
     }
 }
 
-/// Snapshots with at most this many ENIs look ids up by binary search.
-pub(super) const FEW_ENIS: usize = 16;
-
 /// An address as a hash key: two hasher rounds instead of `IpAddr`'s
 /// discriminant, length prefix and byte loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
