@@ -9,30 +9,94 @@ use serde::Serialize;
 use super::names::NameIndex;
 use super::{Classification, Classifier, Outcome, Role};
 use crate::flow::{Flow, FlowKey};
+use crate::ingest::Parts;
 use crate::topology::{Text, TopologyIndex};
 
 /// An egress flow with the records that answered it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Conversation<'a> {
-    /// Index of the egress flow in the input slice.
+    /// Index of the egress flow in the input.
     pub flow: usize,
     /// Indices of the reply records attached to it.
-    pub replies: Vec<usize>,
+    pub replies: &'a [usize],
     pub classification: Classification<'a>,
 }
 
+/// One egress flow's pairing: what [`Conversations`] keeps of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Egress {
+    flow: usize,
+    /// Settled from the pairing (flow logs); the record's own otherwise.
+    outcome: Outcome,
+    replies: Vec<usize>,
+}
+
 /// All flows, classified and paired.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Conversations<'a> {
+///
+/// It keeps each egress flow's pairing and settled outcome, not its
+/// classification: [`Conversations::iter`] and
+/// [`Conversations::par_iter`] classify the flow again as they hand out
+/// its [`Conversation`] (classifying is pure and cheap; holding a
+/// classification per record is not, for logs of millions of records).
+#[derive(Debug, Clone)]
+pub struct Conversations<'a, 'n> {
+    flows: &'a Parts<Flow>,
+    index: &'a TopologyIndex,
+    names: &'n NameIndex,
     /// One per egress flow, in input order.
-    pub conversations: Vec<Conversation<'a>>,
+    egress: Vec<Egress>,
     /// Replies and inbound records with no egress flow to attach to, with
-    /// their classification (role `reply` or `inbound`).
-    pub unpaired: Vec<(usize, Classification<'a>)>,
+    /// their role (`reply` or `inbound`).
+    pub unpaired: Vec<(usize, Role)>,
     /// Records of NAT / endpoint ENIs.
     pub transit: Vec<usize>,
+}
+
+impl<'a> Conversations<'a, '_> {
+    /// How many egress flows (conversations) there are.
+    pub fn len(&self) -> usize {
+        self.egress.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.egress.is_empty()
+    }
+
+    fn conversation<'s>(
+        &'s self,
+        c: &mut Classifier<'a, '_>,
+        e: &'s Egress,
+    ) -> Option<Conversation<'s>> {
+        let flow = self.flows.get(e.flow)?;
+        let mut classification = c.classify(flow);
+        classification.outcome = e.outcome;
+        Some(Conversation {
+            flow: e.flow,
+            replies: &e.replies,
+            classification,
+        })
+    }
+
+    /// The conversations in input order.
+    pub fn iter(&self) -> impl Iterator<Item = Conversation<'_>> {
+        let mut c = Classifier::new(self.index, self.names);
+        self.egress
+            .iter()
+            .filter_map(move |e| self.conversation(&mut c, e))
+    }
+
+    /// The conversations, in parallel (each worker classifies its share).
+    pub fn par_iter(&self) -> impl rayon::iter::ParallelIterator<Item = Conversation<'_>> {
+        use rayon::prelude::*;
+        self.egress
+            .par_iter()
+            .map_init(
+                || Classifier::new(self.index, self.names),
+                |c, e| self.conversation(c, e),
+            )
+            .flatten()
+    }
 }
 
 /// Seconds before an egress record's start that a reply may start (windows
@@ -40,6 +104,13 @@ pub struct Conversations<'a> {
 pub const PAIR_BEFORE_SECS: u64 = 60;
 /// Seconds after an egress record's end that a reply may start.
 pub const PAIR_AFTER_SECS: u64 = 600;
+
+/// What the pairing needs of a flow's classification.
+#[derive(Debug, Clone, Copy)]
+struct RoleOutcome {
+    role: Role,
+    outcome: Outcome,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum HostKey {
@@ -60,20 +131,30 @@ fn host_key(flow: &Flow) -> HostKey {
 
 /// Classify every flow (in parallel), attach replies to their egress flow
 /// and settle flow-log outcomes. Deterministic for any thread count.
-pub fn classify_conversations<'a>(
-    flows: &'a [Flow],
+pub fn classify_conversations<'a, 'n>(
+    flows: &'a Parts<Flow>,
     index: &'a TopologyIndex,
-    names: &NameIndex,
-) -> Conversations<'a> {
+    names: &'n NameIndex,
+) -> Conversations<'a, 'n> {
     use rayon::prelude::*;
     use std::collections::{HashMap, HashSet};
     // foldhash with a fixed seed: fast, and the same on every run (nothing
     // here iterates a map, so output order never depends on it anyway).
     type State = foldhash::fast::FixedState;
 
-    let classes: Vec<Classification> = flows
+    // Only each flow's role and own outcome are kept (two bytes).
+    let classes: Vec<RoleOutcome> = flows
         .par_iter()
-        .map_init(|| Classifier::new(index, names), |c, f| c.classify(f))
+        .map_init(
+            || Classifier::new(index, names),
+            |c, f| {
+                let x = c.classify(f);
+                RoleOutcome {
+                    role: x.role,
+                    outcome: x.outcome,
+                }
+            },
+        )
         .collect();
 
     // Egress flows by (host, key).
@@ -136,41 +217,42 @@ pub fn classify_conversations<'a>(
                 }
             }
             _ => {
-                if let Some(c) = classes.get(i) {
-                    unpaired.push((i, c.clone()));
-                }
+                unpaired.push((i, c.role));
             }
         }
     }
-    let mut conversations =
-        Vec::with_capacity(classes.iter().filter(|c| c.role == Role::Egress).count());
-    for (i, (f, mut c)) in flows.iter().zip(classes).enumerate() {
+    let mut egress = Vec::with_capacity(classes.iter().filter(|c| c.role == Role::Egress).count());
+    for (i, (f, c)) in flows.iter().zip(classes).enumerate() {
         if c.role != Role::Egress {
             continue;
         }
         let r = replies.get_mut(i).map(std::mem::take).unwrap_or_default();
-        if c.outcome == Outcome::Unknown {
+        let mut outcome = c.outcome;
+        if outcome == Outcome::Unknown {
             let hk = host_key(f);
             let answered = f
                 .key()
                 .is_some_and(|k| answered_groups.contains(&(hk.clone(), k)));
             if answered {
-                c.outcome = Outcome::Answered;
+                outcome = Outcome::Answered;
             } else if !r.is_empty() {
                 // Only rejected replies came back.
-                c.outcome = Outcome::Rejected;
+                outcome = Outcome::Rejected;
             } else if has_ingress.contains(&hk) {
-                c.outcome = Outcome::Unanswered;
+                outcome = Outcome::Unanswered;
             }
         }
-        conversations.push(Conversation {
+        egress.push(Egress {
             flow: i,
+            outcome,
             replies: r,
-            classification: c,
         });
     }
     Conversations {
-        conversations,
+        flows,
+        index,
+        names,
+        egress,
         unpaired,
         transit,
     }

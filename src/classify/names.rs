@@ -153,7 +153,7 @@ impl NameIndex {
 
 /// The SNI and HTTP Host names carried by capture flows, as sightings
 /// (client = the flow's source, server = its destination).
-pub fn sightings_from_flows(flows: &[Flow]) -> Vec<NameSighting> {
+pub fn sightings_from_flows<'f>(flows: impl IntoIterator<Item = &'f Flow>) -> Vec<NameSighting> {
     let mut out = Vec::new();
     for f in flows {
         let (Some(cap), Some(src), Some(dst)) = (&f.capture, f.src_addr, f.dst_addr) else {

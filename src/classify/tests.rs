@@ -9,6 +9,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::flow::{Action, CaptureEvidence, DnsRecord, Handshake};
+use crate::ingest::Parts;
 use crate::topology::{
     EndpointKind, Eni, EniKind, Instance, InternetGateway, IpRangePrefix, IpRanges, NatGateway,
     PrefixList, Route, RouteState, RouteTable, Snapshot, Subnet, Topology, Vpc, VpcEndpoint,
@@ -1016,20 +1017,83 @@ fn conversations_attach_replies_and_settle_flow_log_outcomes() {
     ssh.tcp_flags = Some(2);
     // An egress of an ENI whose ingress is not logged at all.
     let blind = egress(AFTER_GW, "eni-natc", NATC, S3_IP, 443);
-    let flows = vec![out, back, lost, ssh, blind];
+    let flows = Parts::from(vec![out, back, lost, ssh, blind]);
     let tmp4 = NameIndex::new();
     let conv = classify_conversations(&flows, &index, &tmp4);
-    assert_eq!(conv.conversations.len(), 3);
-    let by_flow: BTreeMap<usize, &Conversation> =
-        conv.conversations.iter().map(|c| (c.flow, c)).collect();
-    assert_eq!(by_flow[&0].replies, vec![1]);
+    assert_eq!(conv.len(), 3);
+    let by_flow: BTreeMap<usize, Conversation> = conv.iter().map(|c| (c.flow, c)).collect();
+    assert_eq!(by_flow[&0].replies, [1]);
     assert_eq!(by_flow[&0].classification.outcome, Outcome::Answered);
     assert_eq!(by_flow[&2].classification.path, PathClass::NoRoute);
     assert_eq!(by_flow[&2].classification.outcome, Outcome::Unanswered);
     assert_eq!(by_flow[&4].classification.outcome, Outcome::Unknown);
     assert_eq!(conv.unpaired.len(), 1);
-    assert_eq!(conv.unpaired[0].0, 3);
-    assert_eq!(conv.unpaired[0].1.role, Role::Inbound);
+    assert_eq!(conv.unpaired, [(3, Role::Inbound)]);
+}
+
+#[test]
+fn conversations_hand_out_each_egress_flows_classification_with_its_settled_outcome() {
+    // Egress flows of both hosts over the endpoint's creation, a third of
+    // them answered, kept in several parts: `iter` and `par_iter` give the
+    // same conversations, each the stateless classification of its flow
+    // with the pairing's outcome.
+    let index = lab(true);
+    let mut all = Vec::new();
+    for k in 0..90u16 {
+        let at = if k % 2 == 0 { BASELINE } else { AFTER_GW } + u64::from(k);
+        let (eni, host) = if k % 3 == 0 {
+            ("eni-priv", PRIV)
+        } else {
+            ("eni-pub", PUB)
+        };
+        let mut out = egress(at, eni, host, S3_IP, 443);
+        out.src_port = Some(40_000 + k);
+        all.push(out);
+        if k % 3 == 1 {
+            let mut back = egress(at + 1, eni, S3_IP, host, 40_000 + k);
+            back.src_port = Some(443);
+            back.flow_direction = Some(Direction::Ingress);
+            all.push(back);
+        }
+    }
+    let n = all.len();
+    let mut parts = Vec::new();
+    let mut rest = all;
+    for cut in [7, 0, 40, 1] {
+        let tail = rest.split_off(cut.min(rest.len()));
+        parts.push(rest);
+        rest = tail;
+    }
+    parts.push(rest);
+    let flows = Parts::new(parts);
+    assert_eq!(flows.len(), n);
+    let names = NameIndex::new();
+    let conv = classify_conversations(&flows, &index, &names);
+    let seq: Vec<Conversation> = conv.iter().collect();
+    let par: Vec<Conversation> = rayon::iter::ParallelIterator::collect(conv.par_iter());
+    assert_eq!(seq.len(), 90);
+    assert_eq!(conv.len(), 90);
+    assert_eq!(seq, par);
+    let mut outcomes = BTreeMap::new();
+    for c in &seq {
+        let f = flows.get(c.flow).unwrap();
+        let mut alone = classify(f, &index, &names);
+        assert_eq!(alone.outcome, Outcome::Unknown);
+        alone.outcome = c.classification.outcome;
+        assert_eq!(c.classification, alone, "flow {}", c.flow);
+        *outcomes
+            .entry(c.classification.outcome.as_str())
+            .or_insert(0) += 1;
+        assert_eq!(
+            c.replies.len(),
+            usize::from(c.classification.outcome == Outcome::Answered)
+        );
+    }
+    assert_eq!(outcomes.get("answered"), Some(&30), "{outcomes:?}");
+    // The public host's other flows: its ingress is logged, no reply.
+    assert_eq!(outcomes.get("unanswered"), Some(&30), "{outcomes:?}");
+    // The private host logs no ingress at all: nothing to settle from.
+    assert_eq!(outcomes.get("unknown"), Some(&30), "{outcomes:?}");
 }
 
 #[test]
@@ -1044,11 +1108,14 @@ fn conversations_pair_capture_directions() {
     if let Some(c) = back.capture.as_deref_mut() {
         c.initiator = Some(Initiator::Destination);
     }
-    let tmp5 = [out, back];
+    let tmp5 = Parts::from(vec![out, back]);
     let tmp6 = NameIndex::new();
     let conv = classify_conversations(&tmp5, &index, &tmp6);
-    assert_eq!(conv.conversations.len(), 1);
-    assert_eq!(conv.conversations[0].replies, vec![1]);
+    assert_eq!(conv.len(), 1);
+    assert_eq!(
+        conv.iter().map(|c| c.replies.to_vec()).collect::<Vec<_>>(),
+        [vec![1]]
+    );
     assert!(conv.unpaired.is_empty());
 }
 

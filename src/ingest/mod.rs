@@ -22,8 +22,11 @@ use sniff::Sniffed;
 #[cfg(feature = "cloudwatch")]
 pub mod cloudwatch_pull;
 pub mod flowlog;
+mod parts;
 pub mod pcap;
 pub mod sniff;
+
+pub use parts::Parts;
 
 /// Where parsed flows go. One sink per worker; `merge` receives the sink of
 /// the *later* part of the input order.

@@ -11,7 +11,7 @@ use privpath::classify::{
     TrafficPathVerdict,
 };
 use privpath::flow::{DnsRecord, Flow, SourceId};
-use privpath::ingest::{FlowSink, IngestOptions, SourceSummary};
+use privpath::ingest::{FlowSink, IngestOptions, Parts, SourceSummary};
 use privpath::report::aggregate::{ReportInput, build_report};
 use privpath::report::collect::{Collector, Facts};
 use privpath::report::{
@@ -451,9 +451,8 @@ const TICK: u64 = 4096;
 /// classification needs the whole set) and ticks the progress bar.
 ///
 /// Each worker's flows stay in their own part, in input order; merging
-/// moves parts, and [`Sink::into_flows`] copies each flow once into a
-/// vector of the exact size (appending part after part would regrow,
-/// copy and fault in the whole set several times).
+/// moves parts, and [`Sink::into_flows`] hands them on as they are (a
+/// joined copy would double the peak memory of a large log).
 struct Sink {
     /// The part being filled.
     flows: Vec<Flow>,
@@ -464,10 +463,10 @@ struct Sink {
 }
 
 impl Sink {
-    fn into_flows(self) -> Vec<Flow> {
+    fn into_flows(self) -> Parts<Flow> {
         let mut parts = self.done;
         parts.push(self.flows);
-        privpath::ingest::join_all(parts)
+        Parts::new(parts)
     }
 }
 
@@ -541,12 +540,12 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
             pending: 0,
         },
     )?;
-    let flows: Vec<Flow> = ingested.sink.into_flows();
+    let flows: Parts<Flow> = ingested.sink.into_flows();
     if let Some(b) = &bar {
         b.set_position(u64::try_from(flows.len()).unwrap_or(u64::MAX));
         b.set_message("classifying");
     }
-    let names = NameIndex::build(&ingested.dns, &classify::sightings_from_flows(&flows));
+    let names = NameIndex::build(&ingested.dns, &classify::sightings_from_flows(flows.iter()));
     let convs = classify::classify_conversations(&flows, &index, &names);
     let source_names: Vec<String> = ingested.sources.iter().map(|s| s.path.clone()).collect();
     let keep = plan.keep_flows();
@@ -557,7 +556,6 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
         )
     };
     let (collector, notes) = convs
-        .conversations
         .par_iter()
         .fold(new, |(mut c, mut n), conv| {
             if let Some(flow) = flows.get(conv.flow) {
@@ -662,7 +660,7 @@ mod tests {
     }
 
     #[test]
-    fn sink_parts_merge_and_join_in_input_order() {
+    fn sink_parts_merge_in_input_order() {
         // Per-chunk sinks merged into per-input sinks, those into the
         // run's (empty parts, a part pushed to after a merge, nesting).
         let mut a = sink(0..0);
@@ -684,13 +682,11 @@ mod tests {
         });
         assert_eq!(run.done.len(), 3);
         let flows = run.into_flows();
+        assert_eq!(flows.part_count(), 4);
         let got: Vec<u64> = flows.iter().map(|f| f.provenance.index).collect();
         assert_eq!(got, (0..21).collect::<Vec<_>>());
-        assert_eq!(flows.capacity(), 21);
-        // One part only: moved out, not copied.
-        let one = sink(0..5);
-        let ptr = one.flows.as_ptr();
-        let moved = one.into_flows();
-        assert_eq!(moved.as_ptr(), ptr);
+        for i in 0..21 {
+            assert_eq!(flows.get(i).map(|f| f.provenance.index), Some(i as u64));
+        }
     }
 }

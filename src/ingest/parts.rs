@@ -1,0 +1,112 @@
+//! Values kept as the parts the ingest workers produced, in input order,
+//! and read as one sequence.
+//!
+//! Joining the parts into one vector copies every value into fresh memory
+//! while the parts still hold theirs: for a flow log of a million records
+//! that is half a gigabyte more at the peak, and the time to fault it in.
+//! [`Parts`] indexes them where they are instead.
+
+use rayon::prelude::*;
+
+/// Parts in order, indexed as one sequence.
+#[derive(Debug, Clone)]
+pub struct Parts<T> {
+    /// The non-empty parts, in order.
+    parts: Vec<Vec<T>>,
+    /// `starts[k]`: the index of `parts[k]`'s first value.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl<T> Default for Parts<T> {
+    fn default() -> Self {
+        Parts {
+            parts: Vec::new(),
+            starts: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Parts<T> {
+    /// The parts, in order (empty ones are dropped).
+    pub fn new(mut parts: Vec<Vec<T>>) -> Parts<T> {
+        parts.retain(|p| !p.is_empty());
+        let mut starts = Vec::with_capacity(parts.len());
+        let mut len = 0usize;
+        for p in &parts {
+            starts.push(len);
+            len += p.len();
+        }
+        Parts { parts, starts, len }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The value at index `i` of the sequence.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&T> {
+        let k = self.starts.partition_point(|&s| s <= i).checked_sub(1)?;
+        let first = *self.starts.get(k)?;
+        self.parts.get(k)?.get(i - first)
+    }
+
+    /// The values in order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> + Clone {
+        self.parts.iter().flatten()
+    }
+
+    /// How many parts (non-empty) there are.
+    pub fn part_count(&self) -> usize {
+        self.parts.len()
+    }
+}
+
+impl<T: Sync> Parts<T> {
+    /// The values in parallel; `collect` keeps their order. Each part is
+    /// split further, so a single large part still runs on every thread.
+    pub fn par_iter(&self) -> impl ParallelIterator<Item = &T> {
+        self.parts.par_iter().flat_map(|p| p.par_iter())
+    }
+}
+
+impl<T> From<Vec<T>> for Parts<T> {
+    fn from(v: Vec<T>) -> Parts<T> {
+        Parts::new(vec![v])
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_index_iterate_and_collect_as_one_sequence() {
+        let p = Parts::new(vec![vec![0, 1], vec![], vec![2], vec![3, 4, 5], vec![]]);
+        assert_eq!(p.len(), 6);
+        assert_eq!(p.part_count(), 3);
+        for i in 0..6 {
+            assert_eq!(p.get(i), Some(&i), "{i}");
+        }
+        assert_eq!(p.get(6), None);
+        assert_eq!(p.get(usize::MAX), None);
+        assert_eq!(p.iter().copied().collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
+        let par: Vec<usize> = p.par_iter().map(|x| x * 10).collect();
+        assert_eq!(par, [0, 10, 20, 30, 40, 50]);
+        // One big part is still split across threads, in order.
+        let big = Parts::from((0..100_000).collect::<Vec<usize>>());
+        let got: Vec<usize> = big.par_iter().copied().collect();
+        assert_eq!(got, (0..100_000).collect::<Vec<_>>());
+        let empty: Parts<u8> = Parts::new(vec![vec![], vec![]]);
+        assert!(empty.is_empty());
+        assert_eq!(empty.get(0), None);
+        assert_eq!(empty.iter().count(), 0);
+    }
+}
