@@ -1097,6 +1097,55 @@ fn conversations_hand_out_each_egress_flows_classification_with_its_settled_outc
 }
 
 #[test]
+fn conversations_attach_each_reply_to_the_nearest_egress_record_of_its_group() {
+    let index = lab(true);
+    let reply = |at: u64, eni: &str, host: &str, action: Action| {
+        let mut r = egress(at, eni, S3_IP, host, 40_000);
+        r.src_port = Some(443);
+        r.end = Some(at + 10);
+        r.flow_direction = Some(Direction::Ingress);
+        r.action = Some(action);
+        r
+    };
+    let flows = Parts::new(vec![
+        vec![
+            egress(AFTER_GW, "eni-pub", PUB, S3_IP, 443),
+            egress(AFTER_GW + 300, "eni-pub", PUB, S3_IP, 443),
+            egress(AFTER_GW + 2000, "eni-pub", PUB, S3_IP, 443),
+        ],
+        vec![
+            // Nearest the second record, then the first.
+            reply(AFTER_GW + 310, "eni-pub", PUB, Action::Accept),
+            reply(AFTER_GW + 5, "eni-pub", PUB, Action::Accept),
+            // Starts 700 s after the last record's end: no egress to attach to.
+            reply(AFTER_GW + 2750, "eni-pub", PUB, Action::Accept),
+        ],
+        vec![
+            egress(AFTER_GW, "eni-priv", PRIV, S3_IP, 443),
+            reply(AFTER_GW + 1, "eni-priv", PRIV, Action::Reject),
+        ],
+    ]);
+    let names = NameIndex::new();
+    let conv = classify_conversations(&flows, &index, &names);
+    let got: Vec<(usize, Vec<usize>, Outcome)> = conv
+        .iter()
+        .map(|c| (c.flow, c.replies.to_vec(), c.classification.outcome))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (0, vec![4], Outcome::Answered),
+            (1, vec![3], Outcome::Answered),
+            // Its group was answered (by the other records' replies).
+            (2, vec![], Outcome::Answered),
+            // Only a rejected record came back.
+            (6, vec![7], Outcome::Rejected),
+        ]
+    );
+    assert_eq!(conv.unpaired, [(5, Role::Reply)]);
+}
+
+#[test]
 fn conversations_pair_capture_directions() {
     let index = lab(true);
     let out = captured(AFTER_GW, PRIV, S3_IP, Handshake::Completed);
