@@ -29,8 +29,7 @@ struct Egress {
     flow: usize,
     /// Settled from the pairing (flow logs); the record's own otherwise.
     outcome: Outcome,
-    /// Its replies: this range of [`Conversations::replies`].
-    replies: std::ops::Range<usize>,
+    replies: Vec<usize>,
 }
 
 /// All flows, classified and paired.
@@ -47,9 +46,6 @@ pub struct Conversations<'a, 'n> {
     names: &'n NameIndex,
     /// One per egress flow, in input order.
     egress: Vec<Egress>,
-    /// The replies of every egress flow, one after the other, each egress
-    /// flow's in input order.
-    replies: Vec<usize>,
     /// Replies and inbound records with no egress flow to attach to, with
     /// their role (`reply` or `inbound`).
     pub unpaired: Vec<(usize, Role)>,
@@ -77,7 +73,7 @@ impl<'a> Conversations<'a, '_> {
         classification.outcome = e.outcome;
         Some(Conversation {
             flow: e.flow,
-            replies: self.replies.get(e.replies.clone()).unwrap_or_default(),
+            replies: &e.replies,
             classification,
         })
     }
@@ -161,59 +157,21 @@ pub fn classify_conversations<'a, 'n>(
         )
         .collect();
 
-    // Egress flows grouped by (host, key): a group id per flow, and each
-    // group's members in input order (`members[starts[g]..starts[g + 1]]`).
-    let mut group_ids: HashMap<(HostKey, FlowKey), u32, State> = HashMap::default();
-    let mut group_of: Vec<u32> = vec![NO_GROUP; flows.len()];
-    let mut sizes: Vec<usize> = Vec::new();
+    // Egress flows by (host, key).
+    let mut egress: HashMap<(HostKey, FlowKey), Vec<usize>, State> = HashMap::default();
     let mut has_ingress: HashSet<HostKey, State> = HashSet::default();
-    for ((f, c), slot) in flows.iter().zip(&classes).zip(group_of.iter_mut()) {
+    for (i, (f, c)) in flows.iter().zip(&classes).enumerate() {
         if c.role == Role::Egress {
             if let Some(k) = f.key() {
-                let Ok(next) = u32::try_from(sizes.len()) else {
-                    continue;
-                };
-                let g = *group_ids.entry((host_key(f), k)).or_insert(next);
-                if g == next {
-                    sizes.push(0);
-                }
-                if let Some(n) = sizes.get_mut(g as usize) {
-                    *n += 1;
-                }
-                *slot = g;
+                egress.entry((host_key(f), k)).or_default().push(i);
             }
         }
         if matches!(c.role, Role::Reply | Role::Inbound) {
             has_ingress.insert(host_key(f));
         }
     }
-    let mut starts = Vec::with_capacity(sizes.len() + 1);
-    let mut total = 0usize;
-    for n in &sizes {
-        starts.push(total);
-        total += n;
-    }
-    starts.push(total);
-    let mut members = vec![0usize; total];
-    let mut fill = starts.clone();
-    for (i, &g) in group_of.iter().enumerate() {
-        if let Some(at) = fill.get_mut(g as usize) {
-            if let Some(m) = members.get_mut(*at) {
-                *m = i;
-            }
-            *at += 1;
-        }
-    }
-    let group = |g: u32| -> &[usize] {
-        let (Some(&lo), Some(&hi)) = (starts.get(g as usize), starts.get(g as usize + 1)) else {
-            return &[];
-        };
-        members.get(lo..hi).unwrap_or_default()
-    };
-
-    // Each reply to the nearest egress record of its group in time.
-    let mut pairs: Vec<(usize, usize)> = Vec::new();
-    let mut answered = vec![false; sizes.len()];
+    let mut replies: Vec<Vec<usize>> = vec![Vec::new(); flows.len()];
+    let mut answered_groups: HashSet<(HostKey, FlowKey), State> = HashSet::default();
     let mut unpaired = Vec::new();
     let mut transit = Vec::new();
     for (i, (f, c)) in flows.iter().zip(&classes).enumerate() {
@@ -225,37 +183,37 @@ pub fn classify_conversations<'a, 'n>(
             }
             Role::Reply | Role::Inbound => {}
         }
-        let g = f
-            .key()
-            .and_then(|k| group_ids.get(&(host_key(f), k.reversed())))
-            .copied();
+        let group = f.key().map(|k| (host_key(f), k.reversed()));
         let start = f.start;
-        let best = g.and_then(|g| {
-            group(g)
-                .iter()
-                .filter(|&&e| {
-                    let Some(ef) = flows.get(e) else { return false };
-                    match (start, ef.start.or(ef.end), ef.end.or(ef.start)) {
-                        (Some(s), Some(es), Some(ee)) => {
-                            s.saturating_add(PAIR_BEFORE_SECS) >= es
-                                && s <= ee.saturating_add(PAIR_AFTER_SECS)
+        let best = group
+            .as_ref()
+            .and_then(|g| egress.get(g))
+            .and_then(|cands| {
+                cands
+                    .iter()
+                    .filter(|&&e| {
+                        let Some(ef) = flows.get(e) else { return false };
+                        match (start, ef.start.or(ef.end), ef.end.or(ef.start)) {
+                            (Some(s), Some(es), Some(ee)) => {
+                                s.saturating_add(PAIR_BEFORE_SECS) >= es
+                                    && s <= ee.saturating_add(PAIR_AFTER_SECS)
+                            }
+                            _ => true,
                         }
-                        _ => true,
-                    }
-                })
-                .min_by_key(|&&e| {
-                    let es = flows.get(e).and_then(|ef| ef.start).unwrap_or(0);
-                    (start.unwrap_or(0).abs_diff(es), e)
-                })
-                .copied()
-        });
-        match (best, g) {
+                    })
+                    .min_by_key(|&&e| {
+                        let es = flows.get(e).and_then(|ef| ef.start).unwrap_or(0);
+                        (start.unwrap_or(0).abs_diff(es), e)
+                    })
+                    .copied()
+            });
+        match (best, group) {
             (Some(e), Some(g)) => {
-                pairs.push((e, i));
+                if let Some(r) = replies.get_mut(e) {
+                    r.push(i);
+                }
                 if f.action != Some(crate::flow::Action::Reject) {
-                    if let Some(a) = answered.get_mut(g as usize) {
-                        *a = true;
-                    }
+                    answered_groups.insert(g);
                 }
             }
             _ => {
@@ -263,30 +221,24 @@ pub fn classify_conversations<'a, 'n>(
             }
         }
     }
-    drop(group_ids);
-    // Replies by egress flow; stable, so each one's stay in input order.
-    pairs.sort_by_key(|&(e, _)| e);
-    let replies: Vec<usize> = pairs.iter().map(|&(_, r)| r).collect();
-
     let mut egress = Vec::with_capacity(classes.iter().filter(|c| c.role == Role::Egress).count());
-    let mut next = 0usize;
-    for (i, ((f, c), &g)) in flows.iter().zip(classes).zip(&group_of).enumerate() {
+    for (i, (f, c)) in flows.iter().zip(classes).enumerate() {
         if c.role != Role::Egress {
             continue;
         }
-        let first = next;
-        while pairs.get(next).is_some_and(|&(e, _)| e == i) {
-            next += 1;
-        }
-        let r = first..next;
+        let r = replies.get_mut(i).map(std::mem::take).unwrap_or_default();
         let mut outcome = c.outcome;
         if outcome == Outcome::Unknown {
-            if answered.get(g as usize).copied().unwrap_or(false) {
+            let hk = host_key(f);
+            let answered = f
+                .key()
+                .is_some_and(|k| answered_groups.contains(&(hk.clone(), k)));
+            if answered {
                 outcome = Outcome::Answered;
             } else if !r.is_empty() {
                 // Only rejected replies came back.
                 outcome = Outcome::Rejected;
-            } else if has_ingress.contains(&host_key(f)) {
+            } else if has_ingress.contains(&hk) {
                 outcome = Outcome::Unanswered;
             }
         }
@@ -301,11 +253,7 @@ pub fn classify_conversations<'a, 'n>(
         index,
         names,
         egress,
-        replies,
         unpaired,
         transit,
     }
 }
-
-/// `group_of` for a flow in no egress group.
-const NO_GROUP: u32 = u32::MAX;
