@@ -12,7 +12,7 @@ use super::GlobalArgs;
 use super::cloudwatch_args::{CloudWatchArgs, read_inputs_and_cloudwatch};
 use privpath::exit::ExitStatus;
 use privpath::flow::{COLUMNS, Flow, SourceKind};
-use privpath::ingest::{FlowSink, IngestOptions, SourceSummary};
+use privpath::ingest::{FlowSink, IngestOptions, Parts, SourceSummary};
 use privpath::report::records::{self, RecordColumns, TopTable};
 
 #[derive(Debug, Args)]
@@ -91,7 +91,7 @@ pub fn run(args: &FlowsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
         anyhow::bail!("refusing to write parquet to a terminal: use --out FILE or a redirection");
     }
 
-    let (bytes, sources) = if let Some(field) = &args.top {
+    let (rendered, sources) = if let Some(field) = &args.top {
         let table = TopTable::new(field).context("unknown --top column")?;
         let got = read_inputs_and_cloudwatch(
             &args.inputs,
@@ -107,7 +107,7 @@ pub fn run(args: &FlowsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
             FlowsFormat::Parquet => anyhow::bail!("--top prints table, jsonl or csv, not parquet"),
         };
         (
-            records::render_top(&got.sink.0, fmt, args.limit),
+            Rendered::Bytes(records::render_top(&got.sink.0, fmt, args.limit)),
             got.sources,
         )
     } else {
@@ -116,7 +116,7 @@ pub fn run(args: &FlowsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
             &args.cloudwatch,
             &opts,
             global.quiet,
-            Vec::<Flow>::new,
+            Parts::<Flow>::default,
         )?;
         let names: Vec<String> = got.sources.iter().map(|s| s.path.clone()).collect();
         let captures = got
@@ -124,15 +124,20 @@ pub fn run(args: &FlowsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
             .iter()
             .any(|s| matches!(s.kind, SourceKind::Pcap | SourceKind::Pcapng));
         let cols = RecordColumns::for_flows(&got.sink, captures);
-        let bytes = match args.format {
-            FlowsFormat::Table => records::render_table(&got.sink, &cols, &names),
-            FlowsFormat::Jsonl => records::render_jsonl(&got.sink, &cols, &names),
-            FlowsFormat::Csv => records::render_csv(&got.sink, &cols, &names),
-            FlowsFormat::Parquet => {
-                privpath::report::parquet::render_parquet(&got.sink, &cols, &names)?
-            }
+        let rendered = match args.format {
+            FlowsFormat::Table => Rendered::Bytes(records::render_table(&got.sink, &cols, &names)),
+            FlowsFormat::Parquet => Rendered::Bytes(privpath::report::parquet::render_parquet(
+                &got.sink, &cols, &names,
+            )?),
+            // Written as they are rendered: the output is never held whole.
+            FlowsFormat::Jsonl | FlowsFormat::Csv => Rendered::Records {
+                flows: got.sink,
+                cols,
+                names,
+                csv: args.format == FlowsFormat::Csv,
+            },
         };
-        (bytes, got.sources)
+        (rendered, got.sources)
     };
 
     if !global.quiet {
@@ -146,11 +151,23 @@ pub fn run(args: &FlowsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
         write_stderr(&errors);
     }
 
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        match &rendered {
+            Rendered::Bytes(b) => w.write_all(b),
+            Rendered::Records {
+                flows,
+                cols,
+                names,
+                csv: true,
+            } => records::write_csv(flows, cols, names, w),
+            Rendered::Records {
+                flows, cols, names, ..
+            } => records::write_jsonl(flows, cols, names, w),
+        }
+    };
     match out_file.as_mut() {
-        Some(f) => f
-            .write_all(&bytes)
-            .context("cannot write the output file")?,
-        None => write_stdout(&bytes)?,
+        Some(f) => write(f).context("cannot write the output file")?,
+        None => write_stdout(write)?,
     }
 
     let errored = sources.iter().any(|s| s.tally.error.is_some());
@@ -169,11 +186,23 @@ fn table_clone(t: &TopTable) -> TopTable {
     }
 }
 
+/// What `flows` prints: bytes, or records written as they are rendered.
+enum Rendered {
+    Bytes(Vec<u8>),
+    Records {
+        flows: Parts<Flow>,
+        cols: RecordColumns,
+        names: Vec<String>,
+        /// CSV, else JSON Lines.
+        csv: bool,
+    },
+}
+
 #[allow(clippy::print_stdout)]
-fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
-    lock.write_all(bytes)?;
+    write(&mut lock)?;
     lock.flush()
 }
 

@@ -62,9 +62,66 @@ impl<T> Parts<T> {
         self.parts.iter().flatten()
     }
 
-    /// How many parts (non-empty) there are.
+    /// The values in order, a part at a time.
+    pub fn slices(&self) -> impl Iterator<Item = &[T]> {
+        self.parts.iter().map(Vec::as_slice)
+    }
+
+    /// How many non-empty parts there are.
     pub fn part_count(&self) -> usize {
-        self.parts.len()
+        self.parts.iter().filter(|p| !p.is_empty()).count()
+    }
+
+    /// `v` after the last value (into the last part).
+    pub fn push(&mut self, v: T) {
+        match self.parts.last_mut() {
+            Some(p) => p.push(v),
+            None => {
+                self.starts.push(self.len);
+                self.parts.push(vec![v]);
+            }
+        }
+        self.len += 1;
+    }
+
+    /// Room for `additional` more values in the last part.
+    pub fn reserve(&mut self, additional: usize) {
+        match self.parts.last_mut() {
+            Some(p) => p.reserve_exact(additional),
+            None => {
+                self.starts.push(self.len);
+                self.parts.push(Vec::with_capacity(additional));
+            }
+        }
+    }
+
+    /// `later`'s values after these, its parts moved, not copied.
+    pub fn append(&mut self, later: Parts<T>) {
+        for p in later.parts {
+            if p.is_empty() {
+                continue;
+            }
+            // An empty last part (room reserved, nothing pushed) goes.
+            if self.parts.last().is_some_and(Vec::is_empty) {
+                self.parts.pop();
+                self.starts.pop();
+            }
+            self.starts.push(self.len);
+            self.len += p.len();
+            self.parts.push(p);
+        }
+    }
+}
+
+impl crate::ingest::FlowSink for Parts<crate::flow::Flow> {
+    fn push(&mut self, flow: crate::flow::Flow) {
+        Parts::push(self, flow);
+    }
+    fn merge(&mut self, later: Self) {
+        self.append(later);
+    }
+    fn reserve(&mut self, additional: usize) {
+        Parts::reserve(self, additional);
     }
 }
 
@@ -104,6 +161,32 @@ mod tests {
         let big = Parts::from((0..100_000).collect::<Vec<usize>>());
         let got: Vec<usize> = big.par_iter().copied().collect();
         assert_eq!(got, (0..100_000).collect::<Vec<_>>());
+        // Filled and merged as a sink is: values in order, parts moved.
+        let mut a: Parts<usize> = Parts::default();
+        a.reserve(4);
+        let mut b = Parts::default();
+        b.reserve(2);
+        b.push(0);
+        b.push(1);
+        let ptr = b.iter().next().map(|x| x as *const usize);
+        a.append(b);
+        a.append(Parts::default());
+        let mut c = Parts::default();
+        c.reserve(0);
+        a.append(c);
+        let mut d = Parts::default();
+        for x in 2..5 {
+            d.push(x);
+        }
+        a.append(d);
+        a.push(5);
+        assert_eq!(a.iter().next().map(|x| x as *const usize), ptr);
+        assert_eq!(a.part_count(), 2);
+        assert_eq!(a.len(), 6);
+        assert_eq!(a.iter().copied().collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
+        for i in 0..6 {
+            assert_eq!(a.get(i), Some(&i), "{i}");
+        }
         let empty: Parts<u8> = Parts::new(vec![vec![], vec![]]);
         assert!(empty.is_empty());
         assert_eq!(empty.get(0), None);

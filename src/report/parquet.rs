@@ -52,6 +52,7 @@ fn typed_column<'a>(name: &str, col: &Column, cells: impl Iterator<Item = Cell<'
             .map(|c| match c {
                 Cell::Null => None,
                 Cell::Int(n) => Some(n.to_string()),
+                Cell::Ip(a) => Some(a.to_string()),
                 Cell::Str(s) => Some(s.into_owned()),
             })
             .collect();
@@ -75,7 +76,7 @@ fn write_parquet(rows: usize, columns: Vec<PlColumn>) -> Result<Vec<u8>, Parquet
 /// Render `flows` with `cols` as Parquet bytes (Snappy compressed, for the
 /// widest reader support).
 pub fn render_parquet(
-    flows: &[Flow],
+    flows: &crate::ingest::Parts<Flow>,
     cols: &RecordColumns,
     sources: &[String],
 ) -> Result<Vec<u8>, ParquetRenderError> {
@@ -153,6 +154,7 @@ mod tests {
             },
             Flow::default(),
         ];
+        let flows = crate::ingest::Parts::from(flows);
         let cols = RecordColumns::for_flows(&flows, false);
         let bytes = render_parquet(&flows, &cols, &["a.log".into()]).unwrap();
         assert!(bytes.starts_with(b"PAR1"));

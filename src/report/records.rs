@@ -5,10 +5,10 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::flow::{COLUMNS, Flow, Handshake, Initiator, Text};
+use crate::ingest::Parts;
 
 /// The capture-evidence columns, present when any input was a capture.
 pub const CAPTURE_COLUMNS: [&str; 5] =
@@ -37,11 +37,11 @@ impl RecordColumns {
     /// Athena columns, then the extra columns in first-seen order, then the
     /// capture columns when `captures` (or any flow has capture evidence),
     /// then `source_file`, `source_line`.
-    pub fn for_flows(flows: &[Flow], captures: bool) -> RecordColumns {
+    pub fn for_flows(flows: &Parts<Flow>, captures: bool) -> RecordColumns {
         let mut columns: Vec<Column> = (0..COLUMNS.len()).map(Column::Standard).collect();
         let mut extra: Vec<&str> = Vec::new();
         let mut any_capture = captures;
-        for f in flows {
+        for f in flows.iter() {
             for (k, _) in &f.extra {
                 if !extra.contains(&k.as_str()) {
                     extra.push(k.as_str());
@@ -78,6 +78,8 @@ pub fn column_name(c: &Column) -> &str {
 pub enum Cell<'a> {
     Null,
     Int(u64),
+    /// An address (written without an intermediate string).
+    Ip(IpAddr),
     Str(Cow<'a, str>),
 }
 
@@ -86,6 +88,7 @@ impl Cell<'_> {
         match self {
             Cell::Null => Cow::Borrowed(""),
             Cell::Int(n) => Cow::Owned(n.to_string()),
+            Cell::Ip(a) => Cow::Owned(a.to_string()),
             Cell::Str(s) => Cow::Borrowed(s),
         }
     }
@@ -101,7 +104,7 @@ fn text(v: &Option<Text>) -> Cell<'_> {
 }
 
 fn ip(v: Option<IpAddr>) -> Cell<'static> {
-    v.map_or(Cell::Null, |a| Cell::Str(Cow::Owned(a.to_string())))
+    v.map_or(Cell::Null, Cell::Ip)
 }
 
 fn word(v: Option<&'static str>) -> Cell<'static> {
@@ -189,73 +192,151 @@ pub fn cell<'a>(f: &'a Flow, col: &Column, sources: &'a [String]) -> Cell<'a> {
     }
 }
 
+/// Flows per piece of CSV / JSON Lines rendered by one worker.
+const PIECE: usize = 4096;
+
+/// Render `flows` piece by piece, several pieces at a time in parallel,
+/// and write the pieces to `w` in order as each window of them is done
+/// (so the output is never held whole).
+fn write_pieces(
+    flows: &Parts<Flow>,
+    w: &mut dyn std::io::Write,
+    row: impl Fn(&mut Vec<u8>, &Flow) + Sync,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let window = PIECE * 4 * rayon::current_num_threads().max(1);
+    for part in flows.slices().flat_map(|s| s.chunks(window)) {
+        let pieces: Vec<Vec<u8>> = part
+            .par_chunks(PIECE)
+            .map(|piece| {
+                let mut out = Vec::with_capacity(piece.len() * 256);
+                for f in piece {
+                    row(&mut out, f);
+                }
+                out
+            })
+            .collect();
+        for p in pieces {
+            w.write_all(&p)?;
+        }
+    }
+    Ok(())
+}
+
 /// One JSON object per line, keys in column order, absent values `null`.
-pub fn render_jsonl(flows: &[Flow], cols: &RecordColumns, sources: &[String]) -> Vec<u8> {
-    let mut out = String::with_capacity(flows.len() * 256);
-    for f in flows {
-        out.push('{');
-        for (i, c) in cols.columns.iter().enumerate() {
+pub fn render_jsonl(flows: &Parts<Flow>, cols: &RecordColumns, sources: &[String]) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a vector does not fail.
+    let _ = write_jsonl(flows, cols, sources, &mut out);
+    out
+}
+
+/// [`render_jsonl`], written to `w` as it is rendered.
+pub fn write_jsonl(
+    flows: &Parts<Flow>,
+    cols: &RecordColumns,
+    sources: &[String],
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    use std::io::Write as _;
+    // Each key, quoted and followed by its colon, once.
+    let keys: Vec<Vec<u8>> = cols
+        .columns
+        .iter()
+        .map(|c| {
+            let mut k = Vec::new();
+            push_json_str(&mut k, column_name(c));
+            k.push(b':');
+            k
+        })
+        .collect();
+    write_pieces(flows, w, |out, f| {
+        out.push(b'{');
+        for (i, (c, key)) in cols.columns.iter().zip(&keys).enumerate() {
             if i > 0 {
-                out.push(',');
+                out.push(b',');
             }
-            push_json_str(&mut out, column_name(c));
-            out.push(':');
+            out.extend_from_slice(key);
             match cell(f, c, sources) {
-                Cell::Null => out.push_str("null"),
+                Cell::Null => out.extend_from_slice(b"null"),
                 Cell::Int(n) => {
                     let _ = write!(out, "{n}");
                 }
-                Cell::Str(s) => push_json_str(&mut out, &s),
+                Cell::Ip(a) => {
+                    let _ = write!(out, "\"{a}\"");
+                }
+                Cell::Str(s) => push_json_str(out, &s),
             }
         }
-        out.push_str("}\n");
-    }
-    out.into_bytes()
+        out.extend_from_slice(b"}\n");
+    })
 }
 
-fn push_json_str(out: &mut String, s: &str) {
-    match serde_json::to_string(s) {
-        Ok(q) => out.push_str(&q),
-        Err(_) => out.push_str("\"\""),
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    if serde_json::to_writer(&mut *out, s).is_err() {
+        out.extend_from_slice(b"\"\"");
     }
 }
 
 /// CSV with a header row; absent values are empty fields.
-pub fn render_csv(flows: &[Flow], cols: &RecordColumns, sources: &[String]) -> Vec<u8> {
-    let mut out = String::with_capacity(flows.len() * 200);
-    push_csv_row(&mut out, cols.names().into_iter().map(Cow::Borrowed));
-    for f in flows {
-        push_csv_row(
-            &mut out,
-            cols.columns.iter().map(|c| match cell(f, c, sources) {
-                Cell::Null => Cow::Borrowed(""),
-                Cell::Int(n) => Cow::Owned(n.to_string()),
-                Cell::Str(s) => s,
-            }),
-        );
-    }
-    out.into_bytes()
+pub fn render_csv(flows: &Parts<Flow>, cols: &RecordColumns, sources: &[String]) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a vector does not fail.
+    let _ = write_csv(flows, cols, sources, &mut out);
+    out
 }
 
-fn push_csv_row<'a>(out: &mut String, fields: impl Iterator<Item = Cow<'a, str>>) {
-    for (i, v) in fields.enumerate() {
+/// [`render_csv`], written to `w` as it is rendered.
+pub fn write_csv(
+    flows: &Parts<Flow>,
+    cols: &RecordColumns,
+    sources: &[String],
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut header = Vec::new();
+    for (i, name) in cols.names().into_iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            header.push(b',');
         }
-        if v.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&v.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(&v);
-        }
+        push_csv_field(&mut header, name);
     }
-    out.push('\n');
+    header.push(b'\n');
+    w.write_all(&header)?;
+    write_pieces(flows, w, |out, f| {
+        for (i, c) in cols.columns.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match cell(f, c, sources) {
+                Cell::Null => {}
+                Cell::Int(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                // An address never needs quoting.
+                Cell::Ip(a) => {
+                    let _ = write!(out, "{a}");
+                }
+                Cell::Str(s) => push_csv_field(out, &s),
+            }
+        }
+        out.push(b'\n');
+    })
+}
+
+fn push_csv_field(out: &mut Vec<u8>, v: &str) {
+    if v.contains([',', '"', '\n', '\r']) {
+        out.push(b'"');
+        out.extend_from_slice(v.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(v.as_bytes());
+    }
 }
 
 /// An aligned text table of the columns that have at least one value
 /// (absent values shown as `-`, as AWS writes them).
-pub fn render_table(flows: &[Flow], cols: &RecordColumns, sources: &[String]) -> Vec<u8> {
+pub fn render_table(flows: &Parts<Flow>, cols: &RecordColumns, sources: &[String]) -> Vec<u8> {
     let shown: Vec<&Column> = cols
         .columns
         .iter()
@@ -322,7 +403,7 @@ impl TopKey {
         match self {
             TopKey::Null => Cell::Null,
             TopKey::Int(n) => Cell::Int(*n),
-            TopKey::Ip(a) => Cell::Str(Cow::Owned(a.to_string())),
+            TopKey::Ip(a) => Cell::Ip(*a),
             TopKey::Text(t) => Cell::Str(Cow::Borrowed(t.as_str())),
         }
     }
@@ -400,6 +481,7 @@ fn top_key(f: &Flow, field: usize) -> TopKey {
         i => match standard_cell(f, i) {
             Cell::Null => TopKey::Null,
             Cell::Int(n) => TopKey::Int(n),
+            Cell::Ip(a) => TopKey::Ip(a),
             Cell::Str(s) => TopKey::Text(Text::new(&s)),
         },
     }
@@ -415,15 +497,19 @@ pub fn render_top(top: &TopTable, format: &str, limit: Option<usize>) -> Vec<u8>
     let name = top.field_name();
     match format {
         "jsonl" => {
-            let mut out = String::new();
+            use std::io::Write as _;
+            let mut out = Vec::new();
             for (k, c) in rows {
-                out.push('{');
+                out.push(b'{');
                 push_json_str(&mut out, name);
-                out.push(':');
+                out.push(b':');
                 match k.cell() {
-                    Cell::Null => out.push_str("null"),
+                    Cell::Null => out.extend_from_slice(b"null"),
                     Cell::Int(n) => {
                         let _ = write!(out, "{n}");
+                    }
+                    Cell::Ip(a) => {
+                        let _ = write!(out, "\"{a}\"");
                     }
                     Cell::Str(s) => push_json_str(&mut out, &s),
                 }
@@ -433,30 +519,33 @@ pub fn render_top(top: &TopTable, format: &str, limit: Option<usize>) -> Vec<u8>
                     c.records, c.packets, c.bytes
                 );
             }
-            out.into_bytes()
+            out
         }
         "csv" => {
-            let mut out = String::new();
-            push_csv_row(
-                &mut out,
-                [name, "records", "packets", "bytes"]
-                    .into_iter()
-                    .map(Cow::Borrowed),
-            );
+            let mut out = Vec::new();
+            let row = |out: &mut Vec<u8>, fields: [&str; 4]| {
+                for (i, v) in fields.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    push_csv_field(out, v);
+                }
+                out.push(b'\n');
+            };
+            row(&mut out, [name, "records", "packets", "bytes"]);
             for (k, c) in rows {
-                push_csv_row(
+                let key = k.cell();
+                row(
                     &mut out,
                     [
-                        k.cell().text().into_owned(),
-                        c.records.to_string(),
-                        c.packets.to_string(),
-                        c.bytes.to_string(),
-                    ]
-                    .into_iter()
-                    .map(Cow::Owned),
+                        &key.text(),
+                        &c.records.to_string(),
+                        &c.packets.to_string(),
+                        &c.bytes.to_string(),
+                    ],
                 );
             }
-            out.into_bytes()
+            out
         }
         _ => {
             let table: Vec<Vec<String>> = rows
@@ -509,7 +598,7 @@ mod tests {
     fn columns_put_extras_then_capture_then_provenance_last() {
         let mut f = flow("1.2.3.4", 1);
         f.capture = Some(Box::new(CaptureEvidence::default()));
-        let cols = RecordColumns::for_flows(&[f], false);
+        let cols = RecordColumns::for_flows(&Parts::from(vec![f]), false);
         let names = cols.names();
         assert_eq!(names[..29], COLUMNS);
         assert_eq!(
@@ -529,7 +618,7 @@ mod tests {
 
     #[test]
     fn jsonl_and_csv_write_nulls_numbers_and_quoted_strings() {
-        let flows = [flow("1.2.3.4", 10)];
+        let flows = Parts::from(vec![flow("1.2.3.4", 10)]);
         let cols = RecordColumns::for_flows(&flows, false);
         let src = vec!["a.log".to_owned()];
         let j = String::from_utf8(render_jsonl(&flows, &cols, &src)).unwrap();
@@ -552,8 +641,42 @@ mod tests {
     }
 
     #[test]
+    fn jsonl_and_csv_do_not_depend_on_how_the_flows_are_kept() {
+        // 10,000 flows (several pieces) in one part, and in uneven parts.
+        let all: Vec<Flow> = (0..10_000u64)
+            .map(|i| {
+                let mut f = flow("1.2.3.4", i);
+                f.provenance.index = i;
+                f
+            })
+            .collect();
+        let one = Parts::from(all.clone());
+        let mut parts = Vec::new();
+        let mut rest = all;
+        for cut in [1, 4095, 0, 4097] {
+            let tail = rest.split_off(cut);
+            parts.push(rest);
+            rest = tail;
+        }
+        parts.push(rest);
+        let split = Parts::new(parts);
+        let cols = RecordColumns::for_flows(&one, false);
+        let src = vec!["a.log".to_owned()];
+        let csv = render_csv(&one, &cols, &src);
+        assert_eq!(csv, render_csv(&split, &cols, &src));
+        assert_eq!(
+            render_jsonl(&one, &cols, &src),
+            render_jsonl(&split, &cols, &src)
+        );
+        let text = String::from_utf8(csv).unwrap();
+        assert_eq!(text.lines().count(), 10_001);
+        let last = text.lines().last().unwrap();
+        assert!(last.ends_with(",a.log,9999"), "{last}");
+    }
+
+    #[test]
     fn table_hides_empty_columns() {
-        let flows = [flow("1.2.3.4", 10)];
+        let flows = Parts::from(vec![flow("1.2.3.4", 10)]);
         let cols = RecordColumns::for_flows(&flows, false);
         let t = String::from_utf8(render_table(&flows, &cols, &["a".into()])).unwrap();
         let header = t.lines().next().unwrap();

@@ -35,7 +35,7 @@ fn parse_json(line: &str, format: Option<&str>) -> Result<Value, String> {
 }
 
 fn flow_json(flow: &Flow) -> Value {
-    let flows = [flow.clone()];
+    let flows = privpath::ingest::Parts::from(vec![flow.clone()]);
     let cols = RecordColumns::for_flows(&flows, false);
     let bytes = render_jsonl(&flows, &cols, &["x".to_owned()]);
     serde_json::from_slice(&bytes).unwrap()

@@ -454,19 +454,14 @@ const TICK: u64 = 4096;
 /// moves parts, and [`Sink::into_flows`] hands them on as they are (a
 /// joined copy would double the peak memory of a large log).
 struct Sink {
-    /// The part being filled.
-    flows: Vec<Flow>,
-    /// Earlier parts, in order (`flows` follows the last one).
-    done: Vec<Vec<Flow>>,
+    flows: Parts<Flow>,
     bar: Option<indicatif::ProgressBar>,
     pending: u64,
 }
 
 impl Sink {
     fn into_flows(self) -> Parts<Flow> {
-        let mut parts = self.done;
-        parts.push(self.flows);
-        Parts::new(parts)
+        self.flows
     }
 }
 
@@ -483,23 +478,14 @@ impl FlowSink for Sink {
     }
 
     fn merge(&mut self, later: Sink) {
-        for part in later.done.into_iter().chain([later.flows]) {
-            if part.is_empty() {
-                continue;
-            }
-            if self.flows.is_empty() {
-                self.flows = part;
-            } else {
-                self.done.push(std::mem::replace(&mut self.flows, part));
-            }
-        }
+        self.flows.append(later.flows);
         if let Some(b) = &self.bar {
             b.inc(later.pending);
         }
     }
 
     fn reserve(&mut self, additional: usize) {
-        self.flows.reserve_exact(additional);
+        self.flows.reserve(additional);
     }
 }
 
@@ -534,8 +520,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
         &opts,
         plan.quiet,
         || Sink {
-            flows: Vec::new(),
-            done: Vec::new(),
+            flows: Parts::default(),
             bar: bar.clone(),
             pending: 0,
         },
@@ -641,8 +626,7 @@ mod tests {
 
     fn sink(range: std::ops::Range<u64>) -> Sink {
         let mut s = Sink {
-            flows: Vec::new(),
-            done: Vec::new(),
+            flows: Parts::default(),
             bar: None,
             pending: 0,
         };
@@ -680,7 +664,6 @@ mod tests {
             },
             ..Flow::default()
         });
-        assert_eq!(run.done.len(), 3);
         let flows = run.into_flows();
         assert_eq!(flows.part_count(), 4);
         let got: Vec<u64> = flows.iter().map(|f| f.provenance.index).collect();
