@@ -2,9 +2,7 @@
 //! (see [`crate::flow::COLUMNS`]) then the classification columns. Empty
 //! cells are absent values. RFC 4180 quoting.
 
-use std::fmt::Write as _;
-
-use crate::flow::{COLUMNS, Flow};
+use crate::flow::COLUMNS;
 
 use super::{FlowRecord, Report};
 
@@ -23,56 +21,8 @@ pub const CLASS_COLUMNS: [&str; 11] = [
     "source_line",
 ];
 
-fn push_cell(line: &mut String, first: bool, value: &str) {
-    if !first {
-        line.push(',');
-    }
-    if value.contains([',', '"', '\n', '\r']) {
-        line.push('"');
-        line.push_str(&value.replace('"', "\"\""));
-        line.push('"');
-    } else {
-        line.push_str(value);
-    }
-}
-
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// The 29 Athena cells of a flow, in [`COLUMNS`] order.
-pub fn athena_cells(f: &Flow) -> [String; 29] {
-    [
-        opt(f.version),
-        opt(f.account_id.as_deref()),
-        opt(f.interface_id.as_deref()),
-        opt(f.src_addr),
-        opt(f.dst_addr),
-        opt(f.src_port),
-        opt(f.dst_port),
-        opt(f.protocol),
-        opt(f.packets),
-        opt(f.bytes),
-        opt(f.start),
-        opt(f.end),
-        opt(f.action.map(|a| a.as_str())),
-        opt(f.log_status.map(|s| s.as_str())),
-        opt(f.vpc_id.as_deref()),
-        opt(f.subnet_id.as_deref()),
-        opt(f.instance_id.as_deref()),
-        opt(f.tcp_flags),
-        opt(f.flow_type.as_deref()),
-        opt(f.pkt_src_addr),
-        opt(f.pkt_dst_addr),
-        opt(f.region.as_deref()),
-        opt(f.az_id.as_deref()),
-        opt(f.sublocation_type.as_deref()),
-        opt(f.sublocation_id.as_deref()),
-        opt(f.pkt_src_aws_service.as_deref()),
-        opt(f.pkt_dst_aws_service.as_deref()),
-        opt(f.flow_direction.map(|d| d.as_str())),
-        opt(f.traffic_path),
-    ]
 }
 
 /// The classification cells of a record, in [`CLASS_COLUMNS`] order.
@@ -93,24 +43,50 @@ pub fn class_cells(r: &FlowRecord) -> [String; 11] {
 }
 
 pub fn render_csv(r: &Report) -> Vec<u8> {
-    let mut out = String::new();
-    let mut line = String::new();
+    use super::records::{push_csv_cell, push_csv_field, standard_cell, write_rows};
+    use std::io::Write as _;
+    let mut out = Vec::new();
     for (i, c) in COLUMNS.iter().chain(CLASS_COLUMNS.iter()).enumerate() {
-        push_cell(&mut line, i == 0, c);
-    }
-    let _ = writeln!(out, "{line}");
-    for rec in &r.flows {
-        line.clear();
-        for (i, c) in athena_cells(&rec.flow)
-            .iter()
-            .chain(class_cells(rec).iter())
-            .enumerate()
-        {
-            push_cell(&mut line, i == 0, c);
+        if i > 0 {
+            out.push(b',');
         }
-        let _ = writeln!(out, "{line}");
+        push_csv_field(&mut out, c);
     }
-    out.into_bytes()
+    out.push(b'\n');
+    let text = |out: &mut Vec<u8>, v: Option<&str>| {
+        out.push(b',');
+        push_csv_field(out, v.unwrap_or(""));
+    };
+    // Rows rendered in parallel pieces, in order; writing to a vector does
+    // not fail.
+    let _ = write_rows(
+        &r.flows,
+        &mut out,
+        &|out: &mut Vec<u8>, rec: &FlowRecord| {
+            for i in 0..COLUMNS.len() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_csv_cell(out, standard_cell(&rec.flow, i));
+            }
+            text(out, Some(&rec.service));
+            text(out, rec.host.instance_id.as_deref());
+            text(out, rec.host.eni.as_deref());
+            out.push(b',');
+            if let Some(a) = rec.host.address {
+                let _ = write!(out, "{a}");
+            }
+            text(out, rec.host.subnet_id.as_deref());
+            text(out, Some(rec.path.as_str()));
+            text(out, Some(rec.outcome.as_str()));
+            text(out, rec.endpoint_id.as_deref());
+            text(out, Some(&rec.evidence));
+            text(out, Some(&rec.source_file));
+            let _ = write!(out, ",{}", rec.flow.provenance.index);
+            out.push(b'\n');
+        },
+    );
+    out
 }
 
 #[cfg(test)]

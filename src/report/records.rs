@@ -203,15 +203,27 @@ fn write_pieces(
     w: &mut dyn std::io::Write,
     row: impl Fn(&mut Vec<u8>, &Flow) + Sync,
 ) -> std::io::Result<()> {
+    for s in flows.slices() {
+        write_rows(s, w, &row)?;
+    }
+    Ok(())
+}
+
+/// [`write_pieces`] over one slice of any kind of row.
+pub(crate) fn write_rows<T: Sync>(
+    rows: &[T],
+    w: &mut dyn std::io::Write,
+    row: &(impl Fn(&mut Vec<u8>, &T) + Sync),
+) -> std::io::Result<()> {
     use rayon::prelude::*;
     let window = PIECE * 4 * rayon::current_num_threads().max(1);
-    for part in flows.slices().flat_map(|s| s.chunks(window)) {
+    for part in rows.chunks(window) {
         let pieces: Vec<Vec<u8>> = part
             .par_chunks(PIECE)
             .map(|piece| {
                 let mut out = Vec::with_capacity(piece.len() * 256);
-                for f in piece {
-                    row(&mut out, f);
+                for r in piece {
+                    row(&mut out, r);
                 }
                 out
             })
@@ -293,7 +305,6 @@ pub fn write_csv(
     sources: &[String],
     w: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    use std::io::Write as _;
     let mut header = Vec::new();
     for (i, name) in cols.names().into_iter().enumerate() {
         if i > 0 {
@@ -308,23 +319,29 @@ pub fn write_csv(
             if i > 0 {
                 out.push(b',');
             }
-            match cell(f, c, sources) {
-                Cell::Null => {}
-                Cell::Int(n) => {
-                    let _ = write!(out, "{n}");
-                }
-                // An address never needs quoting.
-                Cell::Ip(a) => {
-                    let _ = write!(out, "{a}");
-                }
-                Cell::Str(s) => push_csv_field(out, &s),
-            }
+            push_csv_cell(out, cell(f, c, sources));
         }
         out.push(b'\n');
     })
 }
 
-fn push_csv_field(out: &mut Vec<u8>, v: &str) {
+/// One CSV field: empty for absent, RFC 4180 quoting where needed.
+pub(crate) fn push_csv_cell(out: &mut Vec<u8>, c: Cell<'_>) {
+    use std::io::Write as _;
+    match c {
+        Cell::Null => {}
+        Cell::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        // An address never needs quoting.
+        Cell::Ip(a) => {
+            let _ = write!(out, "{a}");
+        }
+        Cell::Str(s) => push_csv_field(out, &s),
+    }
+}
+
+pub(crate) fn push_csv_field(out: &mut Vec<u8>, v: &str) {
     if v.contains([',', '"', '\n', '\r']) {
         out.push(b'"');
         out.extend_from_slice(v.replace('"', "\"\"").as_bytes());
