@@ -133,6 +133,17 @@ impl<T: Sync> Parts<T> {
     }
 }
 
+impl<T> IntoIterator for Parts<T> {
+    type Item = T;
+    type IntoIter = std::iter::Flatten<std::vec::IntoIter<Vec<T>>>;
+
+    /// The values in order, moved out; each part's memory is freed once
+    /// its values are taken.
+    fn into_iter(self) -> Self::IntoIter {
+        self.parts.into_iter().flatten()
+    }
+}
+
 impl<T> From<Vec<T>> for Parts<T> {
     fn from(v: Vec<T>) -> Parts<T> {
         Parts::new(vec![v])
@@ -184,6 +195,10 @@ mod tests {
         assert_eq!(a.part_count(), 2);
         assert_eq!(a.len(), 6);
         assert_eq!(a.iter().copied().collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(
+            a.clone().into_iter().collect::<Vec<_>>(),
+            [0, 1, 2, 3, 4, 5]
+        );
         for i in 0..6 {
             assert_eq!(a.get(i), Some(&i), "{i}");
         }

@@ -19,6 +19,9 @@ pub const MINUTE: u64 = 60;
 #[derive(Debug, Clone, Copy)]
 pub struct Facts<'a> {
     pub flow: &'a Flow,
+    /// The flow's index in the input (the flow itself is moved into its
+    /// record at [`Collector::finish`], not copied here).
+    pub index: usize,
     pub service: &'a str,
     pub host: &'a Host,
     pub path: PathKind,
@@ -97,7 +100,19 @@ pub struct Collector<'a> {
     pub outside_window: u64,
     /// Status-only rows (NODATA/SKIPDATA): not flows.
     pub status_rows: u64,
-    pub kept: Vec<FlowRecord>,
+    kept: Vec<KeptFlow>,
+}
+
+/// A flow kept for the record outputs, before its flow is moved in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KeptFlow {
+    index: usize,
+    service: Text,
+    host: Host,
+    path: PathKind,
+    outcome: Outcome,
+    endpoint_id: Option<Text>,
+    evidence: String,
 }
 
 impl<'a> Collector<'a> {
@@ -209,15 +224,14 @@ impl<'a> Collector<'a> {
         }
 
         if self.keep_flows {
-            self.kept.push(FlowRecord {
-                flow: f.flow.clone(),
+            self.kept.push(KeptFlow {
+                index: f.index,
                 service: Text::from(f.service),
                 host: f.host.clone(),
                 path: f.path,
                 outcome: f.outcome,
                 endpoint_id: f.endpoint_id.map(Text::from),
                 evidence: f.evidence.to_owned(),
-                source_file: source_name(self.source_names, f.flow.provenance.source),
             });
         }
         in_window
@@ -254,13 +268,35 @@ impl<'a> Collector<'a> {
     }
 
     /// Sort and trim everything kept, ready for [`super::aggregate`].
-    pub fn finish(mut self) -> Finished {
+    /// `flows` are the input's flows in index order ([`Facts::index`]):
+    /// each kept one is moved into its record, the others are dropped.
+    pub fn finish(mut self, flows: impl IntoIterator<Item = Flow>) -> Finished {
         for per_host in &mut self.expectations {
             for t in per_host.values_mut() {
                 t.trim(true);
             }
         }
-        self.kept.sort_by(|a, b| {
+        self.kept.sort_by_key(|k| k.index);
+        let mut records = Vec::with_capacity(self.kept.len());
+        let mut want = self.kept.into_iter().peekable();
+        for (i, flow) in flows.into_iter().enumerate() {
+            let Some(first) = want.next_if(|k| k.index == i) else {
+                if want.peek().is_none() {
+                    break;
+                }
+                continue;
+            };
+            let mut same: Vec<KeptFlow> = Vec::new();
+            while let Some(k) = want.next_if(|k| k.index == i) {
+                same.push(k);
+            }
+            let source_file = source_name(self.source_names, flow.provenance.source);
+            for k in same {
+                records.push(kept_record(k, flow.clone(), source_file.clone()));
+            }
+            records.push(kept_record(first, flow, source_file));
+        }
+        records.sort_by(|a, b| {
             let ka = (Collector::flow_time(&a.flow), a.flow.provenance);
             let kb = (Collector::flow_time(&b.flow), b.flow.provenance);
             ka.cmp(&kb)
@@ -275,8 +311,21 @@ impl<'a> Collector<'a> {
             flows_per_source: self.flows_per_source,
             outside_window: self.outside_window,
             status_rows: self.status_rows,
-            kept: self.kept,
+            kept: records,
         }
+    }
+}
+
+fn kept_record(k: KeptFlow, flow: Flow, source_file: String) -> FlowRecord {
+    FlowRecord {
+        flow,
+        service: k.service,
+        host: k.host,
+        path: k.path,
+        outcome: k.outcome,
+        endpoint_id: k.endpoint_id,
+        evidence: k.evidence,
+        source_file,
     }
 }
 
@@ -392,6 +441,7 @@ mod tests {
                 let ev = format!("route {}", i % 9);
                 c.add(Facts {
                     flow: f,
+                    index: usize::try_from(i).unwrap(),
                     service: "s3",
                     host: &h,
                     path,
@@ -410,13 +460,15 @@ mod tests {
             feed(&mut ca, a);
             feed(&mut cb, b);
             ca.merge(cb);
-            let x = ca.finish();
-            let y = whole.clone().finish();
+            let x = ca.finish(flows.clone());
+            let y = whole.clone().finish(flows.clone());
             assert_eq!(x.groups, y.groups, "split at {split}");
             assert_eq!(x.expectations, y.expectations, "split at {split}");
             assert_eq!(x.kept, y.kept, "split at {split}");
         }
-        let fin = whole.finish();
+        let fin = whole.finish(flows.clone());
+        assert_eq!(fin.kept.len(), 300);
+        assert!(fin.kept.iter().zip(&flows).all(|(k, f)| k.flow == *f));
         let tally = &fin.expectations[0][&h];
         assert_eq!(tally.flows, 300);
         assert_eq!(tally.violations_total, 100);
@@ -447,6 +499,7 @@ mod tests {
             let f = flow(t, 1, 0);
             let added = c.add(Facts {
                 flow: &f,
+                index: 0,
                 service: "s3",
                 host: &h,
                 path: PathKind::GatewayEndpoint,
@@ -457,7 +510,7 @@ mod tests {
             assert_eq!(added, want, "flow at {t}");
         }
         assert_eq!(c.outside_window, 3);
-        let fin = c.finish();
+        let fin = c.finish(Vec::new());
         let flows: u64 = fin.groups.iter().map(|(_, c)| c.flows).sum();
         assert_eq!(flows, 5, "every flow is in the verdicts");
         let t = &fin.expectations[0][&h];

@@ -246,10 +246,16 @@ pub fn report_with(keep_flows: bool) -> Report {
     let expect = expectations();
     let names = source_names();
     let mut c = Collector::new(&expect, &names, keep_flows);
-    for (i, r) in rows().iter().enumerate() {
-        let f = flow_of(r, u64::try_from(i).unwrap() + 1);
+    let rows = rows();
+    let flows: Vec<Flow> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| flow_of(r, u64::try_from(i).unwrap() + 1))
+        .collect();
+    for (i, (r, f)) in rows.iter().zip(&flows).enumerate() {
         c.add(Facts {
-            flow: &f,
+            flow: f,
+            index: i,
             service: r.service,
             host: &r.host,
             path: r.path,
@@ -374,7 +380,7 @@ pub fn report_with(keep_flows: bool) -> Report {
         },
     ];
     build_report(ReportInput {
-        finished: c.finish(),
+        finished: c.finish(flows),
         dns,
         private_dns,
         findings,

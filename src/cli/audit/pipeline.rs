@@ -176,7 +176,7 @@ pub const RESOLVER_SERVICE: &str = "dns";
 fn add(
     c: &mut Collector<'_>,
     notes: &mut Notes,
-    flow: &Flow,
+    (at, flow): (usize, &Flow),
     cl: &Classification,
     index: &TopologyIndex,
 ) {
@@ -195,6 +195,7 @@ fn add(
     };
     c.add(Facts {
         flow,
+        index: at,
         service,
         host: &host,
         path,
@@ -547,7 +548,13 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
                 if flow.is_status_only() {
                     c.add_status_row();
                 } else {
-                    add(&mut c, &mut n, flow, &conv.classification, &index);
+                    add(
+                        &mut c,
+                        &mut n,
+                        (conv.flow, flow),
+                        &conv.classification,
+                        &index,
+                    );
                 }
             }
             (c, n)
@@ -591,6 +598,9 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
         });
     }
     let unpaired = convs.unpaired.len();
+    // The flows move into the kept records (for `-o csv|parquet`); the
+    // conversations borrow them until here.
+    drop(convs);
     if unpaired > 0 {
         findings.push(Finding {
             kind: FindingKind::Note,
@@ -605,7 +615,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     }
     let private_dns = private_dns_rows(&index, &ingested.dns, &mut findings);
     let report = build_report(ReportInput {
-        finished: collector.finish(),
+        finished: collector.finish(flows),
         dns: dns_rows(&index, &ingested.dns),
         private_dns,
         findings,
