@@ -235,12 +235,16 @@ pub(crate) fn write_rows<T: Sync>(
     Ok(())
 }
 
+/// What `write` writes, as bytes (writing to a vector does not fail).
+fn rendered(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = write(&mut out);
+    out
+}
+
 /// One JSON object per line, keys in column order, absent values `null`.
 pub fn render_jsonl(flows: &Parts<Flow>, cols: &RecordColumns, sources: &[String]) -> Vec<u8> {
-    let mut out = Vec::new();
-    // Writing to a vector does not fail.
-    let _ = write_jsonl(flows, cols, sources, &mut out);
-    out
+    rendered(|out| write_jsonl(flows, cols, sources, out))
 }
 
 /// [`render_jsonl`], written to `w` as it is rendered.
@@ -250,7 +254,6 @@ pub fn write_jsonl(
     sources: &[String],
     w: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    use std::io::Write as _;
     // Each key, quoted and followed by its colon, once.
     let keys: Vec<Vec<u8>> = cols
         .columns
@@ -269,19 +272,25 @@ pub fn write_jsonl(
                 out.push(b',');
             }
             out.extend_from_slice(key);
-            match cell(f, c, sources) {
-                Cell::Null => out.extend_from_slice(b"null"),
-                Cell::Int(n) => {
-                    let _ = write!(out, "{n}");
-                }
-                Cell::Ip(a) => {
-                    let _ = write!(out, "\"{a}\"");
-                }
-                Cell::Str(s) => push_json_str(out, &s),
-            }
+            push_json_cell(out, cell(f, c, sources));
         }
         out.extend_from_slice(b"}\n");
     })
+}
+
+/// One JSON value: `null` for absent.
+fn push_json_cell(out: &mut Vec<u8>, c: Cell<'_>) {
+    use std::io::Write as _;
+    match c {
+        Cell::Null => out.extend_from_slice(b"null"),
+        Cell::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Cell::Ip(a) => {
+            let _ = write!(out, "\"{a}\"");
+        }
+        Cell::Str(s) => push_json_str(out, &s),
+    }
 }
 
 fn push_json_str(out: &mut Vec<u8>, s: &str) {
@@ -292,10 +301,7 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
 
 /// CSV with a header row; absent values are empty fields.
 pub fn render_csv(flows: &Parts<Flow>, cols: &RecordColumns, sources: &[String]) -> Vec<u8> {
-    let mut out = Vec::new();
-    // Writing to a vector does not fail.
-    let _ = write_csv(flows, cols, sources, &mut out);
-    out
+    rendered(|out| write_csv(flows, cols, sources, out))
 }
 
 /// [`render_csv`], written to `w` as it is rendered.
@@ -520,16 +526,7 @@ pub fn render_top(top: &TopTable, format: &str, limit: Option<usize>) -> Vec<u8>
                 out.push(b'{');
                 push_json_str(&mut out, name);
                 out.push(b':');
-                match k.cell() {
-                    Cell::Null => out.extend_from_slice(b"null"),
-                    Cell::Int(n) => {
-                        let _ = write!(out, "{n}");
-                    }
-                    Cell::Ip(a) => {
-                        let _ = write!(out, "\"{a}\"");
-                    }
-                    Cell::Str(s) => push_json_str(&mut out, &s),
-                }
+                push_json_cell(&mut out, k.cell());
                 let _ = writeln!(
                     out,
                     ",\"records\":{},\"packets\":{},\"bytes\":{}}}",
