@@ -11,7 +11,8 @@ use rayon::prelude::*;
 /// Parts in order, indexed as one sequence.
 #[derive(Debug, Clone)]
 pub struct Parts<T> {
-    /// The non-empty parts, in order.
+    /// The parts, in order; only the last may be empty (room reserved,
+    /// nothing pushed yet).
     parts: Vec<Vec<T>>,
     /// `starts[k]`: the index of `parts[k]`'s first value.
     starts: Vec<usize>,

@@ -2,8 +2,11 @@
 //! (see [`crate::flow::COLUMNS`]) then the classification columns. Empty
 //! cells are absent values. RFC 4180 quoting.
 
+use std::borrow::Cow;
+
 use crate::flow::COLUMNS;
 
+use super::records::{Cell, ip, text};
 use super::{FlowRecord, Report};
 
 /// The classification columns that follow the Athena ones.
@@ -21,42 +24,34 @@ pub const CLASS_COLUMNS: [&str; 11] = [
     "source_line",
 ];
 
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// The classification cells of a record, in [`CLASS_COLUMNS`] order.
-pub fn class_cells(r: &FlowRecord) -> [String; 11] {
-    [
-        r.service.to_string(),
-        opt(r.host.instance_id.as_deref()),
-        opt(r.host.eni.as_deref()),
-        opt(r.host.address),
-        opt(r.host.subnet_id.as_deref()),
-        r.path.as_str().to_owned(),
-        r.outcome.as_str().to_owned(),
-        opt(r.endpoint_id.as_deref()),
-        r.evidence.clone(),
-        r.source_file.clone(),
-        r.flow.provenance.index.to_string(),
-    ]
+/// The classification cell `j` of a record, in [`CLASS_COLUMNS`] order.
+pub fn class_cell(r: &FlowRecord, j: usize) -> Cell<'_> {
+    fn s(v: &str) -> Cell<'_> {
+        Cell::Str(Cow::Borrowed(v))
+    }
+    match j {
+        0 => s(&r.service),
+        1 => text(&r.host.instance_id),
+        2 => text(&r.host.eni),
+        3 => ip(r.host.address),
+        4 => text(&r.host.subnet_id),
+        5 => s(r.path.as_str()),
+        6 => s(r.outcome.as_str()),
+        7 => text(&r.endpoint_id),
+        8 => s(&r.evidence),
+        9 => s(&r.source_file),
+        10 => Cell::Int(r.flow.provenance.index),
+        _ => Cell::Null,
+    }
 }
 
 pub fn render_csv(r: &Report) -> Vec<u8> {
-    use super::records::{push_csv_cell, push_csv_field, standard_cell, write_rows};
-    use std::io::Write as _;
+    use super::records::{push_csv_cell, push_csv_record, standard_cell, write_rows};
     let mut out = Vec::new();
-    for (i, c) in COLUMNS.iter().chain(CLASS_COLUMNS.iter()).enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        push_csv_field(&mut out, c);
-    }
-    out.push(b'\n');
-    let text = |out: &mut Vec<u8>, v: Option<&str>| {
-        out.push(b',');
-        push_csv_field(out, v.unwrap_or(""));
-    };
+    push_csv_record(
+        &mut out,
+        COLUMNS.iter().chain(CLASS_COLUMNS.iter()).copied(),
+    );
     // Rows rendered in parallel pieces, in order; writing to a vector does
     // not fail.
     let _ = write_rows(
@@ -69,20 +64,10 @@ pub fn render_csv(r: &Report) -> Vec<u8> {
                 }
                 push_csv_cell(out, standard_cell(&rec.flow, i));
             }
-            text(out, Some(&rec.service));
-            text(out, rec.host.instance_id.as_deref());
-            text(out, rec.host.eni.as_deref());
-            out.push(b',');
-            if let Some(a) = rec.host.address {
-                let _ = write!(out, "{a}");
+            for j in 0..CLASS_COLUMNS.len() {
+                out.push(b',');
+                push_csv_cell(out, class_cell(rec, j));
             }
-            text(out, rec.host.subnet_id.as_deref());
-            text(out, Some(rec.path.as_str()));
-            text(out, Some(rec.outcome.as_str()));
-            text(out, rec.endpoint_id.as_deref());
-            text(out, Some(&rec.evidence));
-            text(out, Some(&rec.source_file));
-            let _ = write!(out, ",{}", rec.flow.provenance.index);
             out.push(b'\n');
         },
     );

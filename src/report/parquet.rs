@@ -51,9 +51,7 @@ fn typed_column<'a>(name: &str, col: &Column, cells: impl Iterator<Item = Cell<'
         let v: Vec<Option<String>> = cells
             .map(|c| match c {
                 Cell::Null => None,
-                Cell::Int(n) => Some(n.to_string()),
-                Cell::Ip(a) => Some(a.to_string()),
-                Cell::Str(s) => Some(s.into_owned()),
+                c => Some(c.text().into_owned()),
             })
             .collect();
         Series::new(name.into(), v)
@@ -106,7 +104,6 @@ pub fn render_parquet_classified(
             typed_column(name, &Column::Standard(i), cells)
         })
         .collect();
-    let class: Vec<[String; 11]> = records.iter().map(super::csv::class_cells).collect();
     for (j, name) in super::csv::CLASS_COLUMNS.iter().enumerate() {
         let series = if *name == "source_line" {
             let v: Vec<Option<i64>> = records
@@ -115,9 +112,11 @@ pub fn render_parquet_classified(
                 .collect();
             Series::new((*name).into(), v)
         } else {
-            let v: Vec<Option<String>> = class
+            let v: Vec<Option<String>> = records
                 .iter()
-                .map(|row| row.get(j).filter(|s| !s.is_empty()).cloned())
+                .map(|r| {
+                    Some(super::csv::class_cell(r, j).text().into_owned()).filter(|s| !s.is_empty())
+                })
                 .collect();
             Series::new((*name).into(), v)
         };

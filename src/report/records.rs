@@ -84,7 +84,8 @@ pub enum Cell<'a> {
 }
 
 impl Cell<'_> {
-    fn text(&self) -> Cow<'_, str> {
+    /// The cell as text (empty for absent).
+    pub(crate) fn text(&self) -> Cow<'_, str> {
         match self {
             Cell::Null => Cow::Borrowed(""),
             Cell::Int(n) => Cow::Owned(n.to_string()),
@@ -98,12 +99,12 @@ fn int<T: Into<u64>>(v: Option<T>) -> Cell<'static> {
     v.map_or(Cell::Null, |n| Cell::Int(n.into()))
 }
 
-fn text(v: &Option<Text>) -> Cell<'_> {
+pub(crate) fn text(v: &Option<Text>) -> Cell<'_> {
     v.as_ref()
         .map_or(Cell::Null, |s| Cell::Str(Cow::Borrowed(s.as_str())))
 }
 
-fn ip(v: Option<IpAddr>) -> Cell<'static> {
+pub(crate) fn ip(v: Option<IpAddr>) -> Cell<'static> {
     v.map_or(Cell::Null, Cell::Ip)
 }
 
@@ -312,13 +313,7 @@ pub fn write_csv(
     w: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let mut header = Vec::new();
-    for (i, name) in cols.names().into_iter().enumerate() {
-        if i > 0 {
-            header.push(b',');
-        }
-        push_csv_field(&mut header, name);
-    }
-    header.push(b'\n');
+    push_csv_record(&mut header, cols.names());
     w.write_all(&header)?;
     write_pieces(flows, w, |out, f| {
         for (i, c) in cols.columns.iter().enumerate() {
@@ -347,7 +342,18 @@ pub(crate) fn push_csv_cell(out: &mut Vec<u8>, c: Cell<'_>) {
     }
 }
 
-pub(crate) fn push_csv_field(out: &mut Vec<u8>, v: &str) {
+/// One CSV record of plain fields, and its newline.
+pub(crate) fn push_csv_record<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'a str>) {
+    for (i, v) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_csv_field(out, v);
+    }
+    out.push(b'\n');
+}
+
+fn push_csv_field(out: &mut Vec<u8>, v: &str) {
     if v.contains([',', '"', '\n', '\r']) {
         out.push(b'"');
         out.extend_from_slice(v.replace('"', "\"\"").as_bytes());
@@ -537,22 +543,12 @@ pub fn render_top(top: &TopTable, format: &str, limit: Option<usize>) -> Vec<u8>
         }
         "csv" => {
             let mut out = Vec::new();
-            let row = |out: &mut Vec<u8>, fields: [&str; 4]| {
-                for (i, v) in fields.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    push_csv_field(out, v);
-                }
-                out.push(b'\n');
-            };
-            row(&mut out, [name, "records", "packets", "bytes"]);
+            push_csv_record(&mut out, [name, "records", "packets", "bytes"]);
             for (k, c) in rows {
-                let key = k.cell();
-                row(
+                push_csv_record(
                     &mut out,
                     [
-                        &key.text(),
+                        &*k.cell().text(),
                         &c.records.to_string(),
                         &c.packets.to_string(),
                         &c.bytes.to_string(),
