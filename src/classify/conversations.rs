@@ -138,9 +138,10 @@ pub fn classify_conversations<'a, 'n>(
 ) -> Conversations<'a, 'n> {
     use rayon::prelude::*;
     use std::collections::{HashMap, HashSet};
-    // foldhash with a fixed seed: fast, and the same on every run (nothing
-    // here iterates a map, so output order never depends on it anyway).
-    type State = foldhash::fast::FixedState;
+    // foldhash, seeded per run (the keys come from the input: a fixed seed
+    // would let a crafted log collide them); nothing here iterates a map,
+    // so the output never depends on the seed.
+    type State = foldhash::fast::RandomState;
 
     // Only each flow's role and own outcome are kept (two bytes).
     let classes: Vec<RoleOutcome> = flows

@@ -89,7 +89,9 @@ pub struct Collector<'a> {
     expect: &'a ExpectSet,
     source_names: &'a [String],
     keep_flows: bool,
-    pub groups: HashMap<GroupKey, Counters>,
+    /// Hashed with foldhash (seeded per run: the keys come from the input);
+    /// sorted by key when finished, so the order never shows.
+    pub groups: HashMap<GroupKey, Counters, foldhash::fast::RandomState>,
     /// Distinct evidence per (service, host, path): the smallest [`MAX_EVIDENCE`].
     pub evidence: BTreeMap<(Text, Host, PathKind), BTreeSet<String>>,
     /// Per expectation (index into `expect.flows`), per host.
@@ -125,7 +127,7 @@ impl<'a> Collector<'a> {
             expect,
             source_names,
             keep_flows,
-            groups: HashMap::new(),
+            groups: HashMap::default(),
             evidence: BTreeMap::new(),
             expectations: vec![BTreeMap::new(); expect.flows.len()],
             flows_per_source: BTreeMap::new(),

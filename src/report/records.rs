@@ -452,7 +452,8 @@ pub struct TopCounts {
 pub struct TopTable {
     /// Index into [`COLUMNS`].
     pub field: usize,
-    pub counts: HashMap<TopKey, TopCounts>,
+    /// foldhash, seeded per run (keys come from the input); read sorted.
+    pub counts: HashMap<TopKey, TopCounts, foldhash::fast::RandomState>,
 }
 
 impl TopTable {
@@ -461,7 +462,7 @@ impl TopTable {
         let field = COLUMNS.iter().position(|c| *c == field)?;
         Some(TopTable {
             field,
-            counts: HashMap::new(),
+            counts: HashMap::default(),
         })
     }
 
