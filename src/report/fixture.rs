@@ -11,7 +11,7 @@
     clippy::panic
 )]
 
-use crate::flow::{Flow, Provenance, SourceId};
+use crate::flow::{Flow, Provenance, RecordContext, SourceId};
 
 use super::aggregate::{ReportInput, build_report};
 use super::collect::{Collector, Facts};
@@ -206,7 +206,11 @@ fn flow_of(r: &Row, index: u64) -> Flow {
             crate::flow::Action::Accept
         }),
         log_status: Some(crate::flow::LogStatus::Ok),
-        instance_id: r.host.instance_id.clone(),
+        context: RecordContext {
+            instance_id: r.host.instance_id.clone(),
+            ..RecordContext::default()
+        }
+        .shared(),
         provenance: Provenance {
             source: SourceId(r.source),
             index,

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use super::fetch::{PageSink, drive};
 use super::{CloudWatchError, CloudWatchSource, Event};
 use crate::flow::{Flow, Provenance, SourceId, SourceKind, SourceTally};
-use crate::ingest::flowlog::{FieldId, FieldPlan, ingest_line};
+use crate::ingest::flowlog::{FieldId, FieldPlan, PlanState, Where};
 use crate::ingest::{FlowSink, IngestOptions, Ingested, SourceSummary};
 
 /// Events parsed per rayon task: large enough to amortise a sink per task.
@@ -150,6 +150,8 @@ where
                 let mut sink = make_sink();
                 let mut tally = SourceTally::default();
                 let mut held: Vec<Flow> = Vec::new();
+                // One layout state per chunk: its records share equal contexts.
+                let mut state = PlanState::fixed(plan);
                 let first = base.saturating_add(u64::try_from(c * PARSE_CHUNK).unwrap_or(u64::MAX));
                 for (j, e) in chunk.iter().enumerate() {
                     let index = first
@@ -157,7 +159,7 @@ where
                         .saturating_add(1);
                     let prov = Provenance { source: id, index };
                     if fill_start {
-                        ingest_line(&e.message, plan, prov, name, &mut tally, &mut held);
+                        state.ingest(&e.message, prov, name, Where::Line, &mut tally, &mut held);
                         let start = u64::try_from(e.timestamp.div_euclid(1000)).ok();
                         for mut f in held.drain(..) {
                             if f.start.is_none() {
@@ -166,7 +168,7 @@ where
                             sink.push(f);
                         }
                     } else {
-                        ingest_line(&e.message, plan, prov, name, &mut tally, &mut sink);
+                        state.ingest(&e.message, prov, name, Where::Line, &mut tally, &mut sink);
                     }
                 }
                 (sink, tally)

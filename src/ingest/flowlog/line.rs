@@ -193,7 +193,7 @@ pub(crate) fn set_field(
 pub(crate) fn set_typed(flow: &mut Flow, id: FieldId, tok: &str) -> Result<(), ValueError> {
     match id {
         FieldId::Version => flow.version = Some(int(tok)?),
-        FieldId::AccountId => flow.account_id = Some(Text::new(tok)),
+        FieldId::AccountId => flow.context_mut().account_id = Some(Text::new(tok)),
         FieldId::InterfaceId => flow.interface_id = Some(Text::new(tok)),
         FieldId::SrcAddr => flow.src_addr = Some(addr(tok)?),
         FieldId::DstAddr => flow.dst_addr = Some(addr(tok)?),
@@ -219,17 +219,17 @@ pub(crate) fn set_typed(flow: &mut Flow, id: FieldId, tok: &str) -> Result<(), V
                 _ => return Err(ValueError::InvalidValue),
             })
         }
-        FieldId::VpcId => flow.vpc_id = Some(Text::new(tok)),
-        FieldId::SubnetId => flow.subnet_id = Some(Text::new(tok)),
-        FieldId::InstanceId => flow.instance_id = Some(Text::new(tok)),
+        FieldId::VpcId => flow.context_mut().vpc_id = Some(Text::new(tok)),
+        FieldId::SubnetId => flow.context_mut().subnet_id = Some(Text::new(tok)),
+        FieldId::InstanceId => flow.context_mut().instance_id = Some(Text::new(tok)),
         FieldId::TcpFlags => flow.tcp_flags = Some(int(tok)?),
-        FieldId::Type => flow.flow_type = Some(Text::new(tok)),
+        FieldId::Type => flow.context_mut().flow_type = Some(Text::new(tok)),
         FieldId::PktSrcAddr => flow.pkt_src_addr = Some(addr(tok)?),
         FieldId::PktDstAddr => flow.pkt_dst_addr = Some(addr(tok)?),
-        FieldId::Region => flow.region = Some(Text::new(tok)),
-        FieldId::AzId => flow.az_id = Some(Text::new(tok)),
-        FieldId::SublocationType => flow.sublocation_type = Some(Text::new(tok)),
-        FieldId::SublocationId => flow.sublocation_id = Some(Text::new(tok)),
+        FieldId::Region => flow.context_mut().region = Some(Text::new(tok)),
+        FieldId::AzId => flow.context_mut().az_id = Some(Text::new(tok)),
+        FieldId::SublocationType => flow.context_mut().sublocation_type = Some(Text::new(tok)),
+        FieldId::SublocationId => flow.context_mut().sublocation_id = Some(Text::new(tok)),
         FieldId::PktSrcAwsService => flow.pkt_src_aws_service = Some(Text::new(tok)),
         FieldId::PktDstAwsService => flow.pkt_dst_aws_service = Some(Text::new(tok)),
         FieldId::FlowDirection => {
@@ -346,7 +346,7 @@ pub fn render_line(flow: &Flow, plan: &FieldPlan) -> String {
             Slot::Typed(id) => {
                 let _ = match id {
                     FieldId::Version => opt(&mut out, flow.version),
-                    FieldId::AccountId => opt(&mut out, flow.account_id.as_ref()),
+                    FieldId::AccountId => opt(&mut out, flow.context().account_id.as_ref()),
                     FieldId::InterfaceId => opt(&mut out, flow.interface_id.as_ref()),
                     FieldId::SrcAddr => opt(&mut out, flow.src_addr),
                     FieldId::DstAddr => opt(&mut out, flow.dst_addr),
@@ -359,17 +359,19 @@ pub fn render_line(flow: &Flow, plan: &FieldPlan) -> String {
                     FieldId::End => opt(&mut out, flow.end),
                     FieldId::Action => opt(&mut out, flow.action.map(Action::as_str)),
                     FieldId::LogStatus => opt(&mut out, flow.log_status.map(LogStatus::as_str)),
-                    FieldId::VpcId => opt(&mut out, flow.vpc_id.as_ref()),
-                    FieldId::SubnetId => opt(&mut out, flow.subnet_id.as_ref()),
-                    FieldId::InstanceId => opt(&mut out, flow.instance_id.as_ref()),
+                    FieldId::VpcId => opt(&mut out, flow.context().vpc_id.as_ref()),
+                    FieldId::SubnetId => opt(&mut out, flow.context().subnet_id.as_ref()),
+                    FieldId::InstanceId => opt(&mut out, flow.context().instance_id.as_ref()),
                     FieldId::TcpFlags => opt(&mut out, flow.tcp_flags),
-                    FieldId::Type => opt(&mut out, flow.flow_type.as_ref()),
+                    FieldId::Type => opt(&mut out, flow.context().flow_type.as_ref()),
                     FieldId::PktSrcAddr => opt(&mut out, flow.pkt_src_addr),
                     FieldId::PktDstAddr => opt(&mut out, flow.pkt_dst_addr),
-                    FieldId::Region => opt(&mut out, flow.region.as_ref()),
-                    FieldId::AzId => opt(&mut out, flow.az_id.as_ref()),
-                    FieldId::SublocationType => opt(&mut out, flow.sublocation_type.as_ref()),
-                    FieldId::SublocationId => opt(&mut out, flow.sublocation_id.as_ref()),
+                    FieldId::Region => opt(&mut out, flow.context().region.as_ref()),
+                    FieldId::AzId => opt(&mut out, flow.context().az_id.as_ref()),
+                    FieldId::SublocationType => {
+                        opt(&mut out, flow.context().sublocation_type.as_ref())
+                    }
+                    FieldId::SublocationId => opt(&mut out, flow.context().sublocation_id.as_ref()),
                     FieldId::PktSrcAwsService => opt(&mut out, flow.pkt_src_aws_service.as_ref()),
                     FieldId::PktDstAwsService => opt(&mut out, flow.pkt_dst_aws_service.as_ref()),
                     FieldId::FlowDirection => {
@@ -409,7 +411,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.version, Some(2));
-        assert_eq!(f.account_id.as_deref(), Some("123456789010"));
+        assert_eq!(f.context().account_id.as_deref(), Some("123456789010"));
         assert_eq!(f.src_addr, Some("172.31.16.139".parse().unwrap()));
         assert_eq!(f.dst_port, Some(22));
         assert_eq!(f.protocol, Some(6));
@@ -522,7 +524,7 @@ mod tests {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod proptests {
     use super::*;
-    use crate::flow::Provenance;
+    use crate::flow::{Provenance, RecordContext};
     use crate::ingest::flowlog::fields::TYPED;
     use proptest::prelude::*;
 
@@ -584,9 +586,21 @@ mod proptests {
                 ) = counters;
                 let (mut v, extra) = ids;
                 let mut next = || v.pop().flatten();
+                let context = RecordContext {
+                    account_id,
+                    vpc_id: next(),
+                    subnet_id: next(),
+                    instance_id: next(),
+                    flow_type: next(),
+                    region: next(),
+                    az_id: next(),
+                    sublocation_type: next(),
+                    sublocation_id: next(),
+                }
+                .shared();
                 Flow {
                     version,
-                    account_id,
+                    context,
                     interface_id,
                     src_addr,
                     dst_addr,
@@ -599,17 +613,9 @@ mod proptests {
                     end,
                     action,
                     log_status,
-                    vpc_id: next(),
-                    subnet_id: next(),
-                    instance_id: next(),
                     tcp_flags,
-                    flow_type: next(),
                     pkt_src_addr,
                     pkt_dst_addr,
-                    region: next(),
-                    az_id: next(),
-                    sublocation_type: next(),
-                    sublocation_id: next(),
                     pkt_src_aws_service: next(),
                     pkt_dst_aws_service: next(),
                     flow_direction,

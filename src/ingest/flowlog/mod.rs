@@ -6,7 +6,7 @@
 //! layout once, [`ingest_line`] parses one line into a [`FlowSink`] and
 //! tallies what it was, [`parse_line`] is the pure parser.
 
-use crate::flow::{Provenance, SourceTally, Text};
+use crate::flow::{ContextCache, Provenance, SourceTally, Text};
 use crate::ingest::FlowSink;
 
 pub mod fields;
@@ -73,11 +73,13 @@ pub fn ingest_line<S: FlowSink>(
 
 /// The layout in effect while reading one input: the starting plan, and the
 /// plan of the last header seen (S3 files, concatenations of them).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct PlanState<'p> {
     base: &'p FieldPlan,
     current: Option<FieldPlan>,
     follow_headers: bool,
+    /// The records read with this state share their equal contexts.
+    contexts: ContextCache,
 }
 
 impl<'p> PlanState<'p> {
@@ -86,14 +88,16 @@ impl<'p> PlanState<'p> {
             base,
             current: None,
             follow_headers: true,
+            contexts: ContextCache::default(),
         }
     }
 
-    fn fixed(base: &'p FieldPlan) -> Self {
+    pub(crate) fn fixed(base: &'p FieldPlan) -> Self {
         PlanState {
             base,
             current: None,
             follow_headers: false,
+            contexts: ContextCache::default(),
         }
     }
 
@@ -174,6 +178,7 @@ impl<'p> PlanState<'p> {
                     }
                     _ => {
                         tally.records += 1;
+                        self.contexts.share(&mut flow);
                         sink.push(flow);
                         LineOutcome::Flow
                     }
@@ -269,6 +274,42 @@ mod tests {
             "a.log:6: field 'dstport': invalid number \"http\""
         );
         assert_eq!(t.skipped.get("invalid json"), Some(&1));
+    }
+
+    #[test]
+    fn records_read_with_one_state_share_equal_contexts() {
+        let plan = FieldPlan::from_format(
+            "account-id interface-id srcaddr dstaddr vpc-id subnet-id instance-id type az-id",
+        )
+        .unwrap();
+        let mut st = PlanState::fixed(&plan);
+        let mut t = SourceTally::default();
+        let mut sink: Vec<Flow> = Vec::new();
+        for (i, l) in [
+            "1 eni-1 10.0.0.1 52.219.60.1 vpc-1 subnet-1 i-1 IPv4 euw1-az1",
+            "1 eni-2 10.0.0.2 52.219.60.1 vpc-1 subnet-2 i-2 IPv4 euw1-az2",
+            "1 eni-1 10.0.0.1 52.219.60.2 vpc-1 subnet-1 i-1 IPv4 euw1-az1",
+            "- eni-3 10.0.0.3 52.219.60.3 - - - - -",
+        ]
+        .iter()
+        .enumerate()
+        {
+            st.ingest(l, prov(i as u64 + 1), "x", Where::Line, &mut t, &mut sink);
+        }
+        let ctx: Vec<Option<&std::sync::Arc<crate::flow::RecordContext>>> =
+            sink.iter().map(|f| f.context.as_ref()).collect();
+        let same = |a: usize, b: usize| match (ctx[a], ctx[b]) {
+            (Some(x), Some(y)) => std::sync::Arc::ptr_eq(x, y),
+            _ => false,
+        };
+        assert!(same(0, 2), "the two eni-1 records share one context");
+        assert!(!same(0, 1));
+        assert_eq!(sink[1].context().subnet_id.as_deref(), Some("subnet-2"));
+        assert_eq!(sink[2].context().az_id.as_deref(), Some("euw1-az1"));
+        assert_eq!(sink[0].context().account_id.as_deref(), Some("1"));
+        // A record that logs none of the fields has none.
+        assert!(sink[3].context.is_none());
+        assert_eq!(sink[3].context().vpc_id, None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::fields::{self, Resolved};
 use super::header::Slot;
 use super::line::{self, LineError};
 use super::{FieldPlan, Where, locate};
-use crate::flow::{Flow, LogStatus, Provenance, SourceId, SourceTally, Text};
+use crate::flow::{ContextCache, Flow, LogStatus, Provenance, SourceId, SourceTally, Text};
 use crate::ingest::FlowSink;
 
 /// Read a whole Parquet file from memory. Problems with rows are tallied;
@@ -101,6 +101,7 @@ pub fn read_parquet<S: FlowSink>(
             }
         }
     }
+    let mut contexts = ContextCache::default();
     for (i, (mut flow, err)) in flows.into_iter().zip(errors).enumerate() {
         let row = i as u64 + 1;
         flow.provenance = Provenance { source, index: row };
@@ -115,6 +116,7 @@ pub fn read_parquet<S: FlowSink>(
             Some(LogStatus::SkipData) => bump(&mut tally.skipdata, &flow),
             _ => {
                 tally.records += 1;
+                contexts.share(&mut flow);
                 sink.push(flow);
             }
         }

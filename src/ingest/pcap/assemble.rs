@@ -19,13 +19,14 @@
 use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::error::sanitize_bytes;
 use crate::flow::{
     CaptureEvidence, Direction, DnsRecord, Flow, FlowKey, Handshake, Initiator, Provenance,
-    SourceId, SourceTally, Text,
+    RecordContext, SourceId, SourceTally, Text,
 };
 
 use super::decode::{self, Decoded, Fragment};
@@ -1066,7 +1067,7 @@ fn build(e: &Entry, sum: Summary, capture_host: Option<IpAddr>, ctx: &Ctx<'_>) -
         start_nanos: acc.first_ts.1,
         end_nanos: acc.last_ts.1,
         tcp_flags: Some(acc.flags),
-        flow_type: Some(Text::const_new(if acc.v6 { "IPv6" } else { "IPv4" })),
+        context: Some(Arc::clone(family_context(acc.v6))),
         flow_direction: direction,
         capture: Some(Box::new(ev)),
         provenance: Provenance {
@@ -1075,6 +1076,21 @@ fn build(e: &Entry, sum: Summary, capture_host: Option<IpAddr>, ctx: &Ctx<'_>) -
         },
         ..Flow::default()
     }
+}
+
+/// A capture's flows log only their `type`: two contexts, shared by all.
+fn family_context(v6: bool) -> &'static Arc<RecordContext> {
+    static CONTEXTS: std::sync::LazyLock<[Arc<RecordContext>; 2]> =
+        std::sync::LazyLock::new(|| {
+            ["IPv4", "IPv6"].map(|t| {
+                Arc::new(RecordContext {
+                    flow_type: Some(Text::const_new(t)),
+                    ..RecordContext::default()
+                })
+            })
+        });
+    let [v4, v6_ctx] = &*CONTEXTS;
+    if v6 { v6_ctx } else { v4 }
 }
 
 /// The address that appears in the most directional flows (ties: the lowest).
