@@ -18,7 +18,7 @@ mod context;
 pub mod dns;
 
 pub use batch::{FlowBatch, SourceKind, SourceTally};
-pub use context::{ContextCache, RecordContext};
+pub use context::{ContextCache, ContextField, ContextFields, ContextScratch, RecordContext};
 pub use dns::{DnsRecord, NameSighting, NameSource};
 
 /// Short AWS identifiers (`eni-…`, `vpc-…`, account ids) fit inline: no

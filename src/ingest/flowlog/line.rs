@@ -7,7 +7,9 @@ use memchr::memchr2;
 
 use super::fields::FieldId;
 use super::header::{FieldPlan, Slot};
-use crate::flow::{Action, Direction, Flow, LogStatus, Text};
+use crate::flow::{
+    Action, ContextField, ContextFields, Direction, Flow, LogStatus, RecordContext, Text,
+};
 
 /// Why a value could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +123,21 @@ pub fn parse_line(line: &str, plan: &FieldPlan) -> Result<Flow, LineError> {
 
 /// Like [`parse_line`], filling `flow` (which should be `Flow::default()`).
 pub fn parse_line_into(line: &str, plan: &FieldPlan, flow: &mut Flow) -> Result<(), LineError> {
+    let mut ctx = RecordContext::default();
+    parse_line_with(line, plan, flow, &mut ctx)?;
+    flow.context = ctx.shared();
+    Ok(())
+}
+
+/// Like [`parse_line_into`], with the record's context fields written to
+/// `ctx` (which should be empty) instead of a context of the flow's own: the
+/// caller shares it (see [`crate::flow::ContextCache`]).
+pub(crate) fn parse_line_with<C: ContextFields>(
+    line: &str,
+    plan: &FieldPlan,
+    flow: &mut Flow,
+    ctx: &mut C,
+) -> Result<(), LineError> {
     let slots = plan.slots();
     let mut tokens = Tokens::new(line);
     let mut n = 0usize;
@@ -132,7 +149,7 @@ pub fn parse_line_into(line: &str, plan: &FieldPlan, flow: &mut Flow) -> Result<
             });
         };
         n += 1;
-        if let Err(kind) = set_field(flow, *slot, tok, plan) {
+        if let Err(kind) = set_field(flow, ctx, *slot, tok, plan) {
             let found = count_tokens(line);
             if found != slots.len() {
                 return Err(count_error(slots.len(), found));
@@ -166,9 +183,10 @@ fn slot_name(slot: Slot) -> &'static str {
 }
 
 /// Set one field from its token. `-` means absent.
-#[inline]
-pub(crate) fn set_field(
+#[inline(always)]
+pub(crate) fn set_field<C: ContextFields>(
     flow: &mut Flow,
+    ctx: &mut C,
     slot: Slot,
     tok: &str,
     plan: &FieldPlan,
@@ -185,15 +203,21 @@ pub(crate) fn set_field(
             return Ok(());
         }
     };
-    set_typed(flow, id, tok)
+    set_typed(flow, ctx, id, tok)
 }
 
-/// Set one typed field from a present (non-`-`) token.
-#[inline]
-pub(crate) fn set_typed(flow: &mut Flow, id: FieldId, tok: &str) -> Result<(), ValueError> {
+/// Set one typed field from a present (non-`-`) token; the context fields
+/// go to `ctx`.
+#[inline(always)]
+pub(crate) fn set_typed<C: ContextFields>(
+    flow: &mut Flow,
+    ctx: &mut C,
+    id: FieldId,
+    tok: &str,
+) -> Result<(), ValueError> {
     match id {
         FieldId::Version => flow.version = Some(int(tok)?),
-        FieldId::AccountId => flow.context_mut().account_id = Some(Text::new(tok)),
+        FieldId::AccountId => ctx.set(ContextField::AccountId, tok),
         FieldId::InterfaceId => flow.interface_id = Some(Text::new(tok)),
         FieldId::SrcAddr => flow.src_addr = Some(addr(tok)?),
         FieldId::DstAddr => flow.dst_addr = Some(addr(tok)?),
@@ -219,17 +243,17 @@ pub(crate) fn set_typed(flow: &mut Flow, id: FieldId, tok: &str) -> Result<(), V
                 _ => return Err(ValueError::InvalidValue),
             })
         }
-        FieldId::VpcId => flow.context_mut().vpc_id = Some(Text::new(tok)),
-        FieldId::SubnetId => flow.context_mut().subnet_id = Some(Text::new(tok)),
-        FieldId::InstanceId => flow.context_mut().instance_id = Some(Text::new(tok)),
+        FieldId::VpcId => ctx.set(ContextField::VpcId, tok),
+        FieldId::SubnetId => ctx.set(ContextField::SubnetId, tok),
+        FieldId::InstanceId => ctx.set(ContextField::InstanceId, tok),
         FieldId::TcpFlags => flow.tcp_flags = Some(int(tok)?),
-        FieldId::Type => flow.context_mut().flow_type = Some(Text::new(tok)),
+        FieldId::Type => ctx.set(ContextField::FlowType, tok),
         FieldId::PktSrcAddr => flow.pkt_src_addr = Some(addr(tok)?),
         FieldId::PktDstAddr => flow.pkt_dst_addr = Some(addr(tok)?),
-        FieldId::Region => flow.context_mut().region = Some(Text::new(tok)),
-        FieldId::AzId => flow.context_mut().az_id = Some(Text::new(tok)),
-        FieldId::SublocationType => flow.context_mut().sublocation_type = Some(Text::new(tok)),
-        FieldId::SublocationId => flow.context_mut().sublocation_id = Some(Text::new(tok)),
+        FieldId::Region => ctx.set(ContextField::Region, tok),
+        FieldId::AzId => ctx.set(ContextField::AzId, tok),
+        FieldId::SublocationType => ctx.set(ContextField::SublocationType, tok),
+        FieldId::SublocationId => ctx.set(ContextField::SublocationId, tok),
         FieldId::PktSrcAwsService => flow.pkt_src_aws_service = Some(Text::new(tok)),
         FieldId::PktDstAwsService => flow.pkt_dst_aws_service = Some(Text::new(tok)),
         FieldId::FlowDirection => {
@@ -655,6 +679,7 @@ mod proptests {
         let mut full_names: Vec<&str> = TYPED.iter().map(|s| s.aws).collect();
         full_names.push("encryption-status");
         let mut g = Flow::default();
+        let mut ctx = RecordContext::default();
         let full = FieldPlan::from_format(&full_names.join(" ")).unwrap();
         let l = render_line(f, &full);
         let toks: Vec<&str> = l.split(' ').collect();
@@ -664,9 +689,10 @@ mod proptests {
                 (Slot::Extra(_), Slot::Extra(_)) => true,
                 _ => false,
             }) {
-                set_field(&mut g, *slot, tok, &full).unwrap();
+                set_field(&mut g, &mut ctx, *slot, tok, &full).unwrap();
             }
         }
+        g.context = ctx.shared();
         g
     }
 

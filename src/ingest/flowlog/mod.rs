@@ -6,7 +6,7 @@
 //! layout once, [`ingest_line`] parses one line into a [`FlowSink`] and
 //! tallies what it was, [`parse_line`] is the pure parser.
 
-use crate::flow::{ContextCache, Provenance, SourceTally, Text};
+use crate::flow::{ContextCache, ContextScratch, Provenance, SourceTally, Text};
 use crate::ingest::FlowSink;
 
 pub mod fields;
@@ -68,6 +68,8 @@ pub fn ingest_line<S: FlowSink>(
     sink: &mut S,
 ) -> LineOutcome {
     let mut state = PlanState::fixed(plan);
+    // One record on its own: nothing to share it with.
+    state.contexts = ContextCache::unshared();
     state.ingest(line, prov, name, Where::Line, tally, sink)
 }
 
@@ -80,6 +82,8 @@ pub(crate) struct PlanState<'p> {
     follow_headers: bool,
     /// The records read with this state share their equal contexts.
     contexts: ContextCache,
+    /// The context fields of the record being read.
+    scratch: ContextScratch,
 }
 
 impl<'p> PlanState<'p> {
@@ -89,6 +93,7 @@ impl<'p> PlanState<'p> {
             current: None,
             follow_headers: true,
             contexts: ContextCache::default(),
+            scratch: ContextScratch::default(),
         }
     }
 
@@ -98,11 +103,8 @@ impl<'p> PlanState<'p> {
             current: None,
             follow_headers: false,
             contexts: ContextCache::default(),
+            scratch: ContextScratch::default(),
         }
-    }
-
-    pub(crate) fn plan(&self) -> &FieldPlan {
-        self.current.as_ref().unwrap_or(self.base)
     }
 
     /// The plan of the last header seen, if any.
@@ -164,7 +166,16 @@ impl<'p> PlanState<'p> {
             }
         }
         let mut flow = crate::flow::Flow::default();
-        match line::parse_line_into(line, self.plan(), &mut flow) {
+        // The plan in effect (fields borrowed apart from the scratch).
+        let plan = self.current.as_ref().unwrap_or(self.base);
+        let parsed = line::parse_line_with(line, plan, &mut flow, &mut self.scratch);
+        if parsed.is_err() || flow.is_status_only() {
+            // The next record starts empty.
+            self.scratch.clear();
+        } else {
+            flow.context = self.contexts.share(&mut self.scratch);
+        }
+        match parsed {
             Ok(()) => {
                 flow.provenance = prov;
                 match flow.log_status {
@@ -178,7 +189,6 @@ impl<'p> PlanState<'p> {
                     }
                     _ => {
                         tally.records += 1;
-                        self.contexts.share(&mut flow);
                         sink.push(flow);
                         LineOutcome::Flow
                     }

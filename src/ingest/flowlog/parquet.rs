@@ -16,7 +16,9 @@ use super::fields::{self, Resolved};
 use super::header::Slot;
 use super::line::{self, LineError};
 use super::{FieldPlan, Where, locate};
-use crate::flow::{ContextCache, Flow, LogStatus, Provenance, SourceId, SourceTally, Text};
+use crate::flow::{
+    ContextCache, ContextScratch, Flow, LogStatus, Provenance, SourceId, SourceTally, Text,
+};
 use crate::ingest::FlowSink;
 
 /// Read a whole Parquet file from memory. Problems with rows are tallied;
@@ -41,6 +43,8 @@ pub fn read_parquet<S: FlowSink>(
     let height = df.height();
     let mut flows: Vec<Flow> = (0..height).map(|_| Flow::default()).collect();
     let mut errors: Vec<Option<LineError>> = vec![None; height];
+    // Each row's context fields, shared as the rows are handed over.
+    let mut contexts: Vec<ContextScratch> = vec![ContextScratch::default(); height];
     let mut extra_columns: Vec<String> = Vec::new();
     for col in df.columns() {
         let cname = col.name().as_str();
@@ -77,7 +81,8 @@ pub fn read_parquet<S: FlowSink>(
             continue;
         };
         let extra_name = extra_columns.last().cloned().unwrap_or_default();
-        for ((value, flow), err) in strings.iter().zip(flows.iter_mut()).zip(errors.iter_mut()) {
+        let rows = flows.iter_mut().zip(contexts.iter_mut());
+        for ((value, (flow, ctx)), err) in strings.iter().zip(rows).zip(errors.iter_mut()) {
             let Some(v) = value else { continue };
             let v = v.trim();
             // `None` is what pandas writes for a missing value in a text
@@ -87,7 +92,7 @@ pub fn read_parquet<S: FlowSink>(
             }
             match slot {
                 Slot::Typed(id) => {
-                    if let Err(kind) = line::set_typed(flow, id, v) {
+                    if let Err(kind) = line::set_typed(flow, ctx, id, v) {
                         if err.is_none() {
                             *err = Some(LineError::Field {
                                 field: id.aws_name(),
@@ -101,8 +106,9 @@ pub fn read_parquet<S: FlowSink>(
             }
         }
     }
-    let mut contexts = ContextCache::default();
-    for (i, (mut flow, err)) in flows.into_iter().zip(errors).enumerate() {
+    let mut cache = ContextCache::default();
+    let rows = flows.into_iter().zip(contexts).zip(errors);
+    for (i, ((mut flow, mut ctx), err)) in rows.enumerate() {
         let row = i as u64 + 1;
         flow.provenance = Provenance { source, index: row };
         if let Some(e) = err {
@@ -116,7 +122,7 @@ pub fn read_parquet<S: FlowSink>(
             Some(LogStatus::SkipData) => bump(&mut tally.skipdata, &flow),
             _ => {
                 tally.records += 1;
-                contexts.share(&mut flow);
+                flow.context = cache.share(&mut ctx);
                 sink.push(flow);
             }
         }
