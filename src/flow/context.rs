@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::Text;
 
 /// Where a record was logged. All fields are optional (`-` means absent).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RecordContext {
     pub account_id: Option<Text>,
     pub vpc_id: Option<Text>,
@@ -105,13 +105,6 @@ impl ContextFields for RecordContext {
     }
 }
 
-impl ContextFields for ContextScratch {
-    #[inline]
-    fn set(&mut self, f: ContextField, tok: &str) {
-        self.push(f, tok);
-    }
-}
-
 /// A record's context fields as they are read: each as (field, length,
 /// bytes), in the order the record gives them. The bytes are the key a
 /// [`ContextCache`] finds the shared copy by, so a record whose context was
@@ -121,10 +114,9 @@ pub struct ContextScratch {
     key: Vec<u8>,
 }
 
-impl ContextScratch {
-    /// Field `f` has value `tok` (a later value of the same field wins).
+impl ContextFields for ContextScratch {
     #[inline]
-    pub fn push(&mut self, f: ContextField, tok: &str) {
+    fn set(&mut self, f: ContextField, tok: &str) {
         if self.key.capacity() == 0 {
             // A real record's nine fields, at once.
             self.key.reserve(192);
@@ -135,7 +127,9 @@ impl ContextScratch {
         self.key
             .extend_from_slice(tok.as_bytes().get(..len as usize).unwrap_or_default());
     }
+}
 
+impl ContextScratch {
     pub fn is_empty(&self) -> bool {
         self.key.is_empty()
     }
@@ -255,7 +249,7 @@ mod tests {
     fn scratch(fields: &[(ContextField, &str)]) -> ContextScratch {
         let mut s = ContextScratch::default();
         for (f, v) in fields {
-            s.push(*f, v);
+            s.set(*f, v);
         }
         s
     }
@@ -263,7 +257,7 @@ mod tests {
     fn ctx(vpc: &str, subnet: Option<&str>) -> ContextScratch {
         let mut s = scratch(&[(ContextField::VpcId, vpc)]);
         if let Some(n) = subnet {
-            s.push(ContextField::SubnetId, n);
+            s.set(ContextField::SubnetId, n);
         }
         s
     }

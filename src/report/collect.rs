@@ -282,21 +282,19 @@ impl<'a> Collector<'a> {
         let mut records = Vec::with_capacity(self.kept.len());
         let mut want = self.kept.into_iter().peekable();
         for (i, flow) in flows.into_iter().enumerate() {
-            let Some(first) = want.next_if(|k| k.index == i) else {
-                if want.peek().is_none() {
-                    break;
-                }
-                continue;
-            };
-            let mut same: Vec<KeptFlow> = Vec::new();
+            if want.peek().is_none() {
+                break;
+            }
+            // The last record kept for this flow takes it, any before it a copy.
+            let mut flow = Some(flow);
             while let Some(k) = want.next_if(|k| k.index == i) {
-                same.push(k);
+                let last = want.peek().is_none_or(|n| n.index != i);
+                let f = if last { flow.take() } else { flow.clone() };
+                if let Some(f) = f {
+                    let source_file = source_name(self.source_names, f.provenance.source);
+                    records.push(kept_record(k, f, source_file));
+                }
             }
-            let source_file = source_name(self.source_names, flow.provenance.source);
-            for k in same {
-                records.push(kept_record(k, flow.clone(), source_file.clone()));
-            }
-            records.push(kept_record(first, flow, source_file));
         }
         records.sort_by(|a, b| {
             let ka = (Collector::flow_time(&a.flow), a.flow.provenance);

@@ -166,16 +166,11 @@ impl<'p> PlanState<'p> {
             }
         }
         let mut flow = crate::flow::Flow::default();
+        // What a bad or status line left behind is not this record's.
+        self.scratch.clear();
         // The plan in effect (fields borrowed apart from the scratch).
         let plan = self.current.as_ref().unwrap_or(self.base);
-        let parsed = line::parse_line_with(line, plan, &mut flow, &mut self.scratch);
-        if parsed.is_err() || flow.is_status_only() {
-            // The next record starts empty.
-            self.scratch.clear();
-        } else {
-            flow.context = self.contexts.share(&mut self.scratch);
-        }
-        match parsed {
+        match line::parse_line_with(line, plan, &mut flow, &mut self.scratch) {
             Ok(()) => {
                 flow.provenance = prov;
                 match flow.log_status {
@@ -189,6 +184,7 @@ impl<'p> PlanState<'p> {
                     }
                     _ => {
                         tally.records += 1;
+                        flow.context = self.contexts.share(&mut self.scratch);
                         sink.push(flow);
                         LineOutcome::Flow
                     }
