@@ -5,6 +5,7 @@
 //! - [`topology`]: AWS CLI JSON → an immutable, shared index
 //! - [`classify`]: pure `Flow × TopologyIndex → Classification` with evidence
 //! - [`report`]: aggregation (polars) and renderers (pure functions of a report)
+//! - [`sql`]: the audit as SQL for Athena/Trino, Spark and DuckDB, and their results read back
 
 pub mod classify;
 pub mod error;
@@ -13,4 +14,5 @@ pub mod flow;
 pub mod ingest;
 pub mod report;
 pub mod samples;
+pub mod sql;
 pub mod topology;

@@ -10,8 +10,11 @@ pub mod completions;
 pub mod dns;
 pub mod flows;
 pub mod pull;
+pub mod report;
 pub mod samples;
+pub mod sql;
 pub mod topology;
+pub mod topology_export;
 
 /// Prove whether traffic to AWS services stayed on private paths.
 ///
@@ -42,6 +45,10 @@ pub enum Command {
     /// Show or check the VPC topology privpath understood
     #[command(subcommand)]
     Topology(topology::TopologyCommand),
+    /// Print the audit as SQL for Athena/Trino, Spark or DuckDB
+    Sql(sql::SqlArgs),
+    /// Render an engine's result of `privpath sql` as `audit` would
+    Report(report::ReportArgs),
     /// Pull flow logs from a remote store into local files
     #[command(subcommand)]
     Pull(pull::PullCommand),

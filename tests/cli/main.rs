@@ -9,4 +9,5 @@ mod harness;
 mod pcap;
 mod samples;
 mod smoke;
+mod sql;
 mod topology;
