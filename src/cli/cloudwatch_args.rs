@@ -286,10 +286,57 @@ where
     } else {
         ingest::read_inputs(inputs, opts, &make_sink)?
     };
+    let first = got.sources.len();
     #[cfg(feature = "cloudwatch")]
+    read_cloudwatch_into(&mut got, first, source, opts, quiet, &make_sink)?;
+    #[cfg(not(feature = "cloudwatch"))]
+    let _ = (quiet, first);
+    Ok(got)
+}
+
+/// [`read_inputs_and_cloudwatch`] of files already expanded with their ids;
+/// the log streams' ids start at `first_stream`.
+pub fn read_files_and_cloudwatch<S, F>(
+    files: &[(privpath::flow::SourceId, std::path::PathBuf)],
+    first_stream: usize,
+    cw: &CloudWatchArgs,
+    opts: &IngestOptions,
+    quiet: bool,
+    make_sink: F,
+) -> anyhow::Result<Ingested<S>>
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
+    #[cfg(feature = "cloudwatch")]
+    let source = cw.to_source(Timestamp::now())?;
+    #[cfg(not(feature = "cloudwatch"))]
+    cw.check_available()?;
+    #[cfg_attr(not(feature = "cloudwatch"), allow(unused_mut))]
+    let mut got = ingest::read_files(files, opts, &make_sink)?;
+    #[cfg(feature = "cloudwatch")]
+    read_cloudwatch_into(&mut got, first_stream, source, opts, quiet, &make_sink)?;
+    #[cfg(not(feature = "cloudwatch"))]
+    let _ = (quiet, first_stream);
+    Ok(got)
+}
+
+#[cfg(feature = "cloudwatch")]
+fn read_cloudwatch_into<S, F>(
+    got: &mut Ingested<S>,
+    first: usize,
+    source: Option<privpath::ingest::cloudwatch_pull::CloudWatchSource>,
+    opts: &IngestOptions,
+    quiet: bool,
+    make_sink: &F,
+) -> anyhow::Result<()>
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
     if let Some(src) = source {
         use std::io::IsTerminal;
-        let first = u32::try_from(got.sources.len())
+        let first = u32::try_from(first)
             .map(privpath::flow::SourceId)
             .map_err(|_| anyhow::anyhow!("too many inputs"))?;
         let cw_opts = IngestOptions {
@@ -297,14 +344,12 @@ where
             ..opts.clone()
         };
         let live = privpath::ingest::cloudwatch_pull::read_log_group_from(
-            &src, &cw_opts, first, &make_sink,
+            &src, &cw_opts, first, make_sink,
         )?;
         got.sink.merge(live.sink);
         got.sources.extend(live.sources);
     }
-    #[cfg(not(feature = "cloudwatch"))]
-    let _ = quiet;
-    Ok(got)
+    Ok(())
 }
 
 /// The message for CloudWatch options in a build without them.
