@@ -20,7 +20,7 @@
 //!    hash of (interface, 5-tuple with its two directions made one)
 //!    ([`RowStore`]): every record that can pair with another lands in the
 //!    same partition, whatever file, order or time it came in. P grows with
-//!    the input's size (≈ 65,536 records a partition, 16–1,024).
+//!    the input's size (≈ 16,384 records a partition, 16–1,024).
 //! 4. **Hold up to a budget, spill beyond it.** Rows stay in memory until
 //!    they pass a byte budget (96 MiB by default); then every partition's
 //!    rows are appended to its own temporary file. A spill error keeps the

@@ -122,3 +122,73 @@ pub fn pair_partition<S: std::hash::BuildHasher>(
     }
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::audit::row::NO_CLASS;
+
+    fn row(index: u64, role: Role, out: bool, start: u64, rejected: bool) -> ConvRow {
+        let a = "10.0.0.1".parse().unwrap();
+        let b = "52.219.60.1".parse().unwrap();
+        let key = FlowKey {
+            src: if out { a } else { b },
+            dst: if out { b } else { a },
+            src_port: if out { 40000 } else { 443 },
+            dst_port: if out { 443 } else { 40000 },
+            protocol: 6,
+        };
+        ConvRow {
+            source: 0,
+            index,
+            host: 1,
+            class: if role == Role::Egress { 0 } else { NO_CLASS },
+            role,
+            outcome: if rejected { Outcome::Rejected } else { Outcome::Unknown },
+            rejected,
+            logged: true,
+            key: Some(key),
+            start: Some(start),
+            end: Some(start + 10),
+            packets: Some(1),
+            bytes: Some(index),
+            dst: Some(key.dst),
+            dst_port: Some(key.dst_port),
+            protocol: Some(6),
+        }
+    }
+
+    #[test]
+    fn pair_partition_settles_outcomes_and_drops_duplicate_deliveries() {
+        let ingress: HashSet<u32> = [1].into_iter().collect();
+        // A reply before its egress record in input order, far in the file.
+        let egress = row(5, Role::Egress, true, 1000, false);
+        let reply = row(1, Role::Reply, false, 1001, false);
+        let mut again = egress;
+        again.source = 3;
+        let p = pair_partition(vec![again, egress, reply], &ingress);
+        assert_eq!(p.egress, vec![(egress, Outcome::Answered)]);
+        assert_eq!(p.duplicates.get(&3), Some(&1));
+        assert_eq!(p.unpaired, 0);
+
+        // No reply, but the host logs ingress: unanswered; without: unknown.
+        let lone = row(7, Role::Egress, true, 5000, false);
+        let p = pair_partition(vec![lone], &ingress);
+        assert_eq!(p.egress[0].1, Outcome::Unanswered);
+        let p = pair_partition(vec![lone], &HashSet::<u32>::new());
+        assert_eq!(p.egress[0].1, Outcome::Unknown);
+
+        // Only a rejected reply: rejected. A reply out of the window: unpaired.
+        let p = pair_partition(
+            vec![lone, row(8, Role::Reply, false, 5001, true)],
+            &ingress,
+        );
+        assert_eq!(p.egress[0].1, Outcome::Rejected);
+        let p = pair_partition(
+            vec![lone, row(9, Role::Reply, false, 5000 + 10 + PAIR_AFTER_SECS + 1, false)],
+            &ingress,
+        );
+        assert_eq!((p.egress[0].1, p.unpaired), (Outcome::Unanswered, 1));
+    }
+}

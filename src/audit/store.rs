@@ -16,7 +16,7 @@ pub const DEFAULT_BUDGET: usize = 96 << 20;
 
 /// Rows per partition aimed at (the pairing of one partition holds its rows
 /// and a table of its egress flows).
-const ROWS_PER_PARTITION: u64 = 1 << 16;
+const ROWS_PER_PARTITION: u64 = 1 << 14;
 
 /// Bytes a row takes in memory (its size in a vector).
 pub const ROW_BYTES: usize = std::mem::size_of::<ConvRow>();
