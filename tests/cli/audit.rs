@@ -532,3 +532,58 @@ fn audit_bad_topology_and_corrupt_input_exit_2() {
     );
     assert!(r.stderr.contains("broken.log.gz"), "{}", r.stderr);
 }
+
+/// East-west traffic is service `vpc` (path `local`), not `external`: an
+/// instance that talks to another instance of the VPC and to the internet
+/// gets `vpc` private and `external` public, not one `external` `mixed`.
+#[test]
+fn audit_east_west_traffic_is_service_vpc_not_external() {
+    let dir = tempdir();
+    let topo =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/lab/2-s3-gateway-endpoint/topology");
+    let log = dir.path().join("flows.log");
+    let eni = "eni-02b4d6f8103c5e7a9";
+    std::fs::write(
+        &log,
+        format!(
+            "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
+             2 111122223333 {eni} 10.0.0.10 10.0.1.20 40001 5432 6 10 5000 1793610900 1793610960 ACCEPT OK\n\
+             2 111122223333 {eni} 10.0.1.20 10.0.0.10 5432 40001 6 10 9000 1793610900 1793610960 ACCEPT OK\n\
+             2 111122223333 {eni} 10.0.0.10 93.184.216.34 40002 443 6 10 5000 1793610900 1793610960 ACCEPT OK\n\
+             2 111122223333 {eni} 93.184.216.34 10.0.0.10 443 40002 6 10 9000 1793610900 1793610960 ACCEPT OK\n"
+        ),
+    )
+    .unwrap();
+    let r = run([
+        "audit",
+        log.to_str().unwrap(),
+        "--topology",
+        topo.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    r.assert_code(0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(verdict(&v, "vpc", PUBLIC), "private", "{}", r.stdout);
+    assert_eq!(verdict(&v, "external", PUBLIC), "public", "{}", r.stdout);
+    let row = v["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["service"] == "vpc")
+        .unwrap();
+    assert_eq!(row["paths"][0]["path"], "local");
+    let evidence = row["paths"][0]["evidence"][0].as_str().unwrap();
+    assert!(
+        evidence.contains("service vpc: 10.0.1.20 is in the VPC (eni-04d6f8a12c3e5b7d9, i-03c5e7091b2d4f6a8)"),
+        "{evidence}"
+    );
+    let external = v["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["service"] == "external")
+        .unwrap();
+    assert_eq!(external["paths"].as_array().unwrap().len(), 1);
+    assert_eq!(external["paths"][0]["path"], "internet-gateway");
+}

@@ -68,6 +68,51 @@ fn attributed(a: AttributionSource) -> &'static str {
     }
 }
 
+/// How the service was attributed: `service s3 by prefix list pl-…`,
+/// `service vpc: 10.0.1.20 is in the VPC (eni-…, i-…)`.
+fn service_part(c: &Classification) -> String {
+    let mut svc = if c.attributed_by == AttributionSource::None && c.attributions.vpc_peer.is_some()
+    {
+        format!("service {}:", c.service)
+    } else {
+        format!("service {} by {}", c.service, attributed(c.attributed_by))
+    };
+    if let Some(n) = &c.attributions.name {
+        if matches!(
+            c.attributed_by,
+            AttributionSource::Sni
+                | AttributionSource::HttpHost
+                | AttributionSource::Dns
+                | AttributionSource::DnsOtherHost
+        ) {
+            svc.push_str(&format!(" {}", n.name));
+        }
+    }
+    if c.attributed_by == AttributionSource::PrefixList {
+        if let Some(pl) = c.attributions.prefix_list {
+            svc.push_str(&format!(" {}", pl.id));
+        }
+    }
+    if c.service == "aws" {
+        svc.push_str(" (AWS range, service unknown)");
+    }
+    if let (Some(v), Some(peer)) = (&c.attributions.vpc_peer, c.peer) {
+        let known: Vec<&str> = [v.eni, v.owner]
+            .into_iter()
+            .flatten()
+            .map(|t| t.as_str())
+            .collect();
+        if c.attributed_by != AttributionSource::None {
+            svc.push(';');
+        }
+        svc.push_str(&format!(" {peer} is in the VPC"));
+        if !known.is_empty() {
+            svc.push_str(&format!(" ({})", known.join(", ")));
+        }
+    }
+    svc
+}
+
 /// One line of evidence: route table, route, target, endpoint, time
 /// rule, how the service was attributed, the traffic-path check.
 pub fn evidence_line(c: &Classification) -> String {
@@ -114,27 +159,7 @@ pub fn evidence_line(c: &Classification) -> String {
         }
         TimeRule::NoFlowTime => parts.push("no flow time: latest topology".to_owned()),
     }
-    let mut svc = format!("service {} by {}", c.service, attributed(c.attributed_by));
-    if let Some(n) = &c.attributions.name {
-        if matches!(
-            c.attributed_by,
-            AttributionSource::Sni
-                | AttributionSource::HttpHost
-                | AttributionSource::Dns
-                | AttributionSource::DnsOtherHost
-        ) {
-            svc.push_str(&format!(" {}", n.name));
-        }
-    }
-    if c.attributed_by == AttributionSource::PrefixList {
-        if let Some(pl) = c.attributions.prefix_list {
-            svc.push_str(&format!(" {}", pl.id));
-        }
-    }
-    if c.service == "aws" {
-        svc.push_str(" (AWS range, service unknown)");
-    }
-    parts.push(svc);
+    parts.push(service_part(c));
     if let Some(tp) = &c.traffic_path {
         let v = match tp.verdict {
             TrafficPathVerdict::Agrees => "agrees",
@@ -185,8 +210,10 @@ fn add(
     let resolver = is_vpc_resolver(flow, index);
     let mut evidence = evidence_line(cl);
     if resolver {
-        let by = format!("service {} by {}", cl.service, attributed(cl.attributed_by));
-        evidence = evidence.replace(&by, "service dns: the VPC's Amazon-provided resolver");
+        evidence = evidence.replace(
+            &service_part(cl),
+            "service dns: the VPC's Amazon-provided resolver",
+        );
     }
     let service: &str = if resolver {
         RESOLVER_SERVICE
