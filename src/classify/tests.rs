@@ -780,7 +780,9 @@ fn rows() -> Vec<Row> {
             check: |c| {
                 let v = c.attributions.vpc_peer.ok_or("no vpc peer")?;
                 (v.eni.map(|e| e.as_str()) == Some("eni-priv")
-                    && v.owner.map(|o| o.as_str()).is_some_and(|o| o.starts_with("i-")))
+                    && v.owner
+                        .map(|o| o.as_str())
+                        .is_some_and(|o| o.starts_with("i-")))
                 .then_some(())
                 .ok_or_else(|| format!("{v:?}"))
             },

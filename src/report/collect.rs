@@ -418,7 +418,7 @@ mod tests {
     fn host() -> Host {
         Host {
             instance_id: Some("i-0private".into()),
-            address: Some("10.0.1.5".parse().unwrap()),
+            addresses: std::sync::Arc::from(vec!["10.0.1.5".parse().unwrap()]),
             ..Host::default()
         }
     }

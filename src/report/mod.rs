@@ -22,6 +22,7 @@ pub mod collect;
 pub mod csv;
 pub mod escape;
 pub mod expect;
+pub mod host;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -33,6 +34,8 @@ pub mod wire;
 
 #[cfg(test)]
 pub(crate) mod fixture;
+
+pub use host::{Host, HostTable};
 
 /// The path a flow took out of the VPC (or not): the classifier's own type.
 pub use crate::classify::PathClass as PathKind;
@@ -108,51 +111,6 @@ impl Verdict {
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// The source host of a flow, as far as the topology knows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Host {
-    pub instance_id: Option<Text>,
-    pub eni: Option<Text>,
-    pub address: Option<IpAddr>,
-    pub subnet_id: Option<Text>,
-}
-
-impl Host {
-    /// A short name: the instance id, else the ENI, else the address.
-    pub fn label(&self) -> String {
-        if let Some(i) = &self.instance_id {
-            return i.to_string();
-        }
-        if let Some(e) = &self.eni {
-            return e.to_string();
-        }
-        match self.address {
-            Some(a) => a.to_string(),
-            None => "unknown host".to_owned(),
-        }
-    }
-
-    /// `i-… (eni-…, 10.0.1.5)`: everything known, for detail lines.
-    pub fn describe(&self) -> String {
-        let mut rest = Vec::new();
-        if self.instance_id.is_some() {
-            if let Some(e) = &self.eni {
-                rest.push(e.to_string());
-            }
-        }
-        if self.instance_id.is_some() || self.eni.is_some() {
-            if let Some(a) = self.address {
-                rest.push(a.to_string());
-            }
-        }
-        if rest.is_empty() {
-            self.label()
-        } else {
-            format!("{} ({})", self.label(), rest.join(", "))
-        }
     }
 }
 

@@ -43,21 +43,30 @@ pub struct WindowW {
     pub last: Option<String>,
 }
 
+/// A host: an instance (or an ENI without one) with all its ENIs and
+/// addresses. `eni`, `address` and `subnet_id` are the primary ones (as
+/// before `enis` and `addresses` were added: same meaning, still v1).
 #[derive(Debug, Serialize)]
 pub struct HostW<'a> {
     pub instance_id: Option<&'a str>,
     pub eni: Option<&'a str>,
     pub address: Option<String>,
     pub subnet_id: Option<&'a str>,
+    /// Every ENI, the primary first.
+    pub enis: Vec<&'a str>,
+    /// Every address (IPv4 and IPv6), the primary first.
+    pub addresses: Vec<String>,
 }
 
 impl<'a> HostW<'a> {
     pub fn from(h: &'a Host) -> HostW<'a> {
         HostW {
             instance_id: h.instance_id.as_deref(),
-            eni: h.eni.as_deref(),
-            address: h.address.map(|a| a.to_string()),
-            subnet_id: h.subnet_id.as_deref(),
+            eni: h.eni().map(|e| e.as_str()),
+            address: h.address().map(|a| a.to_string()),
+            subnet_id: h.subnet_id().map(|s| s.as_str()),
+            enis: h.enis.iter().map(|e| e.as_str()).collect(),
+            addresses: h.addresses.iter().map(ToString::to_string).collect(),
         }
     }
 }

@@ -575,7 +575,9 @@ fn audit_east_west_traffic_is_service_vpc_not_external() {
     assert_eq!(row["paths"][0]["path"], "local");
     let evidence = row["paths"][0]["evidence"][0].as_str().unwrap();
     assert!(
-        evidence.contains("service vpc: 10.0.1.20 is in the VPC (eni-04d6f8a12c3e5b7d9, i-03c5e7091b2d4f6a8)"),
+        evidence.contains(
+            "service vpc: 10.0.1.20 is in the VPC (eni-04d6f8a12c3e5b7d9, i-03c5e7091b2d4f6a8)"
+        ),
         "{evidence}"
     );
     let external = v["verdicts"]
