@@ -165,6 +165,17 @@ pub struct PathRow {
     /// Distinct evidence lines (route table, route, target, endpoint, how the
     /// service was attributed), sorted, at most [`MAX_EVIDENCE`].
     pub evidence: Vec<String>,
+    /// The first `--examples` flows of this path (by time), with their input
+    /// file and line; `flows - examples.len()` more are counted, not listed.
+    pub examples: Vec<Violation>,
+}
+
+impl PathRow {
+    /// Flows of this path not listed in [`PathRow::examples`].
+    pub fn examples_more(&self) -> u64 {
+        self.flows
+            .saturating_sub(u64::try_from(self.examples.len()).unwrap_or(u64::MAX))
+    }
 }
 
 /// How many distinct evidence lines are kept per path row.
@@ -366,7 +377,8 @@ pub struct InputRow {
     pub error: Option<String>,
 }
 
-/// A flow that breaks an expectation: enough to find it again.
+/// A flow that breaks an expectation (or an example flow of a path): enough
+/// to find it again.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Violation {
     pub time: u64,
@@ -389,14 +401,17 @@ pub struct HostResult {
     pub met: bool,
     pub flows: u64,
     pub violations_total: u64,
-    /// The first [`MAX_VIOLATIONS`] offending flows, sorted by time.
+    /// The first `--examples` offending flows (default [`DEFAULT_EXAMPLES`]),
+    /// sorted by time; `violations_total` counts them all.
     pub violations: Vec<Violation>,
     /// Why it failed or a caveat (`no traffic observed`).
     pub note: Option<String>,
 }
 
-/// How many offending flows are kept per expectation and host.
-pub const MAX_VIOLATIONS: usize = 50;
+/// How many flows are kept, with their input file and line, per path of a
+/// verdict and per expectation and host, unless `--examples` says otherwise
+/// (the rest are counted). Memory grows with this bound, never with the flows.
+pub const DEFAULT_EXAMPLES: usize = 20;
 
 /// One `--expect` / `--expect-dns` and how it fared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -466,6 +481,17 @@ pub struct Report {
 }
 
 impl Report {
+    /// The paths that left through the internet gateway or a NAT gateway,
+    /// with their example flows: what the "Public flows" sections list.
+    pub fn public_paths(&self) -> impl Iterator<Item = (&VerdictRow, &PathRow)> {
+        self.verdicts.iter().flat_map(|v| {
+            v.paths
+                .iter()
+                .filter(|p| p.path.is_public() && !p.examples.is_empty())
+                .map(move |p| (v, p))
+        })
+    }
+
     /// True when every expectation held (or none was given).
     pub fn all_met(&self) -> bool {
         self.expectations.iter().all(|e| e.met)
@@ -627,6 +653,7 @@ mod tests {
                 unknown: 0,
             },
             evidence: vec![],
+            examples: vec![],
         }
     }
 

@@ -94,6 +94,22 @@ pub struct PathW<'a> {
     pub outcome: &'static str,
     pub outcomes: OutcomesW,
     pub evidence: &'a [String],
+    /// The first `--examples` flows (default 20) by time, with their input
+    /// file and line.
+    pub examples: Vec<ExampleW<'a>>,
+    /// Flows of this path not listed in `examples`.
+    pub examples_more: u64,
+}
+
+/// One flow of a path, enough to find it again.
+#[derive(Debug, Serialize)]
+pub struct ExampleW<'a> {
+    pub time: String,
+    pub destination: &'a str,
+    pub outcome: Option<&'static str>,
+    pub evidence: &'a str,
+    /// `file:line` (the input and the record index).
+    pub source: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -178,7 +194,7 @@ pub struct ExpectationW<'a> {
     pub met: bool,
     pub violations_total: u64,
     /// The offending flows (or DNS answers) of every host, sorted by time;
-    /// at most 50 per host.
+    /// at most `--examples` (default 20) per host.
     pub violations: Vec<ViolationW<'a>>,
     pub hosts: Vec<HostResultW<'a>>,
 }
@@ -240,6 +256,18 @@ fn path_w(p: &PathRow) -> PathW<'_> {
             unknown: p.outcomes.unknown,
         },
         evidence: &p.evidence,
+        examples: p
+            .examples
+            .iter()
+            .map(|v| ExampleW {
+                time: format_time(v.time),
+                destination: &v.destination,
+                outcome: v.outcome.map(|o| o.as_str()),
+                evidence: &v.evidence,
+                source: &v.source,
+            })
+            .collect(),
+        examples_more: p.examples_more(),
     }
 }
 

@@ -589,3 +589,73 @@ fn audit_east_west_traffic_is_service_vpc_not_external() {
     assert_eq!(external["paths"].as_array().unwrap().len(), 1);
     assert_eq!(external["paths"][0]["path"], "internet-gateway");
 }
+
+/// `--examples K` bounds the flows listed per path of a verdict and per
+/// failed expectation and host (the first by time, each with its input file
+/// and line); the rest are counted.
+#[test]
+fn audit_examples_are_the_first_k_flows_with_file_and_line() {
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "audit",
+            "samples/lab/1-baseline",
+            "--expect",
+            "s3=gateway-endpoint",
+            "-o",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let r = run(args);
+        r.assert_code(1);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    for (k, v) in [(20, json(&[])), (1, json(&["--examples", "1"]))] {
+        let mut listed = 0;
+        for row in v["verdicts"].as_array().unwrap() {
+            for p in row["paths"].as_array().unwrap() {
+                let flows = p["flows"].as_u64().unwrap();
+                let examples = p["examples"].as_array().unwrap();
+                let n = examples.len() as u64;
+                assert_eq!(n, flows.min(k), "k {k}: {p}");
+                assert_eq!(p["examples_more"].as_u64().unwrap(), flows - n, "{p}");
+                let times: Vec<&str> = examples
+                    .iter()
+                    .map(|x| x["time"].as_str().unwrap())
+                    .collect();
+                assert!(times.windows(2).all(|w| w[0] <= w[1]), "by time: {times:?}");
+                assert_eq!(
+                    times.first().copied(),
+                    p["first"].as_str(),
+                    "the first flow: {p}"
+                );
+                for x in examples {
+                    let source = x["source"].as_str().unwrap();
+                    let (file, line) = source.rsplit_once(':').unwrap();
+                    assert!(Path::new(file).is_file(), "{source}");
+                    line.parse::<u64>().unwrap();
+                }
+                listed += n;
+            }
+        }
+        assert!(listed > 0);
+        let e = &v["expectations"][0];
+        let hosts = e["hosts"].as_array().unwrap();
+        let want: u64 = hosts
+            .iter()
+            .map(|h| h["violations_total"].as_u64().unwrap().min(k))
+            .sum();
+        assert_eq!(
+            e["violations"].as_array().unwrap().len() as u64,
+            want,
+            "k {k} per host"
+        );
+        if k == 1 {
+            assert!(
+                hosts
+                    .iter()
+                    .any(|h| h["violations_total"].as_u64().unwrap() > k),
+                "the bound is exercised"
+            );
+        }
+    }
+}

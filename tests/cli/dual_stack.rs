@@ -221,10 +221,7 @@ fn dual_stack_host_shows_both_addresses_in_every_output() {
         );
     }
     let table = std::fs::read_to_string(out.join("audit.txt")).unwrap();
-    let s3_rows: Vec<&str> = table
-        .lines()
-        .filter(|l| l.starts_with(" s3 "))
-        .collect();
+    let s3_rows: Vec<&str> = table.lines().filter(|l| l.starts_with(" s3 ")).collect();
     assert_eq!(s3_rows.len(), 1, "{table}");
     assert!(s3_rows[0].contains("mixed"), "{}", s3_rows[0]);
     let csv = std::fs::read_to_string(out.join("flows.csv")).unwrap();

@@ -555,7 +555,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     let keep = plan.keep_flows();
     let new = || {
         (
-            Collector::new(&plan.expect, &source_names, keep),
+            Collector::new(&plan.expect, &source_names, keep).with_examples(plan.examples),
             Notes::default(),
         )
     };
