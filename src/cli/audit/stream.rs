@@ -20,7 +20,7 @@ use privpath::flow::{Flow, SourceId};
 use privpath::ingest::{self, FlowSink, IngestOptions};
 use privpath::report::aggregate::{ReportInput, build_report};
 use privpath::report::collect::Collector;
-use privpath::report::{Finding, FindingKind, Report};
+use privpath::report::{Finding, FindingKind, HostTable, Report};
 use privpath::topology::{self, TopologyIndex};
 
 type State = foldhash::fast::RandomState;
@@ -33,6 +33,7 @@ const TICK: u64 = 4096;
 /// What every sink of one run shares.
 struct Run<'r> {
     index: &'r TopologyIndex,
+    host_table: &'r HostTable,
     names: &'r NameIndex,
     store: &'r RowStore,
     hosts: &'r Interner<HostKey>,
@@ -94,7 +95,7 @@ impl FlowSink for StreamSink<'_> {
             role => {
                 let host = self.host_ids.id(&host_key(&flow), run.hosts);
                 let class = if role == Role::Egress {
-                    let c = describe(&mut self.notes, &flow, &cl, run.index);
+                    let c = describe(&mut self.notes, &flow, &cl, (run.index, run.host_table));
                     self.class_ids.id(&c, run.classes)
                 } else {
                     self.has_ingress.insert(host);
@@ -151,6 +152,7 @@ fn input_bytes(files: &[(SourceId, PathBuf)]) -> (u64, u64) {
 pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     let topo = topology::load(&plan.topology)?;
     let index = TopologyIndex::build(&topo);
+    let host_table = HostTable::new(&index);
     let opts = plan.capture.apply(IngestOptions {
         log_format: plan.log_format.clone(),
         progress: plan.progress,
@@ -182,6 +184,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     let (notes, status_rows, has_ingress, logged) = {
         let run = Run {
             index: &index,
+            host_table: &host_table,
             names: &names,
             store: &store,
             hosts: &hosts,
@@ -222,7 +225,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     let source_names: Vec<String> = sources.iter().map(|s| s.path.clone()).collect();
     let classes = classes.into_values();
     let drained = audit::drain(store, &classes, &has_ingress, || {
-        Collector::new(&plan.expect, &source_names, false)
+        Collector::new(&plan.expect, &source_names, false).with_examples(plan.examples)
     });
     let mut collector = drained.collector;
     collector.status_rows += status_rows;
@@ -254,7 +257,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     let private_dns = private_dns_rows(&index, &dns, &mut findings);
     let report = build_report(ReportInput {
         finished: collector.finish(Vec::new()),
-        dns: dns_rows(&index, &dns),
+        dns: dns_rows(&index, &host_table, &dns),
         private_dns,
         findings,
         inputs,
