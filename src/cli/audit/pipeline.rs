@@ -19,7 +19,7 @@ use privpath::report::{
     Answer, DnsRow, Finding, FindingKind, Host, HostTable, InputRow, Mark, PathKind, PrivateDnsRow,
     Report, Resolution,
 };
-use privpath::topology::{self, EndpointKind, EniRole, TimeGate, TopologyIndex};
+use privpath::topology::{self, EndpointKind, EniRole, Text, TimeGate, TopologyIndex};
 
 /// Findings gathered next to the collector (mergeable).
 #[derive(Debug, Default)]
