@@ -2,11 +2,13 @@
 
 mod audit;
 mod capture_opts;
-#[cfg(feature = "cloudwatch")]
+#[cfg(feature = "aws")]
 mod cloudwatch;
 mod flowlog;
 mod harness;
 mod pcap;
+#[cfg(feature = "aws")]
+mod s3;
 mod samples;
 mod smoke;
 mod topology;
