@@ -3,12 +3,14 @@
 mod audit;
 mod audit_stream;
 mod capture_opts;
-#[cfg(feature = "cloudwatch")]
+#[cfg(feature = "aws")]
 mod cloudwatch;
 mod dual_stack;
 mod flowlog;
 mod harness;
 mod pcap;
+#[cfg(feature = "aws")]
+mod s3;
 mod samples;
 mod smoke;
 mod topology;

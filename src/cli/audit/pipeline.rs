@@ -601,6 +601,7 @@ fn build_held(plan: &Plan) -> anyhow::Result<Report> {
     let opts = plan.capture.apply(IngestOptions {
         log_format: plan.log_format.clone(),
         progress: plan.progress,
+        key_window: plan.key_window(),
         ..IngestOptions::default()
     });
     let bar = progress_bar(plan);

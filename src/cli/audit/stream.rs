@@ -156,11 +156,15 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     let opts = plan.capture.apply(IngestOptions {
         log_format: plan.log_format.clone(),
         progress: plan.progress,
+        key_window: plan.key_window(),
         ..IngestOptions::default()
     });
     let bar = progress_bar(plan);
 
-    let files: Vec<(SourceId, PathBuf)> = ingest::expand_inputs(&plan.inputs)?
+    // Local files here; s3:// inputs and --cloudwatch after them (their
+    // records are classified with the names of the local captures).
+    let (paths, _) = super::super::s3_args::split_inputs(&plan.inputs)?;
+    let files: Vec<(SourceId, PathBuf)> = ingest::expand_inputs(&paths)?
         .into_iter()
         .enumerate()
         .map(|(i, p)| (SourceId(u32::try_from(i).unwrap_or(u32::MAX)), p))
@@ -196,13 +200,13 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
             sink.push(f);
         }
         sink.flush();
-        let mut logged = super::super::cloudwatch_args::read_files_and_cloudwatch(
-            &logs,
-            files.len(),
+        let mut logged = super::super::cloudwatch_args::read_local_then_remote(
+            &plan.inputs,
             &plan.cloudwatch,
             &opts,
             plan.quiet,
             || StreamSink::new(&run),
+            |_, new_sink| Ok((ingest::read_files(&logs, &opts, new_sink)?, files.len())),
         )?;
         let later = std::mem::replace(&mut logged.sink, StreamSink::new(&run));
         sink.merge(later);
