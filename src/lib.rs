@@ -4,6 +4,7 @@
 //! - [`ingest`]: flow logs and captures → [`flow::Flow`] records (parallel, streaming)
 //! - [`topology`]: AWS CLI JSON → an immutable, shared index
 //! - [`classify`]: pure `Flow × TopologyIndex → Classification` with evidence
+//! - [`audit`]: the streaming audit engine (compact rows, partitioned pairing, spill)
 //! - [`report`]: aggregation (polars) and renderers (pure functions of a report)
 //! - [`sql`]: the audit as SQL for Athena/Trino, Spark and DuckDB, and their results read back
 
@@ -12,6 +13,7 @@ pub mod error;
 pub mod exit;
 pub mod flow;
 pub mod ingest;
+pub mod audit;
 pub mod report;
 pub mod samples;
 pub mod sql;

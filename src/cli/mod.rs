@@ -11,6 +11,7 @@ pub mod dns;
 pub mod flows;
 pub mod pull;
 pub mod report;
+pub mod s3_args;
 pub mod samples;
 pub mod sql;
 pub mod topology;
@@ -49,7 +50,7 @@ pub enum Command {
     Sql(sql::SqlArgs),
     /// Render an engine's result of `privpath sql` as `audit` would
     Report(report::ReportArgs),
-    /// Pull flow logs from a remote store into local files
+    /// Pull evidence from a remote store (CloudWatch Logs, S3) into local files
     #[command(subcommand)]
     Pull(pull::PullCommand),
     /// Print shell completions for bash, zsh, fish, elvish or powershell

@@ -16,8 +16,8 @@
 //! What needs captures stays native: DNS answers, TLS SNI and HTTP Host
 //! never reach a flow-log table, so the SQL attributes services from the
 //! flow logs and the topology only (the verdicts' evidence says so).
-//! Identical records (the same record delivered twice) are counted as
-//! often as they occur, as the native audit counts them.
+//! A record delivered twice (same interface, 5-tuple, start, end, packets,
+//! bytes) counts once, as in the native audit.
 
 pub mod ddl;
 pub mod dialect;
@@ -38,10 +38,12 @@ pub enum Select {
 }
 
 /// The verdict table's columns, in order. The first twelve are the
-/// contract; the rest carry what `privpath report` needs to render the same
-/// report as `audit` (the subnet for `@subnet-…` expectations, the outcome
-/// counts behind `outcome`, the endpoint, the evidence).
-pub const VERDICT_COLUMNS: [&str; 19] = [
+/// contract (`instance_id`, `eni`, `address`: the host's primary ones); the
+/// rest carry what `privpath report` needs to render the same report as
+/// `audit` (the primary subnet, the outcome counts behind `outcome`, the
+/// endpoint, every ENI, address and subnet of the host space-separated,
+/// the evidence).
+pub const VERDICT_COLUMNS: [&str; 22] = [
     "service",
     "instance_id",
     "eni",
@@ -60,6 +62,9 @@ pub const VERDICT_COLUMNS: [&str; 19] = [
     "rejected",
     "unknown",
     "endpoint_id",
+    "enis",
+    "addresses",
+    "subnet_ids",
     "evidence",
 ];
 

@@ -163,6 +163,13 @@ impl<'a> Query<'a> {
             "instance_id",
             "subnet_id",
             "route_table_id",
+            "host_instance_id",
+            "host_eni",
+            "host_address",
+            "host_subnet_id",
+            "host_enis",
+            "host_addresses",
+            "host_subnet_ids",
         ];
         let pick = host_cols
             .iter()
@@ -248,13 +255,25 @@ keyed1 AS (
     CASE WHEN {pdst_chk} IS NOT NULL THEN pkt_dstaddr ELSE dstaddr END AS peer_addr
   FROM keyed0
 ),
+delivered AS (
+  -- One connection counts once: a record delivered twice (same interface,
+  -- 5-tuple, start, end, packets, bytes) is kept once.
+  SELECT * FROM (
+    SELECT keyed1.*,
+      CASE WHEN src_key IS NULL OR dst_key IS NULL OR protocol IS NULL THEN 1
+           ELSE row_number() OVER (PARTITION BY hk, src_key, dst_key, COALESCE(srcport, 0), COALESCE(dstport, 0),
+                                   protocol, start_s, end_s, packets, bytes ORDER BY rid) END AS delivery
+    FROM keyed1
+  ) x WHERE delivery = 1
+),
 keyed AS (
   -- The snapshot of the flow's time (the latest for a flow without one).
   SELECT k.*, s.snapshot,
+    CASE WHEN k.src_key IS NULL OR k.dst_key IS NULL OR k.protocol IS NULL THEN k.n ELSE 1 END AS copies,
     CASE WHEN substr(k.peer_key, 1, 24) = '00000000000000000000FFFF' THEN 4 ELSE 6 END AS peer_family,
     CASE WHEN substr(k.peer_key, 1, 24) = '00000000000000000000FFFF' THEN substr(k.peer_key, 25, 2) ELSE substr(k.peer_key, 1, 2) END AS peer_bucket,
     COALESCE(k.t_ms, -1) AS t_key
-  FROM keyed1 k
+  FROM delivered k
   LEFT JOIN {snapshots} s
     ON COALESCE(k.t_ms, {tmax_flow}) >= s.valid_from_ms AND COALESCE(k.t_ms, {tmax_flow}) < s.valid_until_ms
 ),
@@ -351,6 +370,14 @@ range_hit AS (
       AND q.peer_key BETWEEN a.first_key AND a.last_key
   ) x WHERE rn = 1
 ),
+vpc_hit AS (
+  -- Peers inside a VPC of the snapshot (east-west traffic: service vpc).
+  SELECT DISTINCT q.snapshot, q.peer_key
+  FROM peer_keys q
+  JOIN {vpcs} v
+    ON v.snapshot = q.snapshot AND v.family = q.peer_family
+    AND q.peer_key BETWEEN v.first_key AND v.last_key
+),
 egress0 AS (
   -- The path (route) and the service (attribute) of each egress record.
   SELECT g.*,
@@ -367,6 +394,7 @@ egress0 AS (
       WHEN g.pl_service IS NOT NULL THEN 'prefix list'
       WHEN g.ar_service IS NOT NULL THEN 'ip-ranges'
       WHEN g.pkt_dst_aws_service IS NOT NULL THEN 'flow-log pkt-dst-aws-service'
+      WHEN g.in_vpc = 1 THEN 'the VPC''s address range'
       ELSE 'nothing'
     END AS attributed_by,
     CASE
@@ -375,6 +403,7 @@ egress0 AS (
       WHEN g.pl_service IS NOT NULL THEN g.pl_service
       WHEN g.ar_service IS NOT NULL THEN g.ar_service
       WHEN g.pkt_dst_aws_service IS NOT NULL THEN {pkt_label}
+      WHEN g.in_vpc = 1 THEN 'vpc'
       ELSE 'external'
     END AS service
   FROM (
@@ -383,6 +412,7 @@ egress0 AS (
       rh.r_route_table_id, rh.r_destination, rh.r_target_id, rh.r_path, rh.r_blackhole, rh.r_gate_endpoint_id,
       pl.pl_prefix_list_id, pl.pl_service, ra.ar_service,
       ep.service AS ep_service,
+      CASE WHEN vh.peer_key IS NOT NULL THEN 1 ELSE 0 END AS in_vpc,
       CASE WHEN k.dstport = 53 AND (k.peer_key IN ('{resolver4}', '{resolver6}') OR vr.resolver_key IS NOT NULL) THEN 1 ELSE 0 END AS is_resolver
     FROM roled k
     LEFT JOIN route_hit rh
@@ -390,6 +420,7 @@ egress0 AS (
     LEFT JOIN pl_hit pl ON pl.snapshot = k.snapshot AND pl.peer_key = k.peer_key
     LEFT JOIN range_hit ra ON ra.peer_key = k.peer_key
     LEFT JOIN {endpoints} ep ON ep.snapshot = k.snapshot AND ep.endpoint_id = k.pe_endpoint_id
+    LEFT JOIN vpc_hit vh ON vh.snapshot = k.snapshot AND vh.peer_key = k.peer_key
     LEFT JOIN (SELECT DISTINCT snapshot, resolver_key FROM {vpcs} WHERE resolver_key IS NOT NULL) vr
       ON vr.snapshot = k.snapshot AND vr.resolver_key = k.peer_key
     WHERE k.role = 'egress'
@@ -449,10 +480,15 @@ classified AS (
       WHEN ih.hk IS NOT NULL THEN 'unanswered'
       ELSE 'unknown'
     END AS outcome,
-    CASE WHEN e.h_role = 'instance' THEN e.h_instance_id END AS instance_id,
-    e.h_eni_id AS eni,
-    e.srcaddr AS address,
-    CASE WHEN e.h_subnet_id <> '' THEN e.h_subnet_id END AS subnet_id,
+    -- The host: the instance with all its ENIs and addresses (the ENI's own
+    -- host when it has no instance), else the address the topology lacks.
+    e.h_host_instance_id AS instance_id,
+    e.h_host_eni AS eni,
+    CASE WHEN e.h_eni_id IS NOT NULL THEN e.h_host_address ELSE e.srcaddr END AS address,
+    e.h_host_subnet_id AS subnet_id,
+    e.h_host_enis AS enis,
+    CASE WHEN e.h_eni_id IS NOT NULL THEN e.h_host_addresses ELSE e.srcaddr END AS addresses,
+    e.h_host_subnet_ids AS subnet_ids,
     COALESCE(e.start_s, e.end_s, 0) AS first_s,
     CASE WHEN COALESCE(e.end_s, e.start_s, 0) > COALESCE(e.start_s, e.end_s, 0)
          THEN COALESCE(e.end_s, e.start_s, 0) ELSE COALESCE(e.start_s, e.end_s, 0) END AS last_s
@@ -518,8 +554,8 @@ evidenced AS (
         let (with, from) = self.source(view);
         format!(
             "{with}SELECT interface_id, srcaddr, dstaddr, pkt_dstaddr, srcport, dstport, protocol,\n  \
-             start_s AS {start}, end_s AS {end}, action, packets, bytes, n AS records,\n  \
-             service, instance_id, eni, address, subnet_id, path, outcome, endpoint_id, attributed_by,\n  \
+             start_s AS {start}, end_s AS {end}, action, packets, bytes, copies AS records,\n  \
+             service, instance_id, eni, address, subnet_id, enis, addresses, subnet_ids, path, outcome, endpoint_id, attributed_by,\n  \
              r_route_table_id AS route_table_id, r_destination AS route_destination, r_target_id AS route_target,\n  \
              r_blackhole AS blackhole, pl_prefix_list_id AS prefix_list_id, traffic_path, traffic_path_check, evidence\n\
              FROM {from}",
@@ -531,7 +567,9 @@ evidenced AS (
     /// The verdict table ([`super::VERDICT_COLUMNS`]).
     pub(super) fn verdicts(&self, view: Option<&str>) -> String {
         let (with, from) = self.source(view);
-        let count = |o: &str| format!("CAST(sum(CASE WHEN outcome = '{o}' THEN n ELSE 0 END) AS BIGINT) AS {o}");
+        let count = |o: &str| {
+            format!("CAST(sum(CASE WHEN outcome = '{o}' THEN copies ELSE 0 END) AS BIGINT) AS {o}")
+        };
         let public = PathClass::ALL
             .iter()
             .filter(|p| p.is_public())
@@ -544,7 +582,7 @@ evidenced AS (
             .map(|p| format!("'{}'", p.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
-        let host = "service, instance_id, eni, address, subnet_id";
+        let host = "service, instance_id, eni, address, subnet_id, enis, addresses, subnet_ids";
         let with = if with.is_empty() {
             String::from("WITH\n")
         } else {
@@ -552,16 +590,16 @@ evidenced AS (
         };
         format!(
             "{with}by_path AS (
-  SELECT service, instance_id, eni, address, subnet_id, path,
-    CAST(sum(n) AS BIGINT) AS flows,
-    CAST(sum(n * COALESCE(packets, 0)) AS BIGINT) AS packets,
-    CAST(sum(n * COALESCE(bytes, 0)) AS BIGINT) AS bytes,
+  SELECT service, instance_id, eni, address, subnet_id, enis, addresses, subnet_ids, path,
+    CAST(sum(copies) AS BIGINT) AS flows,
+    CAST(sum(copies * COALESCE(packets, 0)) AS BIGINT) AS packets,
+    CAST(sum(copies * COALESCE(bytes, 0)) AS BIGINT) AS bytes,
     min(first_s) AS first, max(last_s) AS last,
     {answered}, {unanswered}, {rejected}, {unknown},
     min(endpoint_id) AS endpoint_id,
     min(evidence) AS evidence
   FROM {from}
-  GROUP BY service, instance_id, eni, address, subnet_id, path
+  GROUP BY service, instance_id, eni, address, subnet_id, enis, addresses, subnet_ids, path
 ),
 flagged AS (
   SELECT by_path.*,
@@ -583,6 +621,7 @@ SELECT service, instance_id, eni, address,
        WHEN unknown = flows THEN 'unknown'
        ELSE 'mixed' END AS outcome,
   subnet_id, answered, unanswered, rejected, unknown, endpoint_id,
+  enis, addresses, subnet_ids,
   concat(evidence, '; flow logs and topology only (DNS answers and TLS SNI need captures)') AS evidence
 FROM flagged
 ORDER BY service, instance_id NULLS FIRST, eni NULLS FIRST, address NULLS FIRST, path",
@@ -600,7 +639,7 @@ ORDER BY service, instance_id NULLS FIRST, eni NULLS FIRST, address NULLS FIRST,
         format!(
             "{with}SELECT 'traffic-path-disagreement' AS kind,
   concat({label}, ': traffic-path ', {code}, ' (', traffic_path_meaning, ') but the topology replay says ', path) AS message,
-  CAST(sum(n) AS BIGINT) AS count
+  CAST(sum(copies) AS BIGINT) AS count
 FROM {from}
 WHERE traffic_path_check = 'disagrees'
 GROUP BY {label}, traffic_path, traffic_path_meaning, path

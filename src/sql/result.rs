@@ -17,10 +17,10 @@ use std::path::Path;
 
 use crate::flow::{SourceId, Text};
 use crate::report::aggregate::{AggregateError, ReportInput, build_report};
-use crate::report::collect::{Counters, Finished, GroupKey, HostTally};
+use crate::report::collect::{Counters, Finished, GroupKey, HostTally, PathEvidence};
 use crate::report::expect::ExpectSet;
 use crate::report::{
-    Finding, FindingKind, Host, InputRow, MAX_VIOLATIONS, Outcome, PathKind, Report, Violation,
+    Finding, FindingKind, Host, InputRow, Outcome, PathKind, Report, Violation,
 };
 
 /// A table read from a result file: column names and rows of optional text.
@@ -159,6 +159,9 @@ pub fn read_file(path: &Path) -> Result<ResultTable, ResultError> {
     parse_csv(&text, &name)
 }
 
+/// Offending rows named per expectation and host (as `--examples` does for flows).
+const EXAMPLES: usize = 20;
+
 /// One verdict row, typed.
 #[derive(Debug, Clone)]
 struct Row {
@@ -201,12 +204,19 @@ fn typed_row(t: &ResultTable, r: &[Option<String>]) -> Result<Row, String> {
     let path_s = get("path").ok_or("column path is empty")?;
     let path = PathKind::parse(path_s)
         .ok_or_else(|| format!("column path: unknown path '{}'", crate::error::sanitize(path_s, 40)))?;
-    let address = match get("address") {
-        None => None,
-        Some(a) => Some(a.parse::<IpAddr>().map_err(|_| {
-            format!("column address: '{}' is not an address", crate::error::sanitize(a, 60))
-        })?),
+    // The host's lists (the primary first), else its primary values.
+    let list = |many: &str, one: &str| -> Vec<String> {
+        get(many)
+            .or_else(|| get(one))
+            .map(|v| v.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default()
     };
+    let mut addresses = Vec::new();
+    for a in list("addresses", "address") {
+        addresses.push(a.parse::<IpAddr>().map_err(|_| {
+            format!("column addresses: '{}' is not an address", crate::error::sanitize(&a, 60))
+        })?);
+    }
     let flows = num("flows")?;
     let has_counts = ["answered", "unanswered", "rejected", "unknown"]
         .iter()
@@ -243,9 +253,9 @@ fn typed_row(t: &ResultTable, r: &[Option<String>]) -> Result<Row, String> {
         service: Text::from(service.to_ascii_lowercase()),
         host: Host {
             instance_id: get("instance_id").map(Text::from),
-            eni: get("eni").map(Text::from),
-            address,
-            subnet_id: get("subnet_id").map(Text::from),
+            enis: list("enis", "eni").into_iter().map(Text::from).collect(),
+            addresses: addresses.into(),
+            subnet_ids: list("subnet_ids", "subnet_id").into_iter().map(Text::from).collect(),
         },
         verdict: get("verdict").map(str::to_owned),
         path,
@@ -267,8 +277,7 @@ pub fn report(
     expect: &ExpectSet,
 ) -> Result<Report, AggregateError> {
     let mut groups: BTreeMap<GroupKey, Counters> = BTreeMap::new();
-    let mut evidence: BTreeMap<(Text, Host, PathKind), std::collections::BTreeSet<String>> =
-        BTreeMap::new();
+    let mut evidence: BTreeMap<(Text, Host, PathKind), PathEvidence> = BTreeMap::new();
     let mut tallies: Vec<BTreeMap<Host, HostTally>> = vec![BTreeMap::new(); expect.flows.len()];
     let mut flows_per_source = BTreeMap::new();
     let mut findings: Vec<Finding> = Vec::new();
@@ -286,6 +295,7 @@ pub fn report(
             skipped: 0,
             nodata: 0,
             skipdata: 0,
+            duplicates: 0,
             error: None,
         };
         let t = match table {
@@ -342,6 +352,7 @@ pub fn report(
                 evidence
                     .entry((row.service.clone(), row.host.clone(), row.path))
                     .or_default()
+                    .lines
                     .insert(ev.clone());
             }
         }
@@ -365,10 +376,10 @@ pub fn report(
         });
     }
     for t in tallies.iter_mut().flat_map(|m| m.values_mut()) {
-        t.violations.sort();
-        t.violations.truncate(MAX_VIOLATIONS);
+        t.violations.cut(EXAMPLES);
     }
     let finished = Finished {
+        examples: EXAMPLES,
         expect: expect.clone(),
         groups: groups.into_iter().collect(),
         evidence,
@@ -476,7 +487,7 @@ fn add_row(
                 outcome: Some(o),
                 evidence: row.evidence.clone().unwrap_or_default(),
                 source: format!("{name}:{}", ri + 2),
-            });
+            }, EXAMPLES);
         }
     }
 }

@@ -110,7 +110,10 @@ pub const SNAPSHOTS: &[(&str, ColType)] = &[
     ("valid_until_ms", I),
 ];
 
-/// Every ENI: what it is, its subnet and that subnet's route table.
+/// Every ENI: what it is, its subnet and that subnet's route table, and the
+/// host it belongs to (an instance with all its ENIs and addresses, else
+/// the ENI itself): its primary ENI, address and subnet, and every one of
+/// them space-separated (the primary first).
 pub const ENIS: &[(&str, ColType)] = &[
     ("snapshot", I),
     ("eni_id", S),
@@ -123,6 +126,13 @@ pub const ENIS: &[(&str, ColType)] = &[
     ("route_table_id", S),
     ("interface_type", S),
     ("valid_from_ms", I),
+    ("host_instance_id", S),
+    ("host_eni", S),
+    ("host_address", S),
+    ("host_subnet_id", S),
+    ("host_enis", S),
+    ("host_addresses", S),
+    ("host_subnet_ids", S),
 ];
 
 /// One row per address of an ENI (private and public), with the ENI's facts.
@@ -145,6 +155,13 @@ pub const HOSTS: &[(&str, ColType)] = &[
     ("route_table_id", S),
     ("interface_type", S),
     ("valid_from_ms", I),
+    ("host_instance_id", S),
+    ("host_eni", S),
+    ("host_address", S),
+    ("host_subnet_id", S),
+    ("host_enis", S),
+    ("host_addresses", S),
+    ("host_subnet_ids", S),
 ];
 
 /// Routes of every table, prefix-list routes expanded to one row per CIDR,
@@ -412,6 +429,17 @@ pub fn export(topo: &Topology, index: &TopologyIndex) -> Vec<Table> {
                     Val::from(rt_id(e.route_table)),
                     Val::from(itype.clone()),
                     Val::from(gate_ms(e.gate)),
+                ]);
+                let h = index.host_of(e);
+                let join = |v: Vec<String>| Val::from(Some(v.join(" ")).filter(|s| !s.is_empty()));
+                row.extend([
+                    Val::from(h.and_then(|h| h.instance_id.as_ref()).map(|i| i.to_string())),
+                    Val::from(h.and_then(|h| h.enis.first()).map(|i| i.to_string())),
+                    Val::from(h.and_then(|h| h.addrs.first()).map(|a| a.to_string())),
+                    Val::from(h.and_then(|h| h.subnets.first()).map(|i| i.to_string())),
+                    join(h.map(|h| h.enis.iter().map(|x| x.to_string()).collect()).unwrap_or_default()),
+                    join(h.map(|h| h.addrs.iter().map(|x| x.to_string()).collect()).unwrap_or_default()),
+                    join(h.map(|h| h.subnets.iter().map(|x| x.to_string()).collect()).unwrap_or_default()),
                 ]);
             };
             let mut row = vec![sid.into()];
