@@ -525,20 +525,29 @@ mod tests {
     #[test]
     fn rows_become_the_audit_report_and_expectations() {
         let t = table(&[
-            "s3,i-1,eni-1,10.0.0.10,mixed,gateway-endpoint,3,30,3000,100,160,answered,subnet-1,3,0,0,0,vpce-1,ev a",
-            "s3,i-1,eni-1,10.0.0.10,mixed,internet-gateway,2,20,2000,50,70,mixed,subnet-1,1,1,0,0,,ev b",
-            "s3,i-2,eni-2,10.0.1.20,private,gateway-endpoint,1,1,1,100,100,answered,subnet-2,1,0,0,0,vpce-1,ev c",
-            "s3,i-3,eni-3,bad-address,private,gateway-endpoint,1,1,1,100,100,answered,subnet-2,1,0,0,0,vpce-1,ev c",
+            "s3,i-1,eni-1,10.0.0.10,mixed,gateway-endpoint,3,30,3000,100,160,answered,subnet-1,3,0,0,0,vpce-1,eni-1,10.0.0.10 2406:da1c::10,subnet-1,ev a",
+            "s3,i-1,eni-1,10.0.0.10,mixed,internet-gateway,2,20,2000,50,70,mixed,subnet-1,1,1,0,0,,eni-1,10.0.0.10 2406:da1c::10,subnet-1,ev b",
+            "s3,i-2,eni-2,10.0.1.20,private,gateway-endpoint,1,1,1,100,100,answered,subnet-2,1,0,0,0,vpce-1,eni-2,10.0.1.20,subnet-2,ev c",
+            "s3,i-3,eni-3,bad-address,private,gateway-endpoint,1,1,1,100,100,answered,subnet-2,1,0,0,0,vpce-1,eni-3,bad-address,subnet-2,ev c",
         ]);
-        let expect = ExpectSet::parse_cli(&["s3=gateway-endpoint".into()], &[], None, None).unwrap();
+        let expect = ExpectSet::parse_cli(
+            &["s3=gateway-endpoint".into(), "s3@2406:da1c::10=private".into()],
+            &[],
+            None,
+            None,
+        )
+        .unwrap();
         let r = report(&[("t.csv".into(), Ok(t))], &expect).unwrap();
         assert_eq!(r.verdicts.len(), 2);
         assert_eq!(r.verdicts[0].verdict.as_str(), "mixed");
         assert_eq!(r.verdicts[0].paths.len(), 2);
         assert_eq!(r.verdicts[0].paths[1].outcomes.unanswered, 1);
+        assert_eq!(r.verdicts[0].host.addresses.len(), 2, "every address of the host");
         assert_eq!(r.verdicts[1].verdict.as_str(), "private");
         assert!(!r.all_met());
         assert_eq!(r.expectations[0].violations_total(), 2);
+        // Scoped by the host's IPv6 address: its internet-gateway flows.
+        assert_eq!(r.expectations[1].violations_total(), 2);
         assert_eq!(r.inputs[0].skipped, 1);
         assert_eq!(r.inputs[0].flows, 6);
         assert_eq!(r.endpoints.len(), 1);
