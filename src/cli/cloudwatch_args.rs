@@ -282,6 +282,7 @@ where
             sink: make_sink(),
             sources: Vec::new(),
             dns: Vec::new(),
+            aside: Vec::new(),
         }
     } else {
         ingest::read_inputs(inputs, opts, &make_sink)?

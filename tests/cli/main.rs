@@ -6,6 +6,7 @@ mod capture_opts;
 mod cloudwatch;
 mod flowlog;
 mod harness;
+mod inputs;
 mod pcap;
 mod samples;
 mod smoke;
