@@ -4,6 +4,7 @@ mod audit;
 mod capture_opts;
 #[cfg(feature = "cloudwatch")]
 mod cloudwatch;
+mod dual_stack;
 mod flowlog;
 mod harness;
 mod inputs;
