@@ -17,9 +17,10 @@ use privpath::report::records::{self, RecordColumns, TopTable};
 
 #[derive(Debug, Args)]
 pub struct FlowsArgs {
-    /// Input files, folders (walked recursively) or case folders; `-` reads
-    /// stdin. Topology JSON and expect.toml files are set aside (one line
-    /// on stderr says which)
+    /// Input files, folders (walked recursively), case folders,
+    /// s3://BUCKET/PREFIX (every object under it); `-` reads stdin.
+    /// Topology JSON and expect.toml files are set aside (one line on
+    /// stderr says which)
     #[arg(required_unless_present = "cloudwatch", value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Output format

@@ -106,7 +106,9 @@ impl InputPlan {
     }
 
     fn path(&mut self, p: &Path) -> Result<(), IngestError> {
-        if p.as_os_str() == "-" {
+        // Standard input and remote inputs (`s3://…`, read by their own
+        // readers) are evidence as given.
+        if p.as_os_str() == "-" || p.to_str().is_some_and(|s| s.starts_with("s3://")) {
             self.evidence.push(p.to_path_buf());
             return Ok(());
         }
@@ -250,14 +252,16 @@ mod tests {
         touch(&d.join("a/inner/topology/x.json"), br#"{"Subnets": []}"#);
         touch(&d.join("a/inner/cap.pcapng"), b"\x0a\x0d\x0d\x0a");
         touch(&d.join("a/inner/topology.txt"), b"2 1");
-        let plan = plan(&[d.join("a"), PathBuf::from("-")]).unwrap();
+        let s3 = PathBuf::from("s3://bucket/AWSLogs/");
+        let plan = plan(&[d.join("a"), PathBuf::from("-"), s3.clone()]).unwrap();
         assert_eq!(
             plan.evidence,
             vec![
                 d.join("a/events.json"),
                 d.join("a/inner/cap.pcapng"),
                 d.join("a/inner/topology.txt"),
-                PathBuf::from("-")
+                PathBuf::from("-"),
+                s3
             ]
         );
         assert_eq!(
