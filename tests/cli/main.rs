@@ -1,12 +1,14 @@
 //! The one integration test binary: whole-CLI runs of `privpath`.
 
 mod audit;
+mod audit_stream;
 mod capture_opts;
 #[cfg(feature = "aws")]
 mod cloudwatch;
 mod dual_stack;
 mod flowlog;
 mod harness;
+mod inputs;
 mod pcap;
 #[cfg(feature = "aws")]
 mod s3;
