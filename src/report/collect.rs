@@ -68,21 +68,61 @@ impl Counters {
 /// 2K held while collecting, cut to K by [`FirstK::cut`]. Which K survive
 /// does not depend on the order flows arrive in or on how the input was
 /// split between workers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FirstK {
-    pub items: Vec<Violation>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstK<T> {
+    pub items: Vec<T>,
     /// Once K were kept: the time of the K-th. A later flow cannot make the
     /// cut, so it is not even described ([`FirstK::wants`]).
     cutoff: Option<u64>,
 }
 
-impl FirstK {
+impl<T> Default for FirstK<T> {
+    fn default() -> Self {
+        FirstK {
+            items: Vec::new(),
+            cutoff: None,
+        }
+    }
+}
+
+/// Something kept by [`FirstK`]: ordered by its time first.
+pub trait Timed: Ord {
+    fn time(&self) -> u64;
+}
+
+impl Timed for Violation {
+    fn time(&self) -> u64 {
+        self.time
+    }
+}
+
+/// An example flow of a path as the collector keeps it: a few numbers, no
+/// strings (it is described, with its input's name, only if it makes the
+/// cut). Ordered by time, then input and record: a total order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Example {
+    pub time: u64,
+    pub source: SourceId,
+    pub index: u64,
+    pub protocol: Option<u8>,
+    pub dst: Option<std::net::IpAddr>,
+    pub dst_port: Option<u16>,
+    pub outcome: Outcome,
+}
+
+impl Timed for Example {
+    fn time(&self) -> u64 {
+        self.time
+    }
+}
+
+impl<T: Timed> FirstK<T> {
     /// Could a flow at `time` be among the first `k`?
     pub fn wants(&self, time: u64, k: usize) -> bool {
         k > 0 && self.cutoff.is_none_or(|c| time <= c)
     }
 
-    pub fn push(&mut self, v: Violation, k: usize) {
+    pub fn push(&mut self, v: T, k: usize) {
         self.items.push(v);
         if self.items.len() > 2 * k {
             self.cut(k);
@@ -90,7 +130,7 @@ impl FirstK {
     }
 
     /// Fold another part's list in.
-    pub fn merge(&mut self, other: FirstK, k: usize) {
+    pub fn merge(&mut self, other: FirstK<T>, k: usize) {
         self.items.extend(other.items);
         // The K-th of the union is no later than either part's K-th.
         self.cutoff = match (self.cutoff, other.cutoff) {
@@ -108,7 +148,7 @@ impl FirstK {
         self.items.dedup();
         self.items.truncate(k);
         if self.items.len() == k {
-            self.cutoff = self.items.last().map(|v| v.time);
+            self.cutoff = self.items.last().map(Timed::time);
         }
     }
 }
@@ -119,7 +159,7 @@ pub struct HostTally {
     pub flows: u64,
     pub violations_total: u64,
     /// The first K offending flows by (time, host, …) once finished.
-    pub violations: FirstK,
+    pub violations: FirstK<Violation>,
 }
 
 /// What is kept of one (service, host, path) besides its counters.
@@ -127,8 +167,16 @@ pub struct HostTally {
 pub struct PathEvidence {
     /// Distinct evidence lines: the smallest [`MAX_EVIDENCE`].
     pub lines: BTreeSet<String>,
-    /// The first K flows (examples, with their input file and line).
-    pub examples: FirstK,
+    /// The first K flows (examples): described at [`Collector::finish`].
+    pub examples: FirstK<Example>,
+}
+
+/// What a finished collector keeps of one (service, host, path).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathKept {
+    pub lines: BTreeSet<String>,
+    /// The first K flows, with their input file and line, by time.
+    pub examples: Vec<Violation>,
 }
 
 /// Per-worker accumulator. `'a` borrows the run's expectations and input names.
@@ -254,7 +302,19 @@ impl<'a> Collector<'a> {
             insert_capped(&mut pe.lines, f.evidence.to_owned(), MAX_EVIDENCE);
         }
         if pe.examples.wants(time, k) {
-            pe.examples.push(violation(&f, time, self.source_names), k);
+            let flow = f.flow;
+            pe.examples.push(
+                Example {
+                    time,
+                    source: flow.provenance.source,
+                    index: flow.provenance.index,
+                    protocol: flow.protocol,
+                    dst: flow.effective_dst(),
+                    dst_port: flow.dst_port,
+                    outcome: f.outcome,
+                },
+                k,
+            );
         }
 
         // `--since/--until` scope the expectations; verdicts, timeline and
@@ -342,9 +402,35 @@ impl<'a> Collector<'a> {
                 t.violations.cut(k);
             }
         }
-        for pe in self.evidence.values_mut() {
-            pe.examples.cut(k);
-        }
+        let names = self.source_names;
+        let evidence = self
+            .evidence
+            .into_iter()
+            .map(|((service, host, path), mut pe)| {
+                pe.examples.cut(k);
+                let examples = pe
+                    .examples
+                    .items
+                    .iter()
+                    .map(|x| Violation {
+                        time: x.time,
+                        host: host.clone(),
+                        destination: destination(x.protocol, x.dst, x.dst_port),
+                        path: Some(path),
+                        outcome: Some(x.outcome),
+                        evidence: String::new(),
+                        source: format!("{}:{}", source_name(names, x.source), x.index),
+                    })
+                    .collect();
+                (
+                    (service, host, path),
+                    PathKept {
+                        lines: pe.lines,
+                        examples,
+                    },
+                )
+            })
+            .collect();
         self.kept.sort_by_key(|k| k.index);
         let mut records = Vec::with_capacity(self.kept.len());
         let mut want = self.kept.into_iter().peekable();
@@ -374,7 +460,7 @@ impl<'a> Collector<'a> {
             examples: k,
             expect: self.expect.clone(),
             groups,
-            evidence: self.evidence,
+            evidence,
             expectations: self.expectations,
             flows_per_source: self.flows_per_source,
             outside_window: self.outside_window,
@@ -404,7 +490,7 @@ pub struct Finished {
     pub examples: usize,
     pub expect: ExpectSet,
     pub groups: Vec<(GroupKey, Counters)>,
-    pub evidence: BTreeMap<(Text, Host, PathKind), PathEvidence>,
+    pub evidence: BTreeMap<(Text, Host, PathKind), PathKept>,
     pub expectations: Vec<BTreeMap<Host, HostTally>>,
     pub flows_per_source: BTreeMap<SourceId, u64>,
     pub outside_window: u64,
@@ -427,14 +513,19 @@ fn source_name(names: &[String], id: SourceId) -> String {
         .unwrap_or_else(|| format!("input #{}", id.0))
 }
 
-fn violation(f: &Facts<'_>, time: u64, names: &[String]) -> Violation {
-    let flow = f.flow;
-    let proto = flow.protocol.map_or_else(|| "?".into(), protocol_name);
-    let destination = match (flow.effective_dst(), flow.dst_port) {
+/// `tcp 52.219.60.1:443`
+fn destination(protocol: Option<u8>, dst: Option<std::net::IpAddr>, port: Option<u16>) -> String {
+    let proto = protocol.map_or_else(|| "?".into(), protocol_name);
+    match (dst, port) {
         (Some(a), Some(p)) if p != 0 => format!("{proto} {}", std::net::SocketAddr::new(a, p)),
         (Some(a), _) => format!("{proto} {a}"),
         (None, _) => "unknown destination".to_owned(),
-    };
+    }
+}
+
+fn violation(f: &Facts<'_>, time: u64, names: &[String]) -> Violation {
+    let flow = f.flow;
+    let destination = destination(flow.protocol, flow.effective_dst(), flow.dst_port);
     let name = source_name(names, flow.provenance.source);
     Violation {
         time,
@@ -546,7 +637,7 @@ mod tests {
         assert!(tally.violations.items.windows(2).all(|w| w[0] <= w[1]));
         let pe = fin.evidence.values().next().unwrap();
         assert_eq!(pe.lines.len(), MAX_EVIDENCE);
-        assert_eq!(pe.examples.items.len(), DEFAULT_EXAMPLES);
+        assert_eq!(pe.examples.len(), DEFAULT_EXAMPLES);
     }
 
     /// `--examples K`: per path and per expectation and host, the first K
@@ -594,7 +685,7 @@ mod tests {
             ca.merge(cb);
             let x = whole.finish(Vec::new());
             let pe = x.evidence.values().next().unwrap();
-            let times: Vec<u64> = pe.examples.items.iter().map(|v| v.time).collect();
+            let times: Vec<u64> = pe.examples.iter().map(|v| v.time).collect();
             assert_eq!(
                 times,
                 (1_000..1_000 + k as u64).collect::<Vec<_>>(),
@@ -602,7 +693,6 @@ mod tests {
             );
             assert!(
                 pe.examples
-                    .items
                     .iter()
                     .all(|v| v.source.ends_with(&format!(
                         ":{}",
@@ -613,7 +703,12 @@ mod tests {
             );
             let t = &x.expectations[0][&h];
             assert_eq!(t.violations_total, 5000);
-            assert_eq!(t.violations.items, pe.examples.items, "k {k}");
+            let key = |v: &Violation| (v.time, v.source.clone(), v.destination.clone());
+            assert_eq!(
+                t.violations.items.iter().map(key).collect::<Vec<_>>(),
+                pe.examples.iter().map(key).collect::<Vec<_>>(),
+                "k {k}"
+            );
             for other in [rev.finish(Vec::new()), ca.finish(Vec::new())] {
                 assert_eq!(other.evidence, x.evidence, "k {k}");
                 assert_eq!(other.expectations, x.expectations, "k {k}");
