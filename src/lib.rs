@@ -4,8 +4,10 @@
 //! - [`ingest`]: flow logs and captures → [`flow::Flow`] records (parallel, streaming)
 //! - [`topology`]: AWS CLI JSON → an immutable, shared index
 //! - [`classify`]: pure `Flow × TopologyIndex → Classification` with evidence
+//! - [`audit`]: the streaming audit engine (compact rows, partitioned pairing, spill)
 //! - [`report`]: aggregation (polars) and renderers (pure functions of a report)
 
+pub mod audit;
 pub mod classify;
 pub mod error;
 pub mod exit;

@@ -98,12 +98,14 @@ impl Timed for Violation {
 
 /// An example flow of a path as the collector keeps it: a few numbers, no
 /// strings (it is described, with its input's name, only if it makes the
-/// cut). Ordered by time, then input and record: a total order.
+/// cut). Ordered by time, then the input's name (its rank among the names,
+/// so the order of the inputs does not matter) and record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Example {
     pub time: u64,
-    pub source: SourceId,
+    pub name_rank: u32,
     pub index: u64,
+    pub source: SourceId,
     pub protocol: Option<u8>,
     pub dst: Option<std::net::IpAddr>,
     pub dst_port: Option<u16>,
@@ -187,6 +189,8 @@ pub struct Collector<'a> {
     keep_flows: bool,
     /// K: flows kept per path and per expectation and host (`--examples`).
     examples: usize,
+    /// Each input's rank among the input names (by name).
+    name_rank: Vec<u32>,
     /// Hashed with foldhash (seeded per run: the keys come from the input);
     /// sorted by key when finished, so the order never shows.
     pub groups: HashMap<GroupKey, Counters, foldhash::fast::RandomState>,
@@ -226,6 +230,17 @@ impl<'a> Collector<'a> {
             source_names,
             keep_flows,
             examples: DEFAULT_EXAMPLES,
+            name_rank: {
+                let mut order: Vec<usize> = (0..source_names.len()).collect();
+                order.sort_by(|&a, &b| source_names.get(a).cmp(&source_names.get(b)));
+                let mut rank = vec![0u32; source_names.len()];
+                for (r, i) in order.into_iter().enumerate() {
+                    if let Some(x) = rank.get_mut(i) {
+                        *x = u32::try_from(r).unwrap_or(u32::MAX);
+                    }
+                }
+                rank
+            },
             groups: HashMap::default(),
             evidence: BTreeMap::new(),
             expectations: vec![BTreeMap::new(); expect.flows.len()],
@@ -306,6 +321,11 @@ impl<'a> Collector<'a> {
             pe.examples.push(
                 Example {
                     time,
+                    name_rank: usize::try_from(flow.provenance.source.0)
+                        .ok()
+                        .and_then(|i| self.name_rank.get(i))
+                        .copied()
+                        .unwrap_or(u32::MAX),
                     source: flow.provenance.source,
                     index: flow.provenance.index,
                     protocol: flow.protocol,
@@ -691,16 +711,12 @@ mod tests {
                 (1_000..1_000 + k as u64).collect::<Vec<_>>(),
                 "k {k}"
             );
-            assert!(
-                pe.examples
-                    .iter()
-                    .all(|v| v.source.ends_with(&format!(
+            assert!(pe.examples.iter().all(|v| v.source.ends_with(&format!(
                         ":{}",
                         (0..5000u64)
                             .find(|i| 1_000 + (i * 7919) % 5000 == v.time)
                             .unwrap()
-                    )))
-            );
+                    ))));
             let t = &x.expectations[0][&h];
             assert_eq!(t.violations_total, 5000);
             let key = |v: &Violation| (v.time, v.source.clone(), v.destination.clone());

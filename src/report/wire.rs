@@ -236,7 +236,14 @@ pub struct InputW<'a> {
     pub skipped: u64,
     pub nodata: u64,
     pub skipdata: u64,
+    /// Records delivered again, counted once (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub duplicates: u64,
     pub error: Option<&'a str>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn path_w(p: &PathRow) -> PathW<'_> {
@@ -380,6 +387,7 @@ fn input_w(i: &InputRow) -> InputW<'_> {
         skipped: i.skipped,
         nodata: i.nodata,
         skipdata: i.skipdata,
+        duplicates: i.duplicates,
         error: i.error.as_deref(),
     }
 }
