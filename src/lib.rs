@@ -8,13 +8,13 @@
 //! - [`report`]: aggregation (polars) and renderers (pure functions of a report)
 //! - [`sql`]: the audit as SQL for Athena/Trino, Spark and DuckDB, and their results read back
 
+pub mod audit;
 pub mod classify;
 pub mod error;
 pub mod exit;
 pub mod flow;
 pub mod fuzzing;
 pub mod ingest;
-pub mod audit;
 pub mod report;
 pub mod samples;
 pub mod sql;
