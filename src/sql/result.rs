@@ -17,7 +17,7 @@ use std::path::Path;
 
 use crate::flow::{SourceId, Text};
 use crate::report::aggregate::{AggregateError, ReportInput, build_report};
-use crate::report::collect::{Counters, Finished, GroupKey, HostTally, PathEvidence};
+use crate::report::collect::{Counters, Finished, GroupKey, HostTally, PathKept};
 use crate::report::expect::ExpectSet;
 use crate::report::{
     Finding, FindingKind, Host, InputRow, Outcome, PathKind, Report, Violation,
@@ -277,7 +277,7 @@ pub fn report(
     expect: &ExpectSet,
 ) -> Result<Report, AggregateError> {
     let mut groups: BTreeMap<GroupKey, Counters> = BTreeMap::new();
-    let mut evidence: BTreeMap<(Text, Host, PathKind), PathEvidence> = BTreeMap::new();
+    let mut evidence: BTreeMap<(Text, Host, PathKind), PathKept> = BTreeMap::new();
     let mut tallies: Vec<BTreeMap<Host, HostTally>> = vec![BTreeMap::new(); expect.flows.len()];
     let mut flows_per_source = BTreeMap::new();
     let mut findings: Vec<Finding> = Vec::new();
