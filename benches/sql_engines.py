@@ -88,10 +88,13 @@ spark.stop()
 '''
 
 
-def tree_rss(root_pid):
-    """RSS in bytes of a process and all its descendants."""
+def tree_rss(root_pid, cpu_seen=None):
+    """RSS in bytes of a process and all its descendants; records each one's
+    CPU ticks so far in `cpu_seen` (a JVM the Python driver never reaps is
+    not in RUSAGE_CHILDREN)."""
     children = {}
     rss = {}
+    ticks = {}
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
@@ -101,12 +104,15 @@ def tree_rss(root_pid):
             ppid = int(parts[1])
             children.setdefault(ppid, []).append(int(p))
             rss[int(p)] = int(parts[21]) * os.sysconf("SC_PAGE_SIZE")
+            ticks[int(p)] = int(parts[11]) + int(parts[12])
         except (OSError, IndexError, ValueError):
             continue
     total, stack = 0, [root_pid]
     while stack:
         p = stack.pop()
         total += rss.get(p, 0)
+        if cpu_seen is not None and p in ticks:
+            cpu_seen[p] = max(cpu_seen.get(p, 0), ticks[p])
         stack.extend(children.get(p, []))
     return total
 
@@ -118,11 +124,12 @@ def measure(cmd, stdout_path):
     with open(stdout_path, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
         peak = [0]
+        cpu_seen = {}
         done = threading.Event()
 
         def sample():
             while not done.is_set():
-                peak[0] = max(peak[0], tree_rss(proc.pid))
+                peak[0] = max(peak[0], tree_rss(proc.pid, cpu_seen))
                 time.sleep(0.2)
         th = threading.Thread(target=sample, daemon=True)
         th.start()
@@ -132,6 +139,8 @@ def measure(cmd, stdout_path):
     wall = time.monotonic() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # The sampled ticks see processes that were never reaped (the JVM).
+    cpu = max(cpu, sum(cpu_seen.values()) / os.sysconf("SC_CLK_TCK"))
     if proc.returncode not in (0, 1):
         sys.stderr.write(err.decode(errors="replace")[-3000:])
     return wall, cpu, peak[0], proc.returncode
