@@ -124,6 +124,7 @@ pub fn build_report(input: ReportInput) -> Result<Report, AggregateError> {
         findings,
         inputs,
         flows: finished.kept,
+        pricing: None,
     })
 }
 
@@ -275,7 +276,20 @@ fn verdict_rows(
         let evidence = finished
             .evidence
             .get(&(Text::from(svc.as_str()), host_value.clone(), p))
-            .map(|s| s.iter().cloned().collect())
+            .map(|lines| {
+                lines
+                    .iter()
+                    .map(|(text, t)| super::EvidenceLine {
+                        text: text.clone(),
+                        flows: t.flows,
+                        examples: t
+                            .examples
+                            .iter()
+                            .map(|&e| super::collect::example_name(&finished.source_names, e))
+                            .collect(),
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         by_key.entry((svc, h)).or_default().push(PathRow {
             path: p,

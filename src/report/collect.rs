@@ -83,6 +83,32 @@ impl HostTally {
     }
 }
 
+/// How many flows carried one evidence line, and the first few of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvidenceTally {
+    pub flows: u64,
+    /// The smallest [`MAX_EXAMPLES`] (input, record index): where to look.
+    pub examples: BTreeSet<(SourceId, u64)>,
+}
+
+impl EvidenceTally {
+    fn merge(&mut self, other: EvidenceTally) {
+        self.flows += other.flows;
+        for e in other.examples {
+            self.examples.insert(e);
+            while self.examples.len() > MAX_EXAMPLES {
+                self.examples.pop_last();
+            }
+        }
+    }
+}
+
+/// Example flows kept per evidence line.
+pub const MAX_EXAMPLES: usize = 3;
+
+/// Distinct evidence lines with their tallies, per (service, host, path).
+pub type EvidenceMap = BTreeMap<(Text, Host, PathKind), BTreeMap<String, EvidenceTally>>;
+
 /// Per-worker accumulator. `'a` borrows the run's expectations and input names.
 #[derive(Debug, Clone)]
 pub struct Collector<'a> {
@@ -92,8 +118,11 @@ pub struct Collector<'a> {
     /// Hashed with foldhash (seeded per run: the keys come from the input);
     /// sorted by key when finished, so the order never shows.
     pub groups: HashMap<GroupKey, Counters, foldhash::fast::RandomState>,
-    /// Distinct evidence per (service, host, path): the smallest [`MAX_EVIDENCE`].
-    pub evidence: BTreeMap<(Text, Host, PathKind), BTreeSet<String>>,
+    /// Distinct evidence per (service, host, path): the smallest
+    /// [`MAX_EVIDENCE`] lines, each with its flows counted (a line dropped
+    /// here has `MAX_EVIDENCE` smaller ones in every merge, so the kept
+    /// counts are exact for any split of the input).
+    pub evidence: EvidenceMap,
     /// Per expectation (index into `expect.flows`), per host.
     pub expectations: Vec<BTreeMap<Host, HostTally>>,
     /// Flows counted per input.
@@ -191,9 +220,25 @@ impl<'a> Collector<'a> {
             .or_insert(c);
 
         let ev_key = (Text::from(f.service), f.host.clone(), f.path);
-        let set = self.evidence.entry(ev_key).or_default();
-        if !f.evidence.is_empty() && !set.contains(f.evidence) {
-            insert_capped(set, f.evidence.to_owned(), MAX_EVIDENCE);
+        if !f.evidence.is_empty() {
+            let lines = self.evidence.entry(ev_key).or_default();
+            let example = (f.flow.provenance.source, f.flow.provenance.index);
+            if let Some(t) = lines.get_mut(f.evidence) {
+                t.merge(EvidenceTally {
+                    flows: 1,
+                    examples: BTreeSet::from([example]),
+                });
+            } else {
+                insert_capped(
+                    lines,
+                    f.evidence.to_owned(),
+                    EvidenceTally {
+                        flows: 1,
+                        examples: BTreeSet::from([example]),
+                    },
+                    MAX_EVIDENCE,
+                );
+            }
         }
 
         // `--since/--until` scope the expectations; verdicts, timeline and
@@ -246,10 +291,14 @@ impl<'a> Collector<'a> {
         for (k, c) in other.groups {
             self.groups.entry(k).and_modify(|g| g.add(&c)).or_insert(c);
         }
-        for (k, set) in other.evidence {
+        for (k, lines) in other.evidence {
             let mine = self.evidence.entry(k).or_default();
-            for e in set {
-                insert_capped(mine, e, MAX_EVIDENCE);
+            for (e, t) in lines {
+                if let Some(m) = mine.get_mut(&e) {
+                    m.merge(t);
+                } else {
+                    insert_capped(mine, e, t, MAX_EVIDENCE);
+                }
             }
         }
         for (mine, theirs) in self.expectations.iter_mut().zip(other.expectations) {
@@ -307,6 +356,7 @@ impl<'a> Collector<'a> {
             expect: self.expect.clone(),
             groups,
             evidence: self.evidence,
+            source_names: self.source_names.to_vec(),
             expectations: self.expectations,
             flows_per_source: self.flows_per_source,
             outside_window: self.outside_window,
@@ -334,7 +384,9 @@ fn kept_record(k: KeptFlow, flow: Flow, source_file: String) -> FlowRecord {
 pub struct Finished {
     pub expect: ExpectSet,
     pub groups: Vec<(GroupKey, Counters)>,
-    pub evidence: BTreeMap<(Text, Host, PathKind), BTreeSet<String>>,
+    pub evidence: EvidenceMap,
+    /// The inputs' names, by [`SourceId`], for the evidence examples.
+    pub source_names: Vec<String>,
     pub expectations: Vec<BTreeMap<Host, HostTally>>,
     pub flows_per_source: BTreeMap<SourceId, u64>,
     pub outside_window: u64,
@@ -342,11 +394,16 @@ pub struct Finished {
     pub kept: Vec<FlowRecord>,
 }
 
-fn insert_capped(set: &mut BTreeSet<String>, value: String, cap: usize) {
-    set.insert(value);
-    while set.len() > cap {
-        set.pop_last();
+fn insert_capped(map: &mut BTreeMap<String, EvidenceTally>, key: String, value: EvidenceTally, cap: usize) {
+    map.insert(key, value);
+    while map.len() > cap {
+        map.pop_last();
     }
+}
+
+/// `file:line` of an evidence example.
+pub fn example_name(names: &[String], (source, index): (SourceId, u64)) -> String {
+    format!("{}:{index}", source_name(names, source))
 }
 
 fn source_name(names: &[String], id: SourceId) -> String {

@@ -383,7 +383,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             service: Some("cloudformation".into()),
         },
     ];
-    build_report(ReportInput {
+    let mut report = build_report(ReportInput {
         finished: c.finish(flows),
         dns,
         private_dns,
@@ -391,5 +391,11 @@ pub fn report_with(keep_flows: bool) -> Report {
         inputs,
         marks,
     })
-    .unwrap()
+    .unwrap();
+    report.pricing = Some(
+        crate::report::cost::PriceTable::builtin()
+            .unwrap()
+            .for_region(Some("ap-northeast-2")),
+    );
+    report
 }

@@ -18,10 +18,13 @@ use serde::Serialize;
 use crate::flow::{Flow, Text};
 
 pub mod aggregate;
+pub mod chart;
 pub mod collect;
+pub mod cost;
 pub mod csv;
 pub mod escape;
 pub mod expect;
+pub mod github;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -29,6 +32,7 @@ pub mod markdown;
 pub mod parquet;
 pub mod records;
 pub mod table;
+pub mod view;
 pub mod wire;
 
 #[cfg(test)]
@@ -205,12 +209,24 @@ pub struct PathRow {
     pub last: u64,
     pub outcomes: OutcomeCounts,
     /// Distinct evidence lines (route table, route, target, endpoint, how the
-    /// service was attributed), sorted, at most [`MAX_EVIDENCE`].
-    pub evidence: Vec<String>,
+    /// service was attributed), sorted, at most [`MAX_EVIDENCE`], each with
+    /// the flows it covers.
+    pub evidence: Vec<EvidenceLine>,
 }
 
 /// How many distinct evidence lines are kept per path row.
-pub const MAX_EVIDENCE: usize = 4;
+pub const MAX_EVIDENCE: usize = 12;
+
+/// One distinct evidence line of a path row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceLine {
+    /// `rtb-… 0.0.0.0/0 -> igw-…; service s3 by DNS answer …`: parts joined by `; `.
+    pub text: String,
+    /// The flows that carried exactly this evidence.
+    pub flows: u64,
+    /// A few of them: `file:line`, sorted.
+    pub examples: Vec<String>,
+}
 
 /// The verdict for one service × host, with the paths behind it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -505,6 +521,8 @@ pub struct Report {
     /// Every classified flow, only when a per-flow format was asked for
     /// (CSV, Parquet); sorted by start time, then source and line.
     pub flows: Vec<FlowRecord>,
+    /// The prices the cost estimates use (`None`: no estimate).
+    pub pricing: Option<cost::Pricing>,
 }
 
 impl Report {
@@ -577,6 +595,9 @@ impl Format {
 pub struct RenderOptions {
     /// ANSI colour in the table output.
     pub color: bool,
+    /// The terminal's width in columns: the table output's tables wrap (and
+    /// long lines are cut with `…`) to fit. `None`: not a terminal, no limit.
+    pub width: Option<u16>,
 }
 
 #[derive(Debug, thiserror::Error)]

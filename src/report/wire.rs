@@ -24,6 +24,56 @@ pub struct AuditV1<'a> {
     pub expectations: Vec<ExpectationW<'a>>,
     pub findings: Vec<FindingW<'a>>,
     pub inputs: Vec<InputW<'a>>,
+    /// The cost estimate per service × path (absent without prices).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub costs: Option<CostsW>,
+}
+
+/// What a path's bytes cost, estimated from list prices.
+#[derive(Debug, Serialize)]
+pub struct CostW {
+    pub usd: f64,
+    pub per_gb: f64,
+    pub basis: String,
+}
+
+impl CostW {
+    fn from(c: super::cost::Cost) -> CostW {
+        CostW {
+            usd: c.usd,
+            per_gb: c.per_gb,
+            basis: c.basis,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CostsW {
+    /// Always true: list prices times bytes, not a bill.
+    pub estimate: bool,
+    pub note: String,
+    pub region: String,
+    pub prices: String,
+    pub rows: Vec<CostRowW>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CostRowW {
+    pub service: String,
+    pub path: &'static str,
+    pub flows: u64,
+    pub bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostW>,
+    /// The endpoint that would carry these bytes privately, and its charge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_instead: Option<InsteadW>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InsteadW {
+    pub path: &'static str,
+    pub cost: CostW,
 }
 
 #[derive(Debug, Serialize)]
@@ -84,7 +134,12 @@ pub struct PathW<'a> {
     /// `answered`, `unanswered`, `rejected`, `unknown` or `mixed`.
     pub outcome: &'static str,
     pub outcomes: OutcomesW,
-    pub evidence: &'a [String],
+    pub evidence: Vec<&'a str>,
+    /// The same lines with the flows each covers and example records.
+    pub evidence_detail: &'a [super::EvidenceLine],
+    /// The estimated charge of these bytes (absent where no price applies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostW>,
 }
 
 #[derive(Debug, Serialize)]
@@ -215,8 +270,9 @@ pub struct InputW<'a> {
     pub error: Option<&'a str>,
 }
 
-fn path_w(p: &PathRow) -> PathW<'_> {
+fn path_w<'a>(p: &'a PathRow, pricing: Option<&super::cost::Pricing>) -> PathW<'a> {
     PathW {
+        cost: pricing.and_then(|c| c.cost(p.path, p.bytes)).map(CostW::from),
         path: p.path.as_str(),
         flows: p.flows,
         packets: p.packets,
@@ -230,18 +286,19 @@ fn path_w(p: &PathRow) -> PathW<'_> {
             rejected: p.outcomes.rejected,
             unknown: p.outcomes.unknown,
         },
-        evidence: &p.evidence,
+        evidence: p.evidence.iter().map(|e| e.text.as_str()).collect(),
+        evidence_detail: &p.evidence,
     }
 }
 
-fn verdict_w(v: &VerdictRow) -> VerdictW<'_> {
+fn verdict_w<'a>(v: &'a VerdictRow, pricing: Option<&super::cost::Pricing>) -> VerdictW<'a> {
     VerdictW {
         service: &v.service,
         host: HostW::from(&v.host),
         verdict: v.verdict.as_str(),
         last_public: v.last_public.map(format_time),
         first_private: v.first_private.map(format_time),
-        paths: v.paths.iter().map(path_w).collect(),
+        paths: v.paths.iter().map(|p| path_w(p, pricing)).collect(),
     }
 }
 
@@ -379,7 +436,11 @@ pub fn to_wire(r: &Report) -> AuditV1<'_> {
             first: r.window.first.map(format_time),
             last: r.window.last.map(format_time),
         },
-        verdicts: r.verdicts.iter().map(verdict_w).collect(),
+        verdicts: r
+            .verdicts
+            .iter()
+            .map(|v| verdict_w(v, r.pricing.as_ref()))
+            .collect(),
         endpoints: r.endpoints.iter().map(endpoint_w).collect(),
         timeline: TimelineW {
             bucket_seconds: r.timeline.bucket_secs,
@@ -423,5 +484,25 @@ pub fn to_wire(r: &Report) -> AuditV1<'_> {
         expectations: r.expectations.iter().map(expectation_w).collect(),
         findings: r.findings.iter().map(finding_w).collect(),
         inputs: r.inputs.iter().map(input_w).collect(),
+        costs: r.pricing.as_ref().map(|p| CostsW {
+            estimate: true,
+            note: super::cost::estimate_note(p),
+            region: p.region.clone(),
+            prices: format!("{} ({})", p.file, p.date),
+            rows: super::cost::cost_rows(r)
+                .into_iter()
+                .map(|c| CostRowW {
+                    path: c.path.as_str(),
+                    flows: c.flows,
+                    bytes: c.bytes,
+                    cost: c.cost.map(CostW::from),
+                    endpoint_instead: c.instead.map(|(path, cost)| InsteadW {
+                        path: path.as_str(),
+                        cost: CostW::from(cost),
+                    }),
+                    service: c.service,
+                })
+                .collect(),
+        }),
     }
 }

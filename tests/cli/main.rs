@@ -1,6 +1,7 @@
 //! The one integration test binary: whole-CLI runs of `privpath`.
 
 mod audit;
+mod browser;
 mod capture_opts;
 #[cfg(feature = "cloudwatch")]
 mod cloudwatch;

@@ -170,6 +170,27 @@ fn is_vpc_resolver(flow: &Flow, index: &TopologyIndex) -> bool {
     })
 }
 
+/// The topology's region, for prices: its endpoints' region, else a subnet's
+/// availability zone without the zone letter (the latest snapshot first).
+fn region_of(topo: &topology::Topology) -> Option<String> {
+    for s in topo.snapshots.iter().rev() {
+        if let Some(r) = s.endpoints.values().find_map(|e| e.region.as_deref()) {
+            return Some(r.to_owned());
+        }
+        if let Some(az) = s
+            .subnets
+            .values()
+            .find_map(|n| n.availability_zone.as_deref())
+        {
+            let r = az.trim_end_matches(|c: char| c.is_ascii_lowercase());
+            if r.len() < az.len() && r.ends_with(|c: char| c.is_ascii_digit()) {
+                return Some(r.to_owned());
+            }
+        }
+    }
+    None
+}
+
 /// The service name for queries to the VPC's own resolver (not `external`).
 pub const RESOLVER_SERVICE: &str = "dns";
 
@@ -614,7 +635,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
         b.set_message("aggregating");
     }
     let private_dns = private_dns_rows(&index, &ingested.dns, &mut findings);
-    let report = build_report(ReportInput {
+    let mut report = build_report(ReportInput {
         finished: collector.finish(flows),
         dns: dns_rows(&index, &ingested.dns),
         private_dns,
@@ -622,6 +643,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
         inputs,
         marks: endpoint_marks(&index),
     })?;
+    report.pricing = Some(plan.prices.for_region(region_of(&topo).as_deref()));
     if let Some(b) = bar {
         b.finish_and_clear();
     }
