@@ -119,6 +119,10 @@ pub struct AuditArgs {
     /// expectations and public paths to stderr
     #[arg(long)]
     pub github: bool,
+    /// Flows listed, with their input file and line, per path of a verdict and
+    /// per failed expectation and host (the first by time; the rest are counted)
+    #[arg(long, value_name = "K", default_value_t = privpath::report::DEFAULT_EXAMPLES)]
+    pub examples: usize,
 
     /// `--log-format` for header-less flow-log text (`${version} ${account-id} …`)
     #[arg(long, value_name = "FORMAT")]
@@ -152,6 +156,8 @@ pub struct Plan {
     pub strict: bool,
     pub exit_zero: bool,
     pub quiet: bool,
+    /// `--examples K`: flows kept per path and per expectation and host.
+    pub examples: usize,
     pub log_format: Option<String>,
     /// The price table for the cost estimates.
     pub prices: privpath::report::cost::PriceTable,
@@ -274,6 +280,7 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
         strict: global.strict,
         exit_zero: args.exit_zero,
         quiet: global.quiet,
+        examples: args.examples,
         log_format: args.log_format.clone(),
         prices,
         github: args.github,

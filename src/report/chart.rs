@@ -214,6 +214,9 @@ pub fn render_chart(report: &Report, service: &str) -> String {
     let step = time_step(span, 8).max(STEPS.iter().copied().find(|&s| s >= width).unwrap_or(width));
     let mut t = x0.div_ceil(step).saturating_mul(step);
     let mut last_day = None;
+    // Over more than one day every label carries its date (else `22:00`
+    // would repeat).
+    let multi_day = x0 / 86_400 != x1 / 86_400;
     let _ = write!(
         o,
         "<line x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#444\"/>",
@@ -226,7 +229,7 @@ pub fn render_chart(report: &Report, service: &str) -> String {
         // The last label may not run past the plot's right edge.
         let anchor = if x > W - RIGHT - 40.0 { "end" } else { "middle" };
         let day = t / 86_400;
-        let with_date = last_day != Some(day);
+        let with_date = multi_day || last_day != Some(day);
         last_day = Some(day);
         let _ = write!(
             o,
@@ -343,9 +346,10 @@ mod tests {
             let mut labels = Vec::new();
             let mut t = t0;
             let mut last_day = None;
+            let multi_day = t0 / 86_400 != (t0 + span) / 86_400;
             while t <= t0 + span {
                 let day = t / 86_400;
-                labels.push(time_label(t, step, last_day != Some(day)));
+                labels.push(time_label(t, step, multi_day || last_day != Some(day)));
                 last_day = Some(day);
                 t += step;
             }

@@ -392,6 +392,31 @@ fn details(o: &mut String, r: &Report, names: &Names) {
         for p in &v.paths {
             evidence(o, p, names, v.paths.len() > 1);
         }
+        // The first flows of each public path, folded: where to look first.
+        for p in v.paths.iter().filter(|p| p.path.is_public() && !p.examples.is_empty()) {
+            let _ = write!(
+                o,
+                "<details class=\"flows\"><summary>First {} of {} flows via {}</summary>\n<table>\n<tr><th>Time</th><th>Destination</th><th>Outcome</th><th>Source</th></tr>\n",
+                p.examples.len(),
+                p.flows,
+                p.path
+            );
+            for x in &p.examples {
+                let _ = writeln!(
+                    o,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    format_time(x.time),
+                    h(&x.destination),
+                    x.outcome.map_or("-", |o| o.as_str()),
+                    h(&names.example(&x.source))
+                );
+            }
+            o.push_str("</table>");
+            if p.examples_more() > 0 {
+                let _ = write!(o, "<p>… and {} more (<code>-o json</code>, <code>--examples K</code>).</p>", p.examples_more());
+            }
+            o.push_str("</details>\n");
+        }
         o.push_str("</section>\n");
     }
 }

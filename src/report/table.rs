@@ -14,6 +14,9 @@ use super::{RenderOptions, Report, Verdict, format_bytes, format_time};
 /// How many offending flows per expectation and host the table lists.
 pub const SHOWN_VIOLATIONS: usize = 10;
 
+/// How many example flows per public path the table lists.
+pub const SHOWN_EXAMPLES: usize = 5;
+
 const NAME_MAX: usize = 120;
 
 fn new_table(opts: RenderOptions, header: &[&str]) -> Table {
@@ -169,11 +172,12 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
                 &mut out,
                 opts,
                 &format!(
-                    "{} {} via {} ({} flows)",
+                    "{} {} via {} ({} flow{})",
                     terminal(&v.service, NAME_MAX),
                     terminal(&v.host.label(), NAME_MAX),
                     p.path,
-                    p.flows
+                    p.flows,
+                    if p.flows == 1 { "" } else { "s" }
                 ),
             );
             for (kind, items) in &g.groups {
@@ -221,6 +225,34 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
                 put(&mut out, opts, &terminal(&c.sentence(), 400));
             }
             put(&mut out, opts, &super::cost::estimate_note(pricing));
+        }
+    }
+
+    if r.public_paths().next().is_some() {
+        heading(&mut out, opts, "Public flows");
+        for (v, p) in r.public_paths() {
+            let _ = writeln!(
+                out,
+                "{} {} {}: {} flows",
+                terminal(&v.service, NAME_MAX),
+                terminal(&v.host.label(), NAME_MAX),
+                p.path,
+                p.flows
+            );
+            for x in p.examples.iter().take(SHOWN_EXAMPLES) {
+                let _ = writeln!(
+                    out,
+                    "      {}  {}  {}  [{}]",
+                    format_time(x.time),
+                    terminal(&x.destination, 200),
+                    x.outcome.map_or("-", |o| o.as_str()),
+                    terminal(&x.source, 200),
+                );
+            }
+            let shown = u64::try_from(p.examples.len().min(SHOWN_EXAMPLES)).unwrap_or(u64::MAX);
+            if p.flows > shown {
+                let _ = writeln!(out, "      … and {} more (see -o json)", p.flows - shown);
+            }
         }
     }
 

@@ -368,6 +368,7 @@ mod tests {
                     &["f:2", "g:9"],
                 ),
             ],
+            examples: vec![],
         };
         let g = evidence_groups(&p);
         assert_eq!(g.untold, 2);
@@ -410,7 +411,7 @@ mod tests {
             "s/flowlogs/AWSLogs/1111/vpcflowlogs/ap-northeast-2/2026/11/02/1111_vpcflowlogs_ap-northeast-2_fl-0b4e6a8c1d3f5a729_20261102T0900Z_fd243124.log.gz",
         ]);
         let short = short_names(&aws);
-        assert_eq!(short[0], "…/1111_vpcflowlo…_20261102T0930Z_692d16f4.log.gz");
+        assert_eq!(short[0], "…/1111_vpcflowlo…20261102T0930Z_692d16f4.log.gz");
         assert_ne!(short[0], short[1]);
     }
 }

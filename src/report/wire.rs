@@ -93,21 +93,30 @@ pub struct WindowW {
     pub last: Option<String>,
 }
 
+/// A host: an instance (or an ENI without one) with all its ENIs and
+/// addresses. `eni`, `address` and `subnet_id` are the primary ones (as
+/// before `enis` and `addresses` were added: same meaning, still v1).
 #[derive(Debug, Serialize)]
 pub struct HostW<'a> {
     pub instance_id: Option<&'a str>,
     pub eni: Option<&'a str>,
     pub address: Option<String>,
     pub subnet_id: Option<&'a str>,
+    /// Every ENI, the primary first.
+    pub enis: Vec<&'a str>,
+    /// Every address (IPv4 and IPv6), the primary first.
+    pub addresses: Vec<String>,
 }
 
 impl<'a> HostW<'a> {
     pub fn from(h: &'a Host) -> HostW<'a> {
         HostW {
             instance_id: h.instance_id.as_deref(),
-            eni: h.eni.as_deref(),
-            address: h.address.map(|a| a.to_string()),
-            subnet_id: h.subnet_id.as_deref(),
+            eni: h.eni().map(|e| e.as_str()),
+            address: h.address().map(|a| a.to_string()),
+            subnet_id: h.subnet_id().map(|s| s.as_str()),
+            enis: h.enis.iter().map(|e| e.as_str()).collect(),
+            addresses: h.addresses.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -140,6 +149,22 @@ pub struct PathW<'a> {
     /// The estimated charge of these bytes (absent where no price applies).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostW>,
+    /// The first `--examples` flows (default 20) by time, with their input
+    /// file and line.
+    pub examples: Vec<ExampleW<'a>>,
+    /// Flows of this path not listed in `examples`.
+    pub examples_more: u64,
+}
+
+/// One flow of a path, enough to find it again.
+#[derive(Debug, Serialize)]
+pub struct ExampleW<'a> {
+    pub time: String,
+    pub destination: &'a str,
+    pub outcome: Option<&'static str>,
+    pub evidence: &'a str,
+    /// `file:line` (the input and the record index).
+    pub source: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -224,7 +249,7 @@ pub struct ExpectationW<'a> {
     pub met: bool,
     pub violations_total: u64,
     /// The offending flows (or DNS answers) of every host, sorted by time;
-    /// at most 50 per host.
+    /// at most `--examples` (default 20) per host.
     pub violations: Vec<ViolationW<'a>>,
     pub hosts: Vec<HostResultW<'a>>,
 }
@@ -288,6 +313,18 @@ fn path_w<'a>(p: &'a PathRow, pricing: Option<&super::cost::Pricing>) -> PathW<'
         },
         evidence: p.evidence.iter().map(|e| e.text.as_str()).collect(),
         evidence_detail: &p.evidence,
+        examples: p
+            .examples
+            .iter()
+            .map(|v| ExampleW {
+                time: format_time(v.time),
+                destination: &v.destination,
+                outcome: v.outcome.map(|o| o.as_str()),
+                evidence: &v.evidence,
+                source: &v.source,
+            })
+            .collect(),
+        examples_more: p.examples_more(),
     }
 }
 

@@ -5,6 +5,7 @@ mod browser;
 mod capture_opts;
 #[cfg(feature = "cloudwatch")]
 mod cloudwatch;
+mod dual_stack;
 mod flowlog;
 mod harness;
 mod pcap;

@@ -15,10 +15,10 @@ use privpath::ingest::{FlowSink, IngestOptions, Parts, SourceSummary};
 use privpath::report::aggregate::{ReportInput, build_report};
 use privpath::report::collect::{Collector, Facts};
 use privpath::report::{
-    Answer, DnsRow, Finding, FindingKind, Host, InputRow, Mark, PathKind, PrivateDnsRow, Report,
-    Resolution,
+    Answer, DnsRow, Finding, FindingKind, Host, HostTable, InputRow, Mark, PathKind, PrivateDnsRow,
+    Report, Resolution,
 };
-use privpath::topology::{self, EndpointKind, EniRole, Text, TimeGate, TopologyIndex};
+use privpath::topology::{self, EndpointKind, EniRole, TimeGate, TopologyIndex};
 
 /// Findings gathered next to the collector (mergeable).
 #[derive(Debug, Default)]
@@ -45,13 +45,9 @@ impl Notes {
     }
 }
 
-fn host_of(c: &Classification) -> Host {
-    Host {
-        instance_id: c.evidence.instance_id().map(Text::from),
-        eni: c.evidence.eni_id().map(Text::from),
-        address: c.host,
-        subnet_id: c.evidence.subnet_id().map(Text::from),
-    }
+/// The instance (or ENI) that sent the flow, with all its addresses.
+fn host_of(c: &Classification, hosts: &HostTable) -> Host {
+    hosts.of(c.evidence.eni, c.host)
 }
 
 fn attributed(a: AttributionSource) -> &'static str {
@@ -66,6 +62,51 @@ fn attributed(a: AttributionSource) -> &'static str {
         AttributionSource::FlowLog => "flow-log pkt-dst-aws-service",
         AttributionSource::None => "nothing",
     }
+}
+
+/// How the service was attributed: `service s3 by prefix list pl-…`,
+/// `service vpc: 10.0.1.20 is in the VPC (eni-…, i-…)`.
+fn service_part(c: &Classification) -> String {
+    let mut svc = if c.attributed_by == AttributionSource::None && c.attributions.vpc_peer.is_some()
+    {
+        format!("service {}:", c.service)
+    } else {
+        format!("service {} by {}", c.service, attributed(c.attributed_by))
+    };
+    if let Some(n) = &c.attributions.name {
+        if matches!(
+            c.attributed_by,
+            AttributionSource::Sni
+                | AttributionSource::HttpHost
+                | AttributionSource::Dns
+                | AttributionSource::DnsOtherHost
+        ) {
+            svc.push_str(&format!(" {}", n.name));
+        }
+    }
+    if c.attributed_by == AttributionSource::PrefixList {
+        if let Some(pl) = c.attributions.prefix_list {
+            svc.push_str(&format!(" {}", pl.id));
+        }
+    }
+    if c.service == "aws" {
+        svc.push_str(" (AWS range, service unknown)");
+    }
+    if let (Some(v), Some(peer)) = (&c.attributions.vpc_peer, c.peer) {
+        let known: Vec<&str> = [v.eni, v.owner]
+            .into_iter()
+            .flatten()
+            .map(|t| t.as_str())
+            .collect();
+        if c.attributed_by != AttributionSource::None {
+            svc.push(';');
+        }
+        svc.push_str(&format!(" {peer} is in the VPC"));
+        if !known.is_empty() {
+            svc.push_str(&format!(" ({})", known.join(", ")));
+        }
+    }
+    svc
 }
 
 /// One line of evidence: route table, route, target, endpoint, time
@@ -114,27 +155,7 @@ pub fn evidence_line(c: &Classification) -> String {
         }
         TimeRule::NoFlowTime => parts.push("no flow time: latest topology".to_owned()),
     }
-    let mut svc = format!("service {} by {}", c.service, attributed(c.attributed_by));
-    if let Some(n) = &c.attributions.name {
-        if matches!(
-            c.attributed_by,
-            AttributionSource::Sni
-                | AttributionSource::HttpHost
-                | AttributionSource::Dns
-                | AttributionSource::DnsOtherHost
-        ) {
-            svc.push_str(&format!(" {}", n.name));
-        }
-    }
-    if c.attributed_by == AttributionSource::PrefixList {
-        if let Some(pl) = c.attributions.prefix_list {
-            svc.push_str(&format!(" {}", pl.id));
-        }
-    }
-    if c.service == "aws" {
-        svc.push_str(" (AWS range, service unknown)");
-    }
-    parts.push(svc);
+    parts.push(service_part(c));
     if let Some(tp) = &c.traffic_path {
         let v = match tp.verdict {
             TrafficPathVerdict::Agrees => "agrees",
@@ -199,15 +220,17 @@ fn add(
     notes: &mut Notes,
     (at, flow): (usize, &Flow),
     cl: &Classification,
-    index: &TopologyIndex,
+    (index, hosts): (&TopologyIndex, &HostTable),
 ) {
-    let host = host_of(cl);
+    let host = host_of(cl, hosts);
     let path = cl.path;
     let resolver = is_vpc_resolver(flow, index);
     let mut evidence = evidence_line(cl);
     if resolver {
-        let by = format!("service {} by {}", cl.service, attributed(cl.attributed_by));
-        evidence = evidence.replace(&by, "service dns: the VPC's Amazon-provided resolver");
+        evidence = evidence.replace(
+            &service_part(cl),
+            "service dns: the VPC's Amazon-provided resolver",
+        );
     }
     let service: &str = if resolver {
         RESOLVER_SERVICE
@@ -239,9 +262,9 @@ fn add(
             *notes.disagreements.entry(key).or_insert(0) += 1;
         }
     }
-    if path == PathKind::Unknown && host.eni.is_none() {
-        let addr = host
-            .address
+    if path == PathKind::Unknown && host.enis.is_empty() {
+        let addr = cl
+            .host
             .map_or_else(|| "an unknown address".to_owned(), |a| a.to_string());
         *notes.unknown_hosts.entry(addr).or_insert(0) += 1;
     }
@@ -258,17 +281,9 @@ fn millis(secs: u64) -> Option<i64> {
     i64::try_from(secs).ok().and_then(|s| s.checked_mul(1000))
 }
 
-fn host_of_addr(index: &TopologyIndex, addr: IpAddr, t: Option<i64>) -> Host {
+fn host_of_addr(index: &TopologyIndex, hosts: &HostTable, addr: IpAddr, t: Option<i64>) -> Host {
     let eni = index.snapshot_at(t).and_then(|s| s.eni_at(addr, t));
-    Host {
-        instance_id: eni.and_then(|e| match &e.role {
-            EniRole::Instance(i) => Some(i.clone()),
-            _ => None,
-        }),
-        eni: eni.map(|e| e.id.clone()),
-        address: Some(addr),
-        subnet_id: eni.map(|e| e.subnet_id.clone()),
-    }
+    hosts.of(eni, Some(addr))
 }
 
 fn resolution(index: &TopologyIndex, addr: IpAddr, t: Option<i64>) -> Resolution {
@@ -290,17 +305,19 @@ fn resolution(index: &TopologyIndex, addr: IpAddr, t: Option<i64>) -> Resolution
     }
 }
 
-/// Each name as each host resolved it.
-fn dns_rows(index: &TopologyIndex, dns: &[DnsRecord]) -> Vec<DnsRow> {
-    let mut rows: BTreeMap<(IpAddr, String), DnsRow> = BTreeMap::new();
+/// Each name as each host resolved it (a dual-stack host's queries over
+/// IPv4 and IPv6 are one row).
+fn dns_rows(index: &TopologyIndex, hosts: &HostTable, dns: &[DnsRecord]) -> Vec<DnsRow> {
+    let mut rows: BTreeMap<(Host, String), DnsRow> = BTreeMap::new();
     for r in dns.iter().filter(|r| !r.answers.is_empty()) {
         let t = millis(r.time);
         let name = r.query.trim_end_matches('.').to_ascii_lowercase();
         let named = classify::service_from_name(&name);
+        let host = host_of_addr(index, hosts, r.client, t);
         let row = rows
-            .entry((r.client, name.clone()))
+            .entry((host.clone(), name.clone()))
             .or_insert_with(|| DnsRow {
-                host: host_of_addr(index, r.client, t),
+                host,
                 service: named.as_ref().map(|n| n.service.clone()),
                 endpoint_specific: named.as_ref().is_some_and(|n| n.endpoint_specific),
                 name,
@@ -530,6 +547,7 @@ fn progress_bar(plan: &Plan) -> Option<indicatif::ProgressBar> {
 pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     let topo = topology::load(&plan.topology)?;
     let index = TopologyIndex::build(&topo);
+    let hosts = HostTable::new(&index);
     let opts = plan.capture.apply(IngestOptions {
         log_format: plan.log_format.clone(),
         progress: plan.progress,
@@ -558,7 +576,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     let keep = plan.keep_flows();
     let new = || {
         (
-            Collector::new(&plan.expect, &source_names, keep),
+            Collector::new(&plan.expect, &source_names, keep).with_examples(plan.examples),
             Notes::default(),
         )
     };
@@ -574,7 +592,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
                         &mut n,
                         (conv.flow, flow),
                         &conv.classification,
-                        &index,
+                        (&index, &hosts),
                     );
                 }
             }
@@ -637,7 +655,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     let private_dns = private_dns_rows(&index, &ingested.dns, &mut findings);
     let mut report = build_report(ReportInput {
         finished: collector.finish(flows),
-        dns: dns_rows(&index, &ingested.dns),
+        dns: dns_rows(&index, &hosts, &ingested.dns),
         private_dns,
         findings,
         inputs,
