@@ -9,6 +9,7 @@ mod dual_stack;
 mod flowlog;
 mod harness;
 mod pcap;
+mod report_extras;
 mod samples;
 mod smoke;
 mod topology;
