@@ -62,8 +62,10 @@ failed, 2 error (unreadable input, bad topology, bad expectation, bad records un
 Example: privpath audit samples/lab/1-baseline --expect s3=gateway-endpoint"
 )]
 pub struct AuditArgs {
-    /// Flow logs, captures, folders of them, or case folders (a folder with
-    /// `topology/` and optionally `expect.toml` beside the evidence)
+    /// Flow logs, captures, folders of them, case folders (a folder with
+    /// `topology/` and optionally `expect.toml` beside the evidence), or
+    /// s3://BUCKET/PREFIX (the objects under it; with --since/--until only
+    /// those whose date folder and key time can hold the window)
     #[arg(required_unless_present = "cloudwatch", value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
@@ -87,7 +89,8 @@ pub struct AuditArgs {
     pub expect_dns: Vec<String>,
 
     /// Check the expectations only on flows starting at or after this time
-    /// (RFC 3339 or unix seconds); the verdicts keep all the evidence
+    /// (RFC 3339 or unix seconds); the verdicts keep all the evidence read.
+    /// With s3:// inputs, also fetch only the objects that can hold the window
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
 
@@ -175,6 +178,15 @@ impl Plan {
     /// Keep every classified flow in the report (a per-flow format was asked for).
     pub fn keep_flows(&self) -> bool {
         self.outputs.iter().any(|(f, _)| f.needs_flows())
+    }
+
+    /// `--since`/`--until` (or `since`/`until` of expect.toml): the objects
+    /// of `s3://` inputs are chosen for this window.
+    pub fn key_window(&self) -> privpath::ingest::s3::KeyWindow {
+        privpath::ingest::s3::KeyWindow {
+            since: self.expect.since.and_then(|t| i64::try_from(t).ok()),
+            until: self.expect.until.and_then(|t| i64::try_from(t).ok()),
+        }
     }
 }
 

@@ -19,11 +19,14 @@ use crate::flow::{DnsRecord, Flow, SourceId, SourceKind, SourceTally};
 use flowlog::FieldPlan;
 use sniff::Sniffed;
 
-#[cfg(feature = "cloudwatch")]
+#[cfg(feature = "aws")]
+pub mod aws;
+#[cfg(feature = "aws")]
 pub mod cloudwatch_pull;
 pub mod flowlog;
 mod parts;
 pub mod pcap;
+pub mod s3;
 pub mod sniff;
 
 pub use parts::Parts;
@@ -100,6 +103,10 @@ pub struct IngestOptions {
     pub host: Option<IpAddr>,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// The time of interest: remote sources fetch only what can hold
+    /// records of it (S3: the objects whose key time can). Records outside
+    /// it are still read from what is fetched; local files are read whole.
+    pub key_window: s3::KeyWindow,
 }
 
 /// One input as read: what it was and what came of it.
@@ -281,6 +288,27 @@ where
             }
         }
     };
+    read_named(reader, name, id, opts, plan, chunk_bytes, new_sink)
+}
+
+/// Read one input that is not a local file (an S3 object, …): `reader`
+/// yields its bytes, `name` names it in messages and in its
+/// [`SourceSummary`]. Sniffed by content and parsed exactly as a file of
+/// the same bytes; a read error midway keeps what was parsed and sets
+/// `tally.error`. Never fails.
+pub fn read_named<S, F>(
+    reader: Box<dyn BufRead + Send>,
+    name: String,
+    id: SourceId,
+    opts: &IngestOptions,
+    plan: &FieldPlan,
+    chunk_bytes: usize,
+    new_sink: &F,
+) -> (SourceSummary, S, Vec<DnsRecord>)
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
     let ctx = Ctx {
         name: &name,
         id,
@@ -291,7 +319,7 @@ where
     let out = read_stream(reader, &ctx, 0, false, new_sink);
     let summary = SourceSummary {
         id,
-        path: name.clone(),
+        path: name,
         kind: out.kind,
         tally: out.tally,
     };

@@ -450,7 +450,7 @@ fn audit_cloudwatch_options_are_checked() {
         r.stderr
     );
 
-    if !cfg!(feature = "cloudwatch") {
+    if !cfg!(feature = "aws") {
         return;
     }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

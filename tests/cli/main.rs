@@ -3,13 +3,15 @@
 mod audit;
 mod browser;
 mod capture_opts;
-#[cfg(feature = "cloudwatch")]
+#[cfg(feature = "aws")]
 mod cloudwatch;
 mod dual_stack;
 mod flowlog;
 mod harness;
 mod pcap;
 mod report_extras;
+#[cfg(feature = "aws")]
+mod s3;
 mod samples;
 mod smoke;
 mod topology;

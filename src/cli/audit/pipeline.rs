@@ -551,6 +551,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     let opts = plan.capture.apply(IngestOptions {
         log_format: plan.log_format.clone(),
         progress: plan.progress,
+        key_window: plan.key_window(),
         ..IngestOptions::default()
     });
     let bar = progress_bar(plan);
