@@ -137,6 +137,16 @@ pub struct AuditArgs {
 
     #[command(flatten)]
     pub capture: super::capture_args::CaptureArgs,
+
+    /// Bytes of conversation rows held in memory before they spill to
+    /// temporary files (tests use a small budget to exercise the spill)
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub memory_budget: Option<usize>,
+
+    /// Hold every record instead of streaming (the engine the record
+    /// outputs use; tests compare the two)
+    #[arg(long, hide = true)]
+    pub held: bool,
 }
 
 /// Where one rendered format goes.
@@ -172,6 +182,10 @@ pub struct Plan {
     pub cloudwatch: super::cloudwatch_args::CloudWatchArgs,
     /// `--window` / `--host` for captures.
     pub capture: super::capture_args::CaptureArgs,
+    /// Bytes of conversation rows held before spilling.
+    pub memory_budget: usize,
+    /// Hold every record (the record outputs' engine).
+    pub held: bool,
 }
 
 impl Plan {
@@ -306,6 +320,8 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
                     .filter(|_| stdout_tty)
             }),
         cloudwatch: args.cloudwatch.clone(),
+        memory_budget: args.memory_budget.unwrap_or(privpath::audit::DEFAULT_BUDGET),
+        held: args.held,
         capture: args.capture.clone(),
     })
 }
@@ -437,6 +453,7 @@ pub fn run(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
 }
 
 pub mod pipeline;
+mod stream;
 
 #[cfg(test)]
 #[allow(

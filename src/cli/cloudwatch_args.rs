@@ -299,6 +299,37 @@ where
     S: FlowSink,
     F: Fn() -> S + Sync,
 {
+    read_local_then_remote(inputs, cw, opts, quiet, make_sink, |paths, make_sink| {
+        let got = if paths.is_empty() {
+            Ingested {
+                sink: make_sink(),
+                sources: Vec::new(),
+                dns: Vec::new(),
+            }
+        } else {
+            ingest::read_inputs(paths, opts, make_sink)?
+        };
+        let n = got.sources.len();
+        Ok((got, n))
+    })
+}
+
+/// [`read_inputs_and_cloudwatch`] with the local files and folders read by
+/// `read_local`, which returns what it read and how many source ids it
+/// used (the remote inputs' ids follow).
+pub fn read_local_then_remote<S, F, L>(
+    inputs: &[std::path::PathBuf],
+    cw: &CloudWatchArgs,
+    opts: &IngestOptions,
+    quiet: bool,
+    make_sink: F,
+    read_local: L,
+) -> anyhow::Result<Ingested<S>>
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+    L: FnOnce(&[std::path::PathBuf], &F) -> anyhow::Result<(Ingested<S>, usize)>,
+{
     let (paths, uris) = super::s3_args::split_inputs(inputs)?;
     if cw.cloudwatch.is_none() && uris.is_empty() {
         if let Some(flag) = cw.source.aws.first_given() {
@@ -318,15 +349,7 @@ where
     }
 
     #[cfg_attr(not(feature = "aws"), allow(unused_mut))]
-    let mut got = if paths.is_empty() {
-        Ingested {
-            sink: make_sink(),
-            sources: Vec::new(),
-            dns: Vec::new(),
-        }
-    } else {
-        ingest::read_inputs(&paths, opts, &make_sink)?
-    };
+    let (mut got, mut used) = read_local(&paths, &make_sink)?;
     #[cfg(feature = "aws")]
     {
         use std::io::IsTerminal;
@@ -334,20 +357,21 @@ where
             progress: !quiet && std::io::stderr().is_terminal(),
             ..opts.clone()
         };
-        let next_id = |got: &Ingested<S>| {
-            u32::try_from(got.sources.len())
+        let next_id = |used: usize| {
+            u32::try_from(used)
                 .map(privpath::flow::SourceId)
                 .map_err(|_| anyhow::anyhow!("too many inputs"))
         };
         if let Some((reader, selection)) = s3 {
-            let first = next_id(&got)?;
+            let first = next_id(used)?;
             let read = reader.read(&selection, &remote_opts, first, &make_sink)?;
+            used += read.sources.len();
             got.sink.merge(read.sink);
             got.sources.extend(read.sources);
             ingest::join(&mut got.dns, read.dns);
         }
         if let Some(src) = source {
-            let first = next_id(&got)?;
+            let first = next_id(used)?;
             let live = privpath::ingest::cloudwatch_pull::read_log_group_from(
                 &src,
                 &remote_opts,
@@ -359,7 +383,7 @@ where
         }
     }
     #[cfg(not(feature = "aws"))]
-    let _ = quiet;
+    let _ = (quiet, used);
     Ok(got)
 }
 

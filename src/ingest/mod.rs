@@ -41,6 +41,35 @@ pub trait FlowSink: Send + Sized {
     fn reserve(&mut self, additional: usize) {
         let _ = additional;
     }
+    /// The input is read: a sink that buffers hands its buffer on now (the
+    /// per-input sinks wait for each other before they are merged).
+    fn finish_input(&mut self) {}
+}
+
+/// True when the file at `path` is a capture (pcap or pcapng, also inside
+/// one gzip layer). Unreadable files and `-` are not.
+pub fn is_capture(path: &Path) -> bool {
+    if path.as_os_str() == "-" {
+        return false;
+    }
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    let mut reader: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(1 << 12, f));
+    for _ in 0..2 {
+        let Ok(head) = peek(&mut reader, 16) else {
+            return false;
+        };
+        match sniff::sniff(&head) {
+            Sniffed::Pcap | Sniffed::Pcapng => return true,
+            Sniffed::Gzip => {
+                let dec = flate2::read::MultiGzDecoder::new(reader);
+                reader = Box::new(BufReader::with_capacity(1 << 12, dec));
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 impl FlowSink for Vec<Flow> {
@@ -219,14 +248,45 @@ where
     S: FlowSink,
     F: Fn() -> S + Sync,
 {
+    let files: Vec<(SourceId, PathBuf)> = expand_inputs(inputs)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (SourceId(u32::try_from(i).unwrap_or(u32::MAX)), p))
+        .collect();
+    read_files_chunked(&files, opts, chunk_bytes, new_sink)
+}
+
+/// [`read_inputs`] of files already expanded, each with its [`SourceId`]
+/// (a caller that reads some inputs before others keeps their ids).
+pub fn read_files<S, F>(
+    files: &[(SourceId, PathBuf)],
+    opts: &IngestOptions,
+    new_sink: F,
+) -> Result<Ingested<S>, IngestError>
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
+    read_files_chunked(files, opts, flowlog::text::CHUNK_BYTES, new_sink)
+}
+
+fn read_files_chunked<S, F>(
+    files: &[(SourceId, PathBuf)],
+    opts: &IngestOptions,
+    chunk_bytes: usize,
+    new_sink: F,
+) -> Result<Ingested<S>, IngestError>
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
     let plan = base_plan(opts)?;
-    let files = expand_inputs(inputs)?;
     let results: Vec<(SourceSummary, S, Vec<DnsRecord>)> = files
         .par_iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let id = SourceId(u32::try_from(i).unwrap_or(u32::MAX));
-            read_input(p, id, opts, &plan, chunk_bytes, &new_sink)
+        .map(|(id, p)| {
+            let mut out = read_input(p, *id, opts, &plan, chunk_bytes, &new_sink);
+            out.1.finish_input();
+            out
         })
         .collect();
     let mut sink = new_sink();

@@ -136,8 +136,10 @@ pub struct PathEvidence {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EvidenceTally {
     pub flows: u64,
-    /// The smallest [`MAX_EXAMPLES`] (input, record index): where to look.
-    pub examples: BTreeSet<(SourceId, u64)>,
+    /// The first [`MAX_EXAMPLES`] flows by (time, record index, input):
+    /// where to look. Time first, so the choice does not depend on the
+    /// order the inputs were given in.
+    pub examples: BTreeSet<(u64, u64, SourceId)>,
 }
 
 impl EvidenceTally {
@@ -281,7 +283,7 @@ impl<'a> Collector<'a> {
         let k = self.examples;
         let pe = self.evidence.entry(ev_key).or_default();
         if !f.evidence.is_empty() {
-            let example = (f.flow.provenance.source, f.flow.provenance.index);
+            let example = (time, f.flow.provenance.index, f.flow.provenance.source);
             let tally = EvidenceTally {
                 flows: 1,
                 examples: BTreeSet::from([example]),
@@ -466,7 +468,7 @@ fn insert_capped(map: &mut BTreeMap<String, EvidenceTally>, key: String, value: 
 }
 
 /// `file:line` of an evidence example.
-pub fn example_name(names: &[String], (source, index): (SourceId, u64)) -> String {
+pub fn example_name(names: &[String], (_, index, source): (u64, u64, SourceId)) -> String {
     format!("{}:{index}", source_name(names, source))
 }
 

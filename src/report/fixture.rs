@@ -354,6 +354,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             skipped: 1,
             nodata: 0,
             skipdata: 0,
+            duplicates: 0,
             error: None,
         },
         InputRow {
@@ -365,6 +366,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             skipped: 0,
             nodata: 0,
             skipdata: 0,
+            duplicates: 0,
             error: None,
         },
     ];

@@ -390,6 +390,10 @@ pub struct InputRow {
     pub skipped: u64,
     pub nodata: u64,
     pub skipdata: u64,
+    /// Flow-log records delivered again (an earlier record of the run had
+    /// the same interface, 5-tuple, start, end, packets and bytes): counted
+    /// once, in `flows` of the input that delivered them first.
+    pub duplicates: u64,
     pub error: Option<String>,
 }
 

@@ -292,7 +292,14 @@ pub struct InputW<'a> {
     pub skipped: u64,
     pub nodata: u64,
     pub skipdata: u64,
+    /// Records delivered again, counted once (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub duplicates: u64,
     pub error: Option<&'a str>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn path_w<'a>(p: &'a PathRow, pricing: Option<&super::cost::Pricing>) -> PathW<'a> {
@@ -439,6 +446,7 @@ fn input_w(i: &InputRow) -> InputW<'_> {
         skipped: i.skipped,
         nodata: i.nodata,
         skipdata: i.skipdata,
+        duplicates: i.duplicates,
         error: i.error.as_deref(),
     }
 }

@@ -2,6 +2,7 @@
 
 mod audit;
 mod browser;
+mod audit_stream;
 mod capture_opts;
 #[cfg(feature = "aws")]
 mod cloudwatch;

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use rayon::prelude::*;
 
 use super::Plan;
+use privpath::audit::Class;
 use privpath::classify::{
     self, AttributionSource, Classification, NameIndex, PathClass, PrivateDnsState, TimeRule,
     TrafficPathVerdict,
@@ -18,11 +19,11 @@ use privpath::report::{
     Answer, DnsRow, Finding, FindingKind, Host, HostTable, InputRow, Mark, PathKind, PrivateDnsRow,
     Report, Resolution,
 };
-use privpath::topology::{self, EndpointKind, EniRole, TimeGate, TopologyIndex};
+use privpath::topology::{self, EndpointKind, EniRole, Text, TimeGate, TopologyIndex};
 
 /// Findings gathered next to the collector (mergeable).
 #[derive(Debug, Default)]
-struct Notes {
+pub(super) struct Notes {
     /// (host, code, logged, replayed) -> flows.
     disagreements: BTreeMap<(String, u8, String, String), u64>,
     /// Source addresses missing in the topology.
@@ -32,7 +33,7 @@ struct Notes {
 }
 
 impl Notes {
-    fn merge(&mut self, other: Notes) {
+    pub(super) fn merge(&mut self, other: Notes) {
         for (k, v) in other.disagreements {
             *self.disagreements.entry(k).or_insert(0) += v;
         }
@@ -41,6 +42,40 @@ impl Notes {
         }
         for (k, v) in other.untied {
             *self.untied.entry(k).or_insert(0) += v;
+        }
+    }
+
+    /// The notes as findings, in a fixed order.
+    pub(super) fn into_findings(self, source_names: &[String], findings: &mut Vec<Finding>) {
+        for ((host, code, logged, replayed), n) in self.disagreements {
+            findings.push(Finding {
+                kind: FindingKind::TrafficPathDisagreement,
+                source: None,
+                message: format!(
+                    "{host}: traffic-path {code} ({logged}) but the topology replay says {replayed}"
+                ),
+                count: n,
+            });
+        }
+        for (addr, n) in self.unknown_hosts {
+            findings.push(Finding {
+                kind: FindingKind::UnknownHost,
+                source: None,
+                message: format!("{addr}: flows from a host missing in the topology"),
+                count: n,
+            });
+        }
+        for (src, n) in self.untied {
+            let name = source_names
+                .get(usize::try_from(src.0).unwrap_or(usize::MAX))
+                .cloned()
+                .unwrap_or_default();
+            findings.push(Finding {
+                kind: FindingKind::UntiedCapture,
+                source: Some(name.clone()),
+                message: format!("{name}: capture flows not tied to a host (give --host)"),
+                count: n,
+            });
         }
     }
 }
@@ -193,7 +228,7 @@ fn is_vpc_resolver(flow: &Flow, index: &TopologyIndex) -> bool {
 
 /// The topology's region, for prices: its endpoints' region, else a subnet's
 /// availability zone without the zone letter (the latest snapshot first).
-fn region_of(topo: &topology::Topology) -> Option<String> {
+pub(super) fn region_of(topo: &topology::Topology) -> Option<String> {
     for s in topo.snapshots.iter().rev() {
         if let Some(r) = s.endpoints.values().find_map(|e| e.region.as_deref()) {
             return Some(r.to_owned());
@@ -215,13 +250,15 @@ fn region_of(topo: &topology::Topology) -> Option<String> {
 /// The service name for queries to the VPC's own resolver (not `external`).
 pub const RESOLVER_SERVICE: &str = "dns";
 
-fn add(
-    c: &mut Collector<'_>,
+/// What the report files one classified egress flow under, and the
+/// findings it adds to `notes` (disagreements, unknown hosts, untied
+/// capture flows): everything but its outcome, which the pairing settles.
+pub(super) fn describe(
     notes: &mut Notes,
-    (at, flow): (usize, &Flow),
+    flow: &Flow,
     cl: &Classification,
     (index, hosts): (&TopologyIndex, &HostTable),
-) {
+) -> Class {
     let host = host_of(cl, hosts);
     let path = cl.path;
     let resolver = is_vpc_resolver(flow, index);
@@ -237,20 +274,6 @@ fn add(
     } else {
         &cl.service
     };
-    c.add(Facts {
-        flow,
-        index: at,
-        service,
-        host: &host,
-        path,
-        outcome: cl.outcome,
-        endpoint_id: if path.is_endpoint() {
-            cl.evidence.endpoint_id()
-        } else {
-            None
-        },
-        evidence: &evidence,
-    });
     if let Some(tp) = &cl.traffic_path {
         if tp.verdict == TrafficPathVerdict::Disagrees {
             let key = (
@@ -275,9 +298,40 @@ fn add(
     {
         *notes.untied.entry(flow.provenance.source).or_insert(0) += 1;
     }
+    Class {
+        service: Text::from(service),
+        endpoint_id: if path.is_endpoint() {
+            cl.evidence.endpoint_id().map(Text::from)
+        } else {
+            None
+        },
+        host,
+        path,
+        evidence,
+    }
 }
 
-fn millis(secs: u64) -> Option<i64> {
+fn add(
+    c: &mut Collector<'_>,
+    notes: &mut Notes,
+    (at, flow): (usize, &Flow),
+    cl: &Classification,
+    ctx: (&TopologyIndex, &HostTable),
+) {
+    let d = describe(notes, flow, cl, ctx);
+    c.add(Facts {
+        flow,
+        index: at,
+        service: &d.service,
+        host: &d.host,
+        path: d.path,
+        outcome: cl.outcome,
+        endpoint_id: d.endpoint_id.as_deref(),
+        evidence: &d.evidence,
+    });
+}
+
+pub(super) fn millis(secs: u64) -> Option<i64> {
     i64::try_from(secs).ok().and_then(|s| s.checked_mul(1000))
 }
 
@@ -307,7 +361,11 @@ fn resolution(index: &TopologyIndex, addr: IpAddr, t: Option<i64>) -> Resolution
 
 /// Each name as each host resolved it (a dual-stack host's queries over
 /// IPv4 and IPv6 are one row).
-fn dns_rows(index: &TopologyIndex, hosts: &HostTable, dns: &[DnsRecord]) -> Vec<DnsRow> {
+pub(super) fn dns_rows(
+    index: &TopologyIndex,
+    hosts: &HostTable,
+    dns: &[DnsRecord],
+) -> Vec<DnsRow> {
     let mut rows: BTreeMap<(Host, String), DnsRow> = BTreeMap::new();
     for r in dns.iter().filter(|r| !r.answers.is_empty()) {
         let t = millis(r.time);
@@ -355,7 +413,7 @@ fn list(addrs: &[IpAddr]) -> String {
         .join(", ")
 }
 
-fn private_dns_rows(
+pub(super) fn private_dns_rows(
     index: &TopologyIndex,
     dns: &[DnsRecord],
     findings: &mut Vec<Finding>,
@@ -401,7 +459,7 @@ fn private_dns_rows(
         .collect()
 }
 
-fn input_rows(sources: &[SourceSummary], findings: &mut Vec<Finding>) -> Vec<InputRow> {
+pub(super) fn input_rows(sources: &[SourceSummary], findings: &mut Vec<Finding>) -> Vec<InputRow> {
     let mut rows = Vec::with_capacity(sources.len());
     for s in sources {
         let t = &s.tally;
@@ -455,13 +513,14 @@ fn input_rows(sources: &[SourceSummary], findings: &mut Vec<Finding>) -> Vec<Inp
             skipped,
             nodata: t.nodata_total(),
             skipdata: t.skipdata_total(),
+            duplicates: 0,
             error: t.error.clone(),
         });
     }
     rows
 }
 
-fn endpoint_marks(index: &TopologyIndex) -> Vec<Mark> {
+pub(super) fn endpoint_marks(index: &TopologyIndex) -> Vec<Mark> {
     let mut marks = Vec::new();
     if let Some(snap) = index.snapshots().last() {
         for ep in &snap.endpoints {
@@ -528,7 +587,7 @@ impl FlowSink for Sink {
     }
 }
 
-fn progress_bar(plan: &Plan) -> Option<indicatif::ProgressBar> {
+pub(super) fn progress_bar(plan: &Plan) -> Option<indicatif::ProgressBar> {
     if !plan.progress {
         return None;
     }
@@ -544,7 +603,19 @@ fn progress_bar(plan: &Plan) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// The audit's report: streamed (memory bounded by what the report holds,
+/// see [`privpath::audit`]), or with every record held when a record output
+/// (`-o csv|parquet`) needs the flows, or when `--held` asks for it.
 pub fn build(plan: &Plan) -> anyhow::Result<Report> {
+    if plan.keep_flows() || plan.held {
+        build_held(plan)
+    } else {
+        super::stream::build(plan)
+    }
+}
+
+/// The audit with every record held (the record outputs read them).
+fn build_held(plan: &Plan) -> anyhow::Result<Report> {
     let topo = topology::load(&plan.topology)?;
     let index = TopologyIndex::build(&topo);
     let hosts = HostTable::new(&index);
@@ -607,36 +678,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
 
     let mut findings = Vec::new();
     let inputs = input_rows(&ingested.sources, &mut findings);
-    for ((host, code, logged, replayed), n) in notes.disagreements {
-        findings.push(Finding {
-            kind: FindingKind::TrafficPathDisagreement,
-            source: None,
-            message: format!(
-                "{host}: traffic-path {code} ({logged}) but the topology replay says {replayed}"
-            ),
-            count: n,
-        });
-    }
-    for (addr, n) in notes.unknown_hosts {
-        findings.push(Finding {
-            kind: FindingKind::UnknownHost,
-            source: None,
-            message: format!("{addr}: flows from a host missing in the topology"),
-            count: n,
-        });
-    }
-    for (src, n) in notes.untied {
-        let name = source_names
-            .get(usize::try_from(src.0).unwrap_or(usize::MAX))
-            .cloned()
-            .unwrap_or_default();
-        findings.push(Finding {
-            kind: FindingKind::UntiedCapture,
-            source: Some(name.clone()),
-            message: format!("{name}: capture flows not tied to a host (give --host)"),
-            count: n,
-        });
-    }
+    notes.into_findings(&source_names, &mut findings);
     let unpaired = convs.unpaired.len();
     // The flows move into the kept records (for `-o csv|parquet`); the
     // conversations borrow them until here.
