@@ -9,6 +9,7 @@ mod cloudwatch;
 mod dual_stack;
 mod flowlog;
 mod harness;
+mod inputs;
 mod pcap;
 mod report_extras;
 #[cfg(feature = "aws")]
