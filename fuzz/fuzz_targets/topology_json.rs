@@ -1,12 +1,7 @@
-//! Any bytes as one AWS CLI JSON file of the topology: never a panic, and
-//! what loads builds an index.
+//! Fuzz target `topology_json`: the property is [`privpath::fuzzing::topology_json`] (replayed
+//! on stable by `tests/cli/fuzz_replay.rs`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use privpath::topology::{TopologyIndex, load_bytes};
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(topo) = load_bytes("fuzz.json", data) {
-        let _ = TopologyIndex::build(&topo);
-    }
-});
+fuzz_target!(|data: &[u8]| privpath::fuzzing::topology_json(data));

@@ -8,6 +8,7 @@ mod capture_opts;
 mod cloudwatch;
 mod dual_stack;
 mod flowlog;
+mod fuzz_replay;
 mod harness;
 mod inputs;
 mod pcap;
