@@ -162,7 +162,6 @@ pub struct ExampleW<'a> {
     pub time: String,
     pub destination: &'a str,
     pub outcome: Option<&'static str>,
-    pub evidence: &'a str,
     /// `file:line` (the input and the record index).
     pub source: &'a str,
 }
@@ -327,7 +326,6 @@ fn path_w<'a>(p: &'a PathRow, pricing: Option<&super::cost::Pricing>) -> PathW<'
                 time: format_time(v.time),
                 destination: &v.destination,
                 outcome: v.outcome.map(|o| o.as_str()),
-                evidence: &v.evidence,
                 source: &v.source,
             })
             .collect(),
