@@ -305,6 +305,7 @@ where
                 sink: make_sink(),
                 sources: Vec::new(),
                 dns: Vec::new(),
+                aside: Vec::new(),
             }
         } else {
             ingest::read_inputs(paths, opts, make_sink)?

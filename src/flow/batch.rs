@@ -21,6 +21,10 @@ pub enum SourceKind {
     CloudWatch,
     Pcap,
     Pcapng,
+    /// AWS CLI JSON of the topology, found among the evidence: set aside.
+    Topology,
+    /// An `expect.toml`, found among the evidence: set aside.
+    Expectations,
     #[default]
     Unknown,
 }
@@ -35,6 +39,8 @@ impl SourceKind {
             SourceKind::CloudWatch => "cloudwatch logs",
             SourceKind::Pcap => "pcap",
             SourceKind::Pcapng => "pcapng",
+            SourceKind::Topology => "topology",
+            SourceKind::Expectations => "expectations",
             SourceKind::Unknown => "unknown",
         }
     }

@@ -94,6 +94,7 @@ where
         sink,
         sources,
         dns: Vec::new(),
+        aside: Vec::new(),
     })
 }
 

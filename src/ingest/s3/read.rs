@@ -154,7 +154,12 @@ impl S3Reader {
             },
         );
         bar.finish();
-        Ok(Ingested { sink, sources, dns })
+        Ok(Ingested {
+            sink,
+            sources,
+            dns,
+            aside: Vec::new(),
+        })
     }
 
     /// Fetch `objects`, `process` each reader in the rayon pool, `merge` the
