@@ -7,13 +7,13 @@
 //! - [`audit`]: the streaming audit engine (compact rows, partitioned pairing, spill)
 //! - [`report`]: aggregation (polars) and renderers (pure functions of a report)
 
+pub mod audit;
 pub mod classify;
 pub mod error;
 pub mod exit;
 pub mod flow;
 pub mod fuzzing;
 pub mod ingest;
-pub mod audit;
 pub mod report;
 pub mod samples;
 pub mod topology;

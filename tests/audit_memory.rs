@@ -29,7 +29,9 @@ fn row(i: u64) -> ConvRow {
     let conv = i / 2;
     let host = u32::try_from(conv % u64::from(HOSTS)).unwrap();
     let local = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + host));
-    let remote = IpAddr::V4(Ipv4Addr::from(0x34d9_0000 + u32::try_from(conv % 977).unwrap()));
+    let remote = IpAddr::V4(Ipv4Addr::from(
+        0x34d9_0000 + u32::try_from(conv % 977).unwrap(),
+    ));
     let key = FlowKey {
         src: local,
         dst: remote,
@@ -119,7 +121,10 @@ fn audit_peak_memory_is_flat_from_n_to_4n_records() {
     let (large, flows_large) = peak_for(4 * n);
     assert_eq!(flows_small, n / 2);
     assert_eq!(flows_large, 2 * n);
-    eprintln!("peak heap: {n} records {small} bytes, {} records {large} bytes", 4 * n);
+    eprintln!(
+        "peak heap: {n} records {small} bytes, {} records {large} bytes",
+        4 * n
+    );
     assert!(
         large as f64 <= 1.3 * small as f64,
         "peak heap grew from {small} to {large} bytes with 4x the records"

@@ -145,7 +145,11 @@ mod tests {
             host: 1,
             class: if role == Role::Egress { 0 } else { NO_CLASS },
             role,
-            outcome: if rejected { Outcome::Rejected } else { Outcome::Unknown },
+            outcome: if rejected {
+                Outcome::Rejected
+            } else {
+                Outcome::Unknown
+            },
             rejected,
             logged: true,
             key: Some(key),
@@ -180,13 +184,19 @@ mod tests {
         assert_eq!(p.egress[0].1, Outcome::Unknown);
 
         // Only a rejected reply: rejected. A reply out of the window: unpaired.
-        let p = pair_partition(
-            vec![lone, row(8, Role::Reply, false, 5001, true)],
-            &ingress,
-        );
+        let p = pair_partition(vec![lone, row(8, Role::Reply, false, 5001, true)], &ingress);
         assert_eq!(p.egress[0].1, Outcome::Rejected);
         let p = pair_partition(
-            vec![lone, row(9, Role::Reply, false, 5000 + 10 + PAIR_AFTER_SECS + 1, false)],
+            vec![
+                lone,
+                row(
+                    9,
+                    Role::Reply,
+                    false,
+                    5000 + 10 + PAIR_AFTER_SECS + 1,
+                    false,
+                ),
+            ],
             &ingress,
         );
         assert_eq!((p.egress[0].1, p.unpaired), (Outcome::Unanswered, 1));

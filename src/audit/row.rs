@@ -206,7 +206,10 @@ impl Cursor<'_> {
         let octets: [u8; 16] = self.take();
         let v6 = Ipv6Addr::from(octets);
         match family {
-            4 => v6.to_ipv4_mapped().map(IpAddr::V4).or(Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED))),
+            4 => v6
+                .to_ipv4_mapped()
+                .map(IpAddr::V4)
+                .or(Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED))),
             6 => Some(IpAddr::V6(v6)),
             _ => None,
         }

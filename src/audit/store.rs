@@ -109,8 +109,10 @@ impl RowStore {
         if batch.is_empty() {
             return;
         }
-        let mut slots: Vec<(usize, ConvRow)> =
-            batch.drain(..).map(|r| (self.partition_of(&r), r)).collect();
+        let mut slots: Vec<(usize, ConvRow)> = batch
+            .drain(..)
+            .map(|r| (self.partition_of(&r), r))
+            .collect();
         slots.sort_unstable_by_key(|(p, _)| *p);
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let n = slots.len();

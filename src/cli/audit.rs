@@ -252,7 +252,9 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
         examples: args.examples,
         log_format: args.log_format.clone(),
         cloudwatch: args.cloudwatch.clone(),
-        memory_budget: args.memory_budget.unwrap_or(privpath::audit::DEFAULT_BUDGET),
+        memory_budget: args
+            .memory_budget
+            .unwrap_or(privpath::audit::DEFAULT_BUDGET),
         held: args.held,
         capture: args.capture.clone(),
     })

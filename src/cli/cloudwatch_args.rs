@@ -384,7 +384,7 @@ where
         }
     }
     #[cfg(not(feature = "aws"))]
-    let _ = (quiet, used);
+    let _ = (quiet, used, opts);
     Ok(got)
 }
 

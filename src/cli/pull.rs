@@ -109,7 +109,10 @@ fn run_s3(args: &PullS3Args, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
         since: since.map(|t| t.as_second()),
         until: until.map(|t| t.as_second()),
     };
-    let reader = S3Reader::connect(&args.aws.to_options(), usize::from(args.s3.concurrent_objects))?;
+    let reader = S3Reader::connect(
+        &args.aws.to_options(),
+        usize::from(args.s3.concurrent_objects),
+    )?;
     let selection = reader.select(std::slice::from_ref(&uri), &window)?;
     let mut err = std::io::stderr().lock();
     if !global.quiet {

@@ -51,7 +51,12 @@ pub fn select(
     s3: &S3Args,
     opts: &privpath::ingest::IngestOptions,
     quiet: bool,
-) -> anyhow::Result<Option<(privpath::ingest::s3::S3Reader, privpath::ingest::s3::Selection)>> {
+) -> anyhow::Result<
+    Option<(
+        privpath::ingest::s3::S3Reader,
+        privpath::ingest::s3::Selection,
+    )>,
+> {
     use std::io::Write;
 
     use privpath::ingest::s3::S3Reader;

@@ -278,7 +278,7 @@ fn verdict_rows(
         let evidence = kept
             .map(|pe| pe.lines.iter().cloned().collect())
             .unwrap_or_default();
-        let examples = kept.map(|pe| pe.examples.items.clone()).unwrap_or_default();
+        let examples = kept.map(|pe| pe.examples.clone()).unwrap_or_default();
         by_key.entry((svc, h)).or_default().push(PathRow {
             path: p,
             flows: at(&flows, "flows")?,

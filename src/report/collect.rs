@@ -68,21 +68,63 @@ impl Counters {
 /// 2K held while collecting, cut to K by [`FirstK::cut`]. Which K survive
 /// does not depend on the order flows arrive in or on how the input was
 /// split between workers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FirstK {
-    pub items: Vec<Violation>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstK<T> {
+    pub items: Vec<T>,
     /// Once K were kept: the time of the K-th. A later flow cannot make the
     /// cut, so it is not even described ([`FirstK::wants`]).
     cutoff: Option<u64>,
 }
 
-impl FirstK {
+impl<T> Default for FirstK<T> {
+    fn default() -> Self {
+        FirstK {
+            items: Vec::new(),
+            cutoff: None,
+        }
+    }
+}
+
+/// Something kept by [`FirstK`]: ordered by its time first.
+pub trait Timed: Ord {
+    fn time(&self) -> u64;
+}
+
+impl Timed for Violation {
+    fn time(&self) -> u64 {
+        self.time
+    }
+}
+
+/// An example flow of a path as the collector keeps it: a few numbers, no
+/// strings (it is described, with its input's name, only if it makes the
+/// cut). Ordered by time, then the input's name (its rank among the names,
+/// so the order of the inputs does not matter) and record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Example {
+    pub time: u64,
+    pub name_rank: u32,
+    pub index: u64,
+    pub source: SourceId,
+    pub protocol: Option<u8>,
+    pub dst: Option<std::net::IpAddr>,
+    pub dst_port: Option<u16>,
+    pub outcome: Outcome,
+}
+
+impl Timed for Example {
+    fn time(&self) -> u64 {
+        self.time
+    }
+}
+
+impl<T: Timed> FirstK<T> {
     /// Could a flow at `time` be among the first `k`?
     pub fn wants(&self, time: u64, k: usize) -> bool {
         k > 0 && self.cutoff.is_none_or(|c| time <= c)
     }
 
-    pub fn push(&mut self, v: Violation, k: usize) {
+    pub fn push(&mut self, v: T, k: usize) {
         self.items.push(v);
         if self.items.len() > 2 * k {
             self.cut(k);
@@ -90,7 +132,7 @@ impl FirstK {
     }
 
     /// Fold another part's list in.
-    pub fn merge(&mut self, other: FirstK, k: usize) {
+    pub fn merge(&mut self, other: FirstK<T>, k: usize) {
         self.items.extend(other.items);
         // The K-th of the union is no later than either part's K-th.
         self.cutoff = match (self.cutoff, other.cutoff) {
@@ -108,7 +150,7 @@ impl FirstK {
         self.items.dedup();
         self.items.truncate(k);
         if self.items.len() == k {
-            self.cutoff = self.items.last().map(|v| v.time);
+            self.cutoff = self.items.last().map(Timed::time);
         }
     }
 }
@@ -119,7 +161,7 @@ pub struct HostTally {
     pub flows: u64,
     pub violations_total: u64,
     /// The first K offending flows by (time, host, …) once finished.
-    pub violations: FirstK,
+    pub violations: FirstK<Violation>,
 }
 
 /// What is kept of one (service, host, path) besides its counters.
@@ -127,8 +169,16 @@ pub struct HostTally {
 pub struct PathEvidence {
     /// Distinct evidence lines: the smallest [`MAX_EVIDENCE`].
     pub lines: BTreeSet<String>,
-    /// The first K flows (examples, with their input file and line).
-    pub examples: FirstK,
+    /// The first K flows (examples): described at [`Collector::finish`].
+    pub examples: FirstK<Example>,
+}
+
+/// What a finished collector keeps of one (service, host, path).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathKept {
+    pub lines: BTreeSet<String>,
+    /// The first K flows, with their input file and line, by time.
+    pub examples: Vec<Violation>,
 }
 
 /// Per-worker accumulator. `'a` borrows the run's expectations and input names.
@@ -139,6 +189,8 @@ pub struct Collector<'a> {
     keep_flows: bool,
     /// K: flows kept per path and per expectation and host (`--examples`).
     examples: usize,
+    /// Each input's rank among the input names (by name).
+    name_rank: Vec<u32>,
     /// Hashed with foldhash (seeded per run: the keys come from the input);
     /// sorted by key when finished, so the order never shows.
     pub groups: HashMap<GroupKey, Counters, foldhash::fast::RandomState>,
@@ -178,6 +230,17 @@ impl<'a> Collector<'a> {
             source_names,
             keep_flows,
             examples: DEFAULT_EXAMPLES,
+            name_rank: {
+                let mut order: Vec<usize> = (0..source_names.len()).collect();
+                order.sort_by(|&a, &b| source_names.get(a).cmp(&source_names.get(b)));
+                let mut rank = vec![0u32; source_names.len()];
+                for (r, i) in order.into_iter().enumerate() {
+                    if let Some(x) = rank.get_mut(i) {
+                        *x = u32::try_from(r).unwrap_or(u32::MAX);
+                    }
+                }
+                rank
+            },
             groups: HashMap::default(),
             evidence: BTreeMap::new(),
             expectations: vec![BTreeMap::new(); expect.flows.len()],
@@ -254,7 +317,24 @@ impl<'a> Collector<'a> {
             insert_capped(&mut pe.lines, f.evidence.to_owned(), MAX_EVIDENCE);
         }
         if pe.examples.wants(time, k) {
-            pe.examples.push(violation(&f, time, self.source_names), k);
+            let flow = f.flow;
+            pe.examples.push(
+                Example {
+                    time,
+                    name_rank: usize::try_from(flow.provenance.source.0)
+                        .ok()
+                        .and_then(|i| self.name_rank.get(i))
+                        .copied()
+                        .unwrap_or(u32::MAX),
+                    source: flow.provenance.source,
+                    index: flow.provenance.index,
+                    protocol: flow.protocol,
+                    dst: flow.effective_dst(),
+                    dst_port: flow.dst_port,
+                    outcome: f.outcome,
+                },
+                k,
+            );
         }
 
         // `--since/--until` scope the expectations; verdicts, timeline and
@@ -342,9 +422,35 @@ impl<'a> Collector<'a> {
                 t.violations.cut(k);
             }
         }
-        for pe in self.evidence.values_mut() {
-            pe.examples.cut(k);
-        }
+        let names = self.source_names;
+        let evidence = self
+            .evidence
+            .into_iter()
+            .map(|((service, host, path), mut pe)| {
+                pe.examples.cut(k);
+                let examples = pe
+                    .examples
+                    .items
+                    .iter()
+                    .map(|x| Violation {
+                        time: x.time,
+                        host: host.clone(),
+                        destination: destination(x.protocol, x.dst, x.dst_port),
+                        path: Some(path),
+                        outcome: Some(x.outcome),
+                        evidence: String::new(),
+                        source: format!("{}:{}", source_name(names, x.source), x.index),
+                    })
+                    .collect();
+                (
+                    (service, host, path),
+                    PathKept {
+                        lines: pe.lines,
+                        examples,
+                    },
+                )
+            })
+            .collect();
         self.kept.sort_by_key(|k| k.index);
         let mut records = Vec::with_capacity(self.kept.len());
         let mut want = self.kept.into_iter().peekable();
@@ -374,7 +480,7 @@ impl<'a> Collector<'a> {
             examples: k,
             expect: self.expect.clone(),
             groups,
-            evidence: self.evidence,
+            evidence,
             expectations: self.expectations,
             flows_per_source: self.flows_per_source,
             outside_window: self.outside_window,
@@ -404,7 +510,7 @@ pub struct Finished {
     pub examples: usize,
     pub expect: ExpectSet,
     pub groups: Vec<(GroupKey, Counters)>,
-    pub evidence: BTreeMap<(Text, Host, PathKind), PathEvidence>,
+    pub evidence: BTreeMap<(Text, Host, PathKind), PathKept>,
     pub expectations: Vec<BTreeMap<Host, HostTally>>,
     pub flows_per_source: BTreeMap<SourceId, u64>,
     pub outside_window: u64,
@@ -427,14 +533,19 @@ fn source_name(names: &[String], id: SourceId) -> String {
         .unwrap_or_else(|| format!("input #{}", id.0))
 }
 
-fn violation(f: &Facts<'_>, time: u64, names: &[String]) -> Violation {
-    let flow = f.flow;
-    let proto = flow.protocol.map_or_else(|| "?".into(), protocol_name);
-    let destination = match (flow.effective_dst(), flow.dst_port) {
+/// `tcp 52.219.60.1:443`
+fn destination(protocol: Option<u8>, dst: Option<std::net::IpAddr>, port: Option<u16>) -> String {
+    let proto = protocol.map_or_else(|| "?".into(), protocol_name);
+    match (dst, port) {
         (Some(a), Some(p)) if p != 0 => format!("{proto} {}", std::net::SocketAddr::new(a, p)),
         (Some(a), _) => format!("{proto} {a}"),
         (None, _) => "unknown destination".to_owned(),
-    };
+    }
+}
+
+fn violation(f: &Facts<'_>, time: u64, names: &[String]) -> Violation {
+    let flow = f.flow;
+    let destination = destination(flow.protocol, flow.effective_dst(), flow.dst_port);
     let name = source_name(names, flow.provenance.source);
     Violation {
         time,
@@ -546,7 +657,7 @@ mod tests {
         assert!(tally.violations.items.windows(2).all(|w| w[0] <= w[1]));
         let pe = fin.evidence.values().next().unwrap();
         assert_eq!(pe.lines.len(), MAX_EVIDENCE);
-        assert_eq!(pe.examples.items.len(), DEFAULT_EXAMPLES);
+        assert_eq!(pe.examples.len(), DEFAULT_EXAMPLES);
     }
 
     /// `--examples K`: per path and per expectation and host, the first K
@@ -594,26 +705,26 @@ mod tests {
             ca.merge(cb);
             let x = whole.finish(Vec::new());
             let pe = x.evidence.values().next().unwrap();
-            let times: Vec<u64> = pe.examples.items.iter().map(|v| v.time).collect();
+            let times: Vec<u64> = pe.examples.iter().map(|v| v.time).collect();
             assert_eq!(
                 times,
                 (1_000..1_000 + k as u64).collect::<Vec<_>>(),
                 "k {k}"
             );
-            assert!(
-                pe.examples
-                    .items
-                    .iter()
-                    .all(|v| v.source.ends_with(&format!(
+            assert!(pe.examples.iter().all(|v| v.source.ends_with(&format!(
                         ":{}",
                         (0..5000u64)
                             .find(|i| 1_000 + (i * 7919) % 5000 == v.time)
                             .unwrap()
-                    )))
-            );
+                    ))));
             let t = &x.expectations[0][&h];
             assert_eq!(t.violations_total, 5000);
-            assert_eq!(t.violations.items, pe.examples.items, "k {k}");
+            let key = |v: &Violation| (v.time, v.source.clone(), v.destination.clone());
+            assert_eq!(
+                t.violations.items.iter().map(key).collect::<Vec<_>>(),
+                pe.examples.iter().map(key).collect::<Vec<_>>(),
+                "k {k}"
+            );
             for other in [rev.finish(Vec::new()), ca.finish(Vec::new())] {
                 assert_eq!(other.evidence, x.evidence, "k {k}");
                 assert_eq!(other.expectations, x.expectations, "k {k}");

@@ -280,7 +280,7 @@ pub fn render_html(r: &Report) -> Result<Vec<u8>, RenderError> {
         for (v, p) in r.public_paths() {
             let _ = writeln!(
                 o,
-                "<h3>{} from {} via <code>{}</code>: {} flows</h3>\n<table>\n<tr><th>Time</th><th>Destination</th><th>Outcome</th><th>Evidence</th><th>Source</th></tr>",
+                "<h3>{} from {} via <code>{}</code>: {} flows</h3>\n<table>\n<tr><th>Time</th><th>Destination</th><th>Outcome</th><th>Source</th></tr>",
                 h(&v.service),
                 h(&v.host.label()),
                 p.path,
@@ -289,11 +289,10 @@ pub fn render_html(r: &Report) -> Result<Vec<u8>, RenderError> {
             for x in &p.examples {
                 let _ = writeln!(
                     o,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     format_time(x.time),
                     h(&x.destination),
                     x.outcome.map_or("-", |o| o.as_str()),
-                    h(&x.evidence),
                     h(&x.source)
                 );
             }

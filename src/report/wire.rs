@@ -107,7 +107,6 @@ pub struct ExampleW<'a> {
     pub time: String,
     pub destination: &'a str,
     pub outcome: Option<&'static str>,
-    pub evidence: &'a str,
     /// `file:line` (the input and the record index).
     pub source: &'a str,
 }
@@ -270,7 +269,6 @@ fn path_w(p: &PathRow) -> PathW<'_> {
                 time: format_time(v.time),
                 destination: &v.destination,
                 outcome: v.outcome.map(|o| o.as_str()),
-                evidence: &v.evidence,
                 source: &v.source,
             })
             .collect(),

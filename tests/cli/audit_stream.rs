@@ -154,7 +154,16 @@ const HOSTS: [(&str, &str, &str, &str); 2] = [
 ];
 
 #[allow(clippy::too_many_arguments)]
-fn line(h: usize, out: bool, peer: &str, sport: u16, dport: u16, t: u64, action: &str, flags: u8) -> String {
+fn line(
+    h: usize,
+    out: bool,
+    peer: &str,
+    sport: u16,
+    dport: u16,
+    t: u64,
+    action: &str,
+    flags: u8,
+) -> String {
     let (eni, inst, subnet, addr) = HOSTS[h % 2];
     let (src, dst, sp, dp, dir) = if out {
         (addr, peer, sport, dport, "egress")
@@ -190,7 +199,16 @@ fn write_log(dir: &Path) -> Vec<PathBuf> {
         let file = usize::try_from(c % 6).unwrap();
         let windows = if c % 11 == 0 { 4 } else { 1 };
         for w in 0..windows {
-            files[(file + usize::try_from(w).unwrap()) % 6].push(line(h, true, &peer, sport, dport, t + w * 60, "ACCEPT", 3));
+            files[(file + usize::try_from(w).unwrap()) % 6].push(line(
+                h,
+                true,
+                &peer,
+                sport,
+                dport,
+                t + w * 60,
+                "ACCEPT",
+                3,
+            ));
         }
         let reply_file = (file + 5 - usize::try_from(c % 4).unwrap()) % 6;
         match c % 9 {

@@ -492,7 +492,14 @@ fn lists(seen: &[Seen]) -> Vec<&Seen> {
 }
 
 fn audit_args<'a>(input: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec!["audit", input, "--topology", "samples/lab/timeline/topology", "-o", "json"];
+    let mut v = vec![
+        "audit",
+        input,
+        "--topology",
+        "samples/lab/timeline/topology",
+        "-o",
+        "json",
+    ];
     v.extend_from_slice(extra);
     v
 }
@@ -530,7 +537,15 @@ fn s3_audit_and_flows_equal_the_same_files_on_disk() {
     flows_disk.assert_code(0);
     let flows_s3 = run_with(
         fx.cmd("http://127.0.0.1:1"),
-        &["flows", &uri, "-o", "jsonl", "--endpoint-url", &fx.url, "-q"],
+        &[
+            "flows",
+            &uri,
+            "-o",
+            "jsonl",
+            "--endpoint-url",
+            &fx.url,
+            "-q",
+        ],
     );
     flows_s3.assert_code(0);
     assert!(!flows_s3.stdout.is_empty());
@@ -539,6 +554,26 @@ fn s3_audit_and_flows_equal_the_same_files_on_disk() {
         as_s3(&flows_disk.stdout, local.path(), &fx.bucket)
     );
     assert_eq!(flows_s3.stderr, "", "-q: nothing on stderr");
+
+    // The same for any thread count and number of objects in flight.
+    for (j, n) in [("1", "1"), ("2", "16")] {
+        let r = run_with(
+            fx.cmd(&fx.url),
+            &[
+                "flows",
+                &uri,
+                "-o",
+                "jsonl",
+                "-q",
+                "-j",
+                j,
+                "--concurrent-objects",
+                n,
+            ],
+        );
+        r.assert_code(0);
+        assert_eq!(r.stdout, flows_s3.stdout, "-j {j} --concurrent-objects {n}");
+    }
 }
 
 #[test]
@@ -549,7 +584,12 @@ fn s3_window_lists_only_its_folders_and_fetches_only_its_keys() {
     let files = three_days();
     fx.put_all(&files);
     let proxy = Proxy::start(&fx.url, Faults::default());
-    let window = ["--since", "2026-11-02T09:20:00Z", "--until", "2026-11-02T09:25:00Z"];
+    let window = [
+        "--since",
+        "2026-11-02T09:20:00Z",
+        "--until",
+        "2026-11-02T09:25:00Z",
+    ];
     let uri = fx.uri("");
     let r = run_with(fx.cmd(&proxy.url), &audit_args(&uri, &window));
     r.assert_code(0);
@@ -590,7 +630,9 @@ fn s3_window_lists_only_its_folders_and_fetches_only_its_keys() {
         "only the day of the window is listed"
     );
     assert!(
-        r.stderr.contains("selected 2 objects") && r.stderr.contains("of 3 keys listed in 8 ListObjectsV2 requests"),
+        r.stderr.contains("selected 2 objects")
+            && r.stderr
+                .contains("of 3 keys listed in 8 ListObjectsV2 requests"),
         "{}",
         r.snapshot()
     );
@@ -696,7 +738,9 @@ fn s3_lists_past_1000_keys_and_pull_resumes_by_size_and_etag() {
     let before = proxy.seen().len();
     let r = pull();
     r.assert_code(0);
-    let fetched: BTreeSet<String> = gets(&proxy.seen()[before..], &fx.bucket).into_iter().collect();
+    let fetched: BTreeSet<String> = gets(&proxy.seen()[before..], &fx.bucket)
+        .into_iter()
+        .collect();
     assert_eq!(fetched, BTreeSet::from([k0.clone(), k1.clone()]));
     assert_eq!(std::fs::read(local(k0)).unwrap(), replacement);
     // Nothing hidden (manifest, temporary files) is read back as evidence.
@@ -725,7 +769,10 @@ fn s3_interrupted_download_resumes_where_it_stopped() {
     r.assert_code(0);
     let clean = run_with(fx.cmd(&fx.url), &["flows", &uri, "-o", "jsonl"]);
     clean.assert_code(0);
-    assert_eq!(r.stdout, clean.stdout, "the break is invisible in the output");
+    assert_eq!(
+        r.stdout, clean.stdout,
+        "the break is invisible in the output"
+    );
     let seen = proxy.seen();
     let ranges: Vec<Option<String>> = seen
         .iter()
@@ -808,7 +855,10 @@ impl IamMoto {
         IamMoto { child, info }
     }
     fn get(&self, k: &str) -> String {
-        self.info[k].as_str().unwrap_or_else(|| panic!("{k} in {}", self.info)).to_owned()
+        self.info[k]
+            .as_str()
+            .unwrap_or_else(|| panic!("{k} in {}", self.info))
+            .to_owned()
     }
 }
 
@@ -863,5 +913,9 @@ fn aws_options_need_a_remote_input() {
     );
     let r = crate::harness::run(["flows", "s3://Not_A_Bucket/x"]);
     r.assert_code(2);
-    assert!(r.stderr.contains("not a valid bucket name"), "{}", r.snapshot());
+    assert!(
+        r.stderr.contains("not a valid bucket name"),
+        "{}",
+        r.snapshot()
+    );
 }

@@ -340,11 +340,7 @@ fn resolution(index: &TopologyIndex, addr: IpAddr, t: Option<i64>) -> Resolution
 
 /// Each name as each host resolved it (a dual-stack host's queries over
 /// IPv4 and IPv6 are one row).
-pub(super) fn dns_rows(
-    index: &TopologyIndex,
-    hosts: &HostTable,
-    dns: &[DnsRecord],
-) -> Vec<DnsRow> {
+pub(super) fn dns_rows(index: &TopologyIndex, hosts: &HostTable, dns: &[DnsRecord]) -> Vec<DnsRow> {
     let mut rows: BTreeMap<(Host, String), DnsRow> = BTreeMap::new();
     for r in dns.iter().filter(|r| !r.answers.is_empty()) {
         let t = millis(r.time);

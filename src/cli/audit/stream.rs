@@ -136,10 +136,10 @@ fn input_bytes(files: &[(SourceId, PathBuf)]) -> (u64, u64) {
     let mut plain = 0;
     let mut gz = 0;
     for (_, p) in files {
-        let Ok(m) = std::fs::metadata(p) else { continue };
-        let gzip = p
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+        let Ok(m) = std::fs::metadata(p) else {
+            continue;
+        };
+        let gzip = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
         if gzip {
             gz += m.len();
         } else {
@@ -169,8 +169,10 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
         .enumerate()
         .map(|(i, p)| (SourceId(u32::try_from(i).unwrap_or(u32::MAX)), p))
         .collect();
-    let (captures, logs): (Vec<_>, Vec<_>) =
-        files.iter().cloned().partition(|(_, p)| ingest::is_capture(p));
+    let (captures, logs): (Vec<_>, Vec<_>) = files
+        .iter()
+        .cloned()
+        .partition(|(_, p)| ingest::is_capture(p));
 
     // Captures first: their DNS answers, SNI and Host names attribute the
     // services of every flow, so the name index is built before any flow

@@ -36,9 +36,7 @@ pub enum S3Problem {
         operation: &'static str,
         message: String,
     },
-    #[error(
-        "the bucket is in region {actual}, not {configured}: pass --region {actual}"
-    )]
+    #[error("the bucket is in region {actual}, not {configured}: pass --region {actual}")]
     WrongRegion { actual: String, configured: String },
     #[error(
         "the bucket is in another region than {configured} ({code}): pass the bucket's region with --region"
@@ -66,7 +64,9 @@ pub enum S3Problem {
         attempts: u32,
         message: String,
     },
-    #[error("the download was interrupted at byte {offset} of {size} and could not be resumed after {attempts} attempts: {detail}")]
+    #[error(
+        "the download was interrupted at byte {offset} of {size} and could not be resumed after {attempts} attempts: {detail}"
+    )]
     Interrupted {
         offset: u64,
         size: u64,
@@ -75,7 +75,9 @@ pub enum S3Problem {
     },
     #[error("the object changed while it was read (its ETag is no longer {etag})")]
     Changed { etag: String },
-    #[error("cannot reach S3 at {endpoint}: {detail} (check --region, --endpoint-url and the network)")]
+    #[error(
+        "cannot reach S3 at {endpoint}: {detail} (check --region, --endpoint-url and the network)"
+    )]
     Unreachable { endpoint: String, detail: String },
     #[error("{operation} failed: {code}: {message}")]
     Service {
@@ -106,7 +108,8 @@ pub(crate) async fn connect(opts: &AwsOptions) -> Result<Connection, S3Error> {
     if configured.is_some() {
         builder = builder.force_path_style(true);
     }
-    let endpoint = configured.unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", loaded.region));
+    let endpoint =
+        configured.unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", loaded.region));
     Ok(Connection {
         client: Client::from_conf(builder.build()),
         region: loaded.region,
@@ -209,8 +212,11 @@ pub(crate) fn service_problem(
         "AccessDenied" | "AllAccessDisabled" | "AccountProblem" => {
             S3Problem::AccessDenied { operation, message }
         }
-        "PermanentRedirect" | "AuthorizationHeaderMalformed" | "IllegalLocationConstraintException"
-        | "Redirect" | "TemporaryRedirect" => match bucket_region {
+        "PermanentRedirect"
+        | "AuthorizationHeaderMalformed"
+        | "IllegalLocationConstraintException"
+        | "Redirect"
+        | "TemporaryRedirect" => match bucket_region {
             Some(actual) if actual != conn.region => S3Problem::WrongRegion {
                 actual,
                 configured: conn.region.clone(),
@@ -223,8 +229,12 @@ pub(crate) fn service_problem(
         "PreconditionFailed" => S3Problem::Changed {
             etag: String::new(),
         },
-        "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded"
-        | "TooManyRequestsException" | "RequestThrottled" => S3Problem::Throttled {
+        "SlowDown"
+        | "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException"
+        | "RequestThrottled" => S3Problem::Throttled {
             operation,
             code: code.to_owned(),
             attempts: MAX_ATTEMPTS,
@@ -304,7 +314,10 @@ mod tests {
             line("SlowDown", "Please reduce your request rate.", None),
             "s3://logs/AWSLogs/: ListObjectsV2 throttled by S3 (SlowDown) after 6 attempts: Please reduce your request rate."
         );
-        assert!(line("InvalidAccessKeyId", "no such key id", None).contains("AWS rejected the credentials"));
+        assert!(
+            line("InvalidAccessKeyId", "no such key id", None)
+                .contains("AWS rejected the credentials")
+        );
         assert_eq!(
             line("Weird", "odd", None),
             "s3://logs/AWSLogs/: ListObjectsV2 failed: Weird: odd"

@@ -293,7 +293,11 @@ async fn fetch_body(
                             offset,
                             size: obj.size,
                             attempts: resumes + 1,
-                            detail: if detail.is_empty() { last_break } else { detail },
+                            detail: if detail.is_empty() {
+                                last_break
+                            } else {
+                                detail
+                            },
                         },
                     }));
                 }

@@ -118,7 +118,8 @@ pub fn pull_to_dir(
                 let same = done
                     .get(&obj.key)
                     .is_some_and(|e| e.size == obj.size && e.etag == obj.etag);
-                let on_disk = fs::metadata(&row.path).is_ok_and(|m| m.is_file() && m.len() == obj.size);
+                let on_disk =
+                    fs::metadata(&row.path).is_ok_and(|m| m.is_file() && m.len() == obj.size);
                 if same && on_disk {
                     row.skipped = true;
                 } else {
@@ -272,7 +273,17 @@ mod tests {
             local_path(out, "2026/11/25/a.log.gz"),
             Some(PathBuf::from("/tmp/o/2026/11/25/a.log.gz"))
         );
-        for bad in ["", "a/", "../x", "a/../../x", "/etc/passwd", "a//b", "./a", "a\\b", "a/./b"] {
+        for bad in [
+            "",
+            "a/",
+            "../x",
+            "a/../../x",
+            "/etc/passwd",
+            "a//b",
+            "./a",
+            "a\\b",
+            "a/./b",
+        ] {
             assert_eq!(local_path(out, bad), None, "{bad}");
         }
     }

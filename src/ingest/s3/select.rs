@@ -67,7 +67,10 @@ impl KeyWindow {
             return true;
         }
         let (folder, name) = match key.rfind('/') {
-            Some(i) => (key.get(..=i).unwrap_or_default(), key.get(i + 1..).unwrap_or(key)),
+            Some(i) => (
+                key.get(..=i).unwrap_or_default(),
+                key.get(i + 1..).unwrap_or(key),
+            ),
             None => ("", key),
         };
         match name_time(name) {
@@ -166,7 +169,8 @@ pub fn folder_span(path: &str) -> Option<(i64, i64)> {
     let segs: Vec<&str> = complete.split('/').collect();
     let start = segs.iter().position(|s| {
         let hive = s.starts_with("year=");
-        level(s, "year", if hive { 1..=4 } else { 4..=4 }).is_some_and(|y| (1970..=9999).contains(&y))
+        level(s, "year", if hive { 1..=4 } else { 4..=4 })
+            .is_some_and(|y| (1970..=9999).contains(&y))
     })?;
     let rest = segs.get(start..)?;
     let year = level(rest.first()?, "year", 1..=4)?;
@@ -211,11 +215,15 @@ mod tests {
     #[test]
     fn file_names_give_their_time() {
         assert_eq!(
-            name_time("123456789012_vpcflowlogs_ap-northeast-2_fl-0abc_20261125T0005Z_deadbeef.log.gz"),
+            name_time(
+                "123456789012_vpcflowlogs_ap-northeast-2_fl-0abc_20261125T0005Z_deadbeef.log.gz"
+            ),
             Some(ts("2026-11-25T00:05:00Z"))
         );
         assert_eq!(
-            name_time("111122223333_CloudTrail-Digest_us-east-2_t_us-east-2_20150801T021030Z.json.gz"),
+            name_time(
+                "111122223333_CloudTrail-Digest_us-east-2_t_us-east-2_20150801T021030Z.json.gz"
+            ),
             Some(ts("2015-08-01T02:10:30Z"))
         );
         assert_eq!(name_time("x_20261325T0005Z_a"), None);
@@ -232,7 +240,9 @@ mod tests {
             Some(day)
         );
         assert_eq!(
-            folder_span("AWSLogs/aws-account-id=1/aws-service=vpcflowlogs/year=2026/month=11/day=25/"),
+            folder_span(
+                "AWSLogs/aws-account-id=1/aws-service=vpcflowlogs/year=2026/month=11/day=25/"
+            ),
             Some(day)
         );
         assert_eq!(
@@ -284,7 +294,10 @@ mod tests {
         assert!(!w.wants_key(&format!("{root}2026/11/20/flows.log")));
         assert!(w.wants_key("loose-file.log"));
         // Open ends.
-        let since_only = KeyWindow { since: w.since, until: None };
+        let since_only = KeyWindow {
+            since: w.since,
+            until: None,
+        };
         assert!(since_only.wants_folder("p/2030/"));
         assert!(!since_only.wants_folder("p/2026/11/24/"));
         assert!(KeyWindow::default().wants_key(&flow("19990101T0000Z")));

@@ -11,7 +11,8 @@ pub struct S3Uri {
 
 /// True for an argument that names S3 rather than a local path.
 pub fn is_s3_uri(arg: &str) -> bool {
-    arg.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("s3://"))
+    arg.get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("s3://"))
 }
 
 impl S3Uri {
@@ -80,7 +81,14 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_bucket() {
-        for bad in ["s3://", "s3:///x", "s3://ab", "s3://Upper/x", "s3://-a-/", "/tmp/x"] {
+        for bad in [
+            "s3://",
+            "s3:///x",
+            "s3://ab",
+            "s3://Upper/x",
+            "s3://-a-/",
+            "/tmp/x",
+        ] {
             assert!(S3Uri::parse(bad).is_err(), "{bad}");
         }
         assert!(is_s3_uri("s3://b"));
