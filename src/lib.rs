@@ -6,6 +6,7 @@
 //! - [`classify`]: pure `Flow × TopologyIndex → Classification` with evidence
 //! - [`audit`]: the streaming audit engine (compact rows, partitioned pairing, spill)
 //! - [`report`]: aggregation (polars) and renderers (pure functions of a report)
+//! - [`sql`]: the audit as SQL for Athena/Trino, Spark and DuckDB, and their results read back
 
 pub mod audit;
 pub mod classify;
@@ -16,4 +17,5 @@ pub mod fuzzing;
 pub mod ingest;
 pub mod report;
 pub mod samples;
+pub mod sql;
 pub mod topology;

@@ -46,6 +46,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitStatus> {
         Command::Dns(args) => cli::dns::run(args, g),
         Command::Topology(cmd) => cli::topology::run(cmd, g),
         Command::Pull(cmd) => cli::pull::run(cmd, g),
+        Command::Sql(args) => cli::sql::run(args),
+        Command::Report(args) => cli::report::run(args, g),
         Command::Completions(args) => cli::completions::run(args),
         Command::Man => cli::completions::run_man(),
         Command::Samples(args) => cli::samples::run(args, g),

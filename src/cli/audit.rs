@@ -153,7 +153,7 @@ pub struct AuditArgs {
 
 /// Where one rendered format goes.
 #[derive(Debug)]
-enum Target {
+pub(super) enum Target {
     Stdout,
     File(PathBuf),
 }
@@ -297,7 +297,10 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
 
 /// Decide where each format goes and create the files now, so that a bad
 /// path fails before the long work starts.
-fn plan_outputs(formats: &[Format], out: Option<&Path>) -> anyhow::Result<Vec<(Format, Target)>> {
+pub(super) fn plan_outputs(
+    formats: &[Format],
+    out: Option<&Path>,
+) -> anyhow::Result<Vec<(Format, Target)>> {
     let Some(out) = out else {
         if formats.len() > 1 {
             bail!("several -o formats need --out DIR");

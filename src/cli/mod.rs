@@ -10,9 +10,12 @@ pub mod completions;
 pub mod dns;
 pub mod flows;
 pub mod pull;
+pub mod report;
 pub mod s3_args;
 pub mod samples;
+pub mod sql;
 pub mod topology;
+pub mod topology_export;
 
 /// Prove whether traffic to AWS services stayed on private paths.
 ///
@@ -43,6 +46,10 @@ pub enum Command {
     /// Show or check the VPC topology privpath understood
     #[command(subcommand)]
     Topology(topology::TopologyCommand),
+    /// Print the audit as SQL for Athena/Trino, Spark or DuckDB
+    Sql(sql::SqlArgs),
+    /// Render an engine's result of `privpath sql` as `audit` would
+    Report(report::ReportArgs),
     /// Pull evidence from a remote store (CloudWatch Logs, S3) into local files
     #[command(subcommand)]
     Pull(pull::PullCommand),

@@ -1,4 +1,4 @@
-//! `privpath topology show|check`.
+//! `privpath topology show|check|export`.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -21,6 +21,9 @@ pub enum TopologyCommand {
     Show(TopologyArgs),
     /// Report inconsistencies in the topology (exit 2 when any error is found)
     Check(TopologyArgs),
+    /// Write the topology as tables a SQL engine can join (one file per
+    /// table, named after it), with their DDL for each dialect
+    Export(super::topology_export::ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -37,6 +40,7 @@ pub struct TopologyArgs {
 
 pub fn run(cmd: &TopologyCommand, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     match cmd {
+        TopologyCommand::Export(args) => super::topology_export::run(args),
         TopologyCommand::Show(args) => {
             let topo = topology::load(&args.topology).context("cannot load the topology")?;
             let out = if args.json {

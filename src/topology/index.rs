@@ -270,7 +270,7 @@ fn millis(t: Option<jiff::Timestamp>) -> Option<Millis> {
     t.map(|t| t.as_millisecond())
 }
 
-fn ip_service_rank(service: &str) -> usize {
+pub(crate) fn ip_service_rank(service: &str) -> usize {
     match service {
         "S3" | "DYNAMODB" => 0,
         "EC2" => 2,

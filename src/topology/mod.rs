@@ -32,6 +32,7 @@ use serde::Serialize;
 
 pub mod aws_json;
 mod check;
+pub mod export;
 pub mod index;
 mod keys;
 mod load;

@@ -17,4 +17,5 @@ mod report_extras;
 mod s3;
 mod samples;
 mod smoke;
+mod sql;
 mod topology;
