@@ -282,6 +282,7 @@ where
             sink: make_sink(),
             sources: Vec::new(),
             dns: Vec::new(),
+            api_calls: Vec::new(),
         }
     } else {
         ingest::read_inputs(inputs, opts, &make_sink)?
@@ -301,6 +302,8 @@ where
         )?;
         got.sink.merge(live.sink);
         got.sources.extend(live.sources);
+        got.dns.extend(live.dns);
+        got.api_calls.extend(live.api_calls);
     }
     #[cfg(not(feature = "cloudwatch"))]
     let _ = quiet;

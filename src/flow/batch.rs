@@ -21,6 +21,10 @@ pub enum SourceKind {
     CloudWatch,
     Pcap,
     Pcapng,
+    /// Route 53 Resolver query logs (JSON lines, gzip, CloudWatch Logs).
+    ResolverQueryLog,
+    /// CloudTrail: S3 files, CloudWatch Logs events, `lookup-events` output.
+    CloudTrail,
     #[default]
     Unknown,
 }
@@ -35,6 +39,8 @@ impl SourceKind {
             SourceKind::CloudWatch => "cloudwatch logs",
             SourceKind::Pcap => "pcap",
             SourceKind::Pcapng => "pcapng",
+            SourceKind::ResolverQueryLog => "resolver query log",
+            SourceKind::CloudTrail => "cloudtrail",
             SourceKind::Unknown => "unknown",
         }
     }

@@ -15,15 +15,19 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::flow::{DnsRecord, Flow, SourceId, SourceKind, SourceTally};
+use crate::flow::{ApiCall, DnsRecord, Flow, SourceId, SourceKind, SourceTally};
 use flowlog::FieldPlan;
 use sniff::Sniffed;
 
+pub mod aws_logs;
+pub mod cloudtrail;
 #[cfg(feature = "cloudwatch")]
 pub mod cloudwatch_pull;
 pub mod flowlog;
+pub mod json_records;
 mod parts;
 pub mod pcap;
+pub mod resolver;
 pub mod sniff;
 
 pub use parts::Parts;
@@ -118,8 +122,11 @@ pub struct Ingested<S> {
     pub sink: S,
     /// Inputs in id order.
     pub sources: Vec<SourceSummary>,
-    /// DNS responses seen in captures, in input then packet order.
+    /// DNS responses seen in captures and Resolver query logs, in input
+    /// then packet (line) order.
     pub dns: Vec<DnsRecord>,
+    /// API calls CloudTrail recorded, in input then record order.
+    pub api_calls: Vec<ApiCall>,
 }
 
 /// Errors that stop an ingest before it starts (a path that does not exist,
@@ -214,7 +221,7 @@ where
 {
     let plan = base_plan(opts)?;
     let files = expand_inputs(inputs)?;
-    let results: Vec<(SourceSummary, S, Vec<DnsRecord>)> = files
+    let results: Vec<(SourceSummary, S, Evidence)> = files
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
@@ -225,12 +232,19 @@ where
     let mut sink = new_sink();
     let mut sources = Vec::with_capacity(results.len());
     let mut dns = Vec::new();
-    for (summary, s, d) in results {
+    let mut api_calls = Vec::new();
+    for (summary, s, ev) in results {
         sink.merge(s);
         sources.push(summary);
-        join(&mut dns, d);
+        join(&mut dns, ev.dns);
+        join(&mut api_calls, ev.calls);
     }
-    Ok(Ingested { sink, sources, dns })
+    Ok(Ingested {
+        sink,
+        sources,
+        dns,
+        api_calls,
+    })
 }
 
 /// The layout for header-less text: `--log-format`, else the default v2.
@@ -239,6 +253,14 @@ pub fn base_plan(opts: &IngestOptions) -> Result<FieldPlan, IngestError> {
         Some(f) => FieldPlan::from_format(f).map_err(|e| IngestError::Format(e.to_string())),
         None => Ok(FieldPlan::default_v2()),
     }
+}
+
+/// What an input gave besides flows: DNS answers (captures, Resolver query
+/// logs) and API calls (CloudTrail).
+#[derive(Debug, Default)]
+pub struct Evidence {
+    pub dns: Vec<DnsRecord>,
+    pub calls: Vec<ApiCall>,
 }
 
 /// Read one input (a file, or `-` for stdin). Never fails: an unreadable
@@ -250,7 +272,7 @@ pub fn read_input<S, F>(
     plan: &FieldPlan,
     chunk_bytes: usize,
     new_sink: &F,
-) -> (SourceSummary, S, Vec<DnsRecord>)
+) -> (SourceSummary, S, Evidence)
 where
     S: FlowSink,
     F: Fn() -> S + Sync,
@@ -277,7 +299,7 @@ where
                     kind: SourceKind::Unknown,
                     tally,
                 };
-                return (summary, new_sink(), Vec::new());
+                return (summary, new_sink(), Evidence::default());
             }
         }
     };
@@ -295,7 +317,11 @@ where
         kind: out.kind,
         tally: out.tally,
     };
-    (summary, out.sink, out.dns)
+    let evidence = Evidence {
+        dns: out.dns,
+        calls: out.calls,
+    };
+    (summary, out.sink, evidence)
 }
 
 struct Ctx<'a> {
@@ -311,6 +337,7 @@ struct StreamOut<S> {
     sink: S,
     tally: SourceTally,
     dns: Vec<DnsRecord>,
+    calls: Vec<ApiCall>,
 }
 
 fn io_message(e: &std::io::Error) -> String {
@@ -342,6 +369,7 @@ where
             ..SourceTally::default()
         },
         dns: Vec::new(),
+        calls: Vec::new(),
     };
     let text_kind = if gzipped {
         SourceKind::FlowLogGzip
@@ -361,6 +389,7 @@ where
                 sink: new_sink(),
                 tally,
                 dns: Vec::new(),
+                calls: Vec::new(),
             }
         }
         Sniffed::Gzip | Sniffed::Base64Gzip if depth >= 2 => {
@@ -408,6 +437,7 @@ where
                 sink,
                 tally: cap.tally,
                 dns: cap.dns,
+                calls: Vec::new(),
             }
         }
         Sniffed::Parquet => {
@@ -423,9 +453,25 @@ where
                 sink,
                 tally,
                 dns: Vec::new(),
+                calls: Vec::new(),
             }
         }
         Sniffed::Json => {
+            // Resolver query logs and CloudTrail, by their members.
+            let head = match peek(&mut reader, 64 << 10) {
+                Ok(h) => h,
+                Err(e) => return fail(io_message(&e), SourceKind::FlowLogJson),
+            };
+            if let Some(shape) = aws_logs::detect(&head) {
+                let out = aws_logs::read_aws_log(reader, shape, ctx.name, ctx.id);
+                return StreamOut {
+                    kind: out.kind,
+                    sink: new_sink(),
+                    tally: out.tally,
+                    dns: out.dns,
+                    calls: out.calls,
+                };
+            }
             let mut bytes = Vec::new();
             let read_err = reader.read_to_end(&mut bytes).err();
             let mut sink = new_sink();
@@ -447,6 +493,7 @@ where
                     sink,
                     tally,
                     dns: Vec::new(),
+                    calls: Vec::new(),
                 };
             }
             // JSON Lines with some bad lines, or text that starts with `{`.
@@ -459,6 +506,7 @@ where
                 sink,
                 tally,
                 dns: Vec::new(),
+                calls: Vec::new(),
             }
         }
         Sniffed::Text => {
@@ -468,6 +516,7 @@ where
                 sink,
                 tally,
                 dns: Vec::new(),
+                calls: Vec::new(),
             }
         }
     }
