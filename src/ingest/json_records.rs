@@ -458,7 +458,7 @@ mod tests {
         let (got, err) = elements(&input, "Records", 50);
         assert_eq!(err, None);
         assert_eq!(got, [r#"{"a": 1}"#, "<111 bytes>", r#"{"b": 2}"#]);
-        let cut = &input[..input.len() - 20];
+        let cut = &input[..input.len() - 5];
         let (got, err) = elements(cut, "Records", 1024);
         assert_eq!(got.len(), 2);
         assert!(matches!(err, Some(ScanError::Truncated { .. })), "{err:?}");

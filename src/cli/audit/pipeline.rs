@@ -10,13 +10,14 @@ use privpath::classify::{
     self, AttributionSource, Classification, NameIndex, PathClass, PrivateDnsState, TimeRule,
     TrafficPathVerdict,
 };
-use privpath::flow::{DnsRecord, Flow, SourceId};
+use privpath::classify::api_calls::NatUse;
+use privpath::flow::{DnsRecord, Flow, SourceId, SourceKind};
 use privpath::ingest::{FlowSink, IngestOptions, Parts, SourceSummary};
 use privpath::report::aggregate::{ReportInput, build_report};
 use privpath::report::collect::{Collector, Facts};
 use privpath::report::{
-    Answer, DnsRow, Finding, FindingKind, Host, InputRow, Mark, PathKind, PrivateDnsRow, Report,
-    Resolution,
+    Answer, DNS_SOURCE_CAPTURE, DNS_SOURCE_RESOLVER, DnsRow, Finding, FindingKind, Host, InputRow,
+    Mark, PathKind, PrivateDnsRow, Report, Resolution,
 };
 use privpath::topology::{self, EndpointKind, EniRole, Text, TimeGate, TopologyIndex};
 
@@ -29,6 +30,9 @@ struct Notes {
     unknown_hosts: BTreeMap<String, u64>,
     /// Capture flows with no capturing host, per input.
     untied: BTreeMap<SourceId, u64>,
+    /// Flows through NAT gateways: tie CloudTrail calls from a NAT's
+    /// address to their host.
+    nat_uses: Vec<NatUse>,
 }
 
 impl Notes {
@@ -42,6 +46,7 @@ impl Notes {
         for (k, v) in other.untied {
             *self.untied.entry(k).or_insert(0) += v;
         }
+        self.nat_uses.extend(other.nat_uses);
     }
 }
 
@@ -218,6 +223,17 @@ fn add(
             *notes.disagreements.entry(key).or_insert(0) += 1;
         }
     }
+    if path == PathKind::NatGateway {
+        if let (Some(nat), Some(addr)) = (cl.evidence.route_target(), host.address) {
+            notes.nat_uses.push(NatUse {
+                nat_id: nat.into(),
+                service: service.into(),
+                host: addr,
+                start: flow.start.unwrap_or(0),
+                end: flow.end.or(flow.start).unwrap_or(0),
+            });
+        }
+    }
     if path == PathKind::Unknown && host.eni.is_none() {
         let addr = host
             .address
@@ -237,7 +253,7 @@ fn millis(secs: u64) -> Option<i64> {
     i64::try_from(secs).ok().and_then(|s| s.checked_mul(1000))
 }
 
-fn host_of_addr(index: &TopologyIndex, addr: IpAddr, t: Option<i64>) -> Host {
+pub(super) fn host_of_addr(index: &TopologyIndex, addr: IpAddr, t: Option<i64>) -> Host {
     let eni = index.snapshot_at(t).and_then(|s| s.eni_at(addr, t));
     Host {
         instance_id: eni.and_then(|e| match &e.role {
@@ -269,18 +285,28 @@ fn resolution(index: &TopologyIndex, addr: IpAddr, t: Option<i64>) -> Resolution
     }
 }
 
-/// Each name as each host resolved it.
-fn dns_rows(index: &TopologyIndex, dns: &[DnsRecord]) -> Vec<DnsRow> {
-    let mut rows: BTreeMap<(IpAddr, String), DnsRow> = BTreeMap::new();
+/// Each name as each host resolved it, per source (captures, Resolver
+/// query logs: `kinds[i]` is the kind of `SourceId(i)`).
+fn dns_rows(index: &TopologyIndex, dns: &[DnsRecord], kinds: &[SourceKind]) -> Vec<DnsRow> {
+    let mut rows: BTreeMap<(IpAddr, String, &'static str), DnsRow> = BTreeMap::new();
     for r in dns.iter().filter(|r| !r.answers.is_empty()) {
         let t = millis(r.time);
         let name = r.query.trim_end_matches('.').to_ascii_lowercase();
         let named = classify::service_from_name(&name);
+        let kind = usize::try_from(r.provenance.source.0)
+            .ok()
+            .and_then(|i| kinds.get(i));
+        let source = if kind == Some(&SourceKind::ResolverQueryLog) {
+            DNS_SOURCE_RESOLVER
+        } else {
+            DNS_SOURCE_CAPTURE
+        };
         let row = rows
-            .entry((r.client, name.clone()))
+            .entry((r.client, name.clone(), source))
             .or_insert_with(|| DnsRow {
                 host: host_of_addr(index, r.client, t),
                 service: named.as_ref().map(|n| n.service.clone()),
+                source,
                 endpoint_specific: named.as_ref().is_some_and(|n| n.endpoint_specific),
                 name,
                 answers: Vec::new(),
@@ -614,14 +640,24 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
         b.set_message("aggregating");
     }
     let private_dns = private_dns_rows(&index, &ingested.dns, &mut findings);
-    let report = build_report(ReportInput {
+    let kinds: Vec<SourceKind> = ingested.sources.iter().map(|s| s.kind).collect();
+    let mut report = build_report(ReportInput {
         finished: collector.finish(flows),
-        dns: dns_rows(&index, &ingested.dns),
+        dns: dns_rows(&index, &ingested.dns, &kinds),
         private_dns,
         findings,
         inputs,
         marks: endpoint_marks(&index),
     })?;
+    super::api_calls::add_to_report(
+        &mut report,
+        &ingested.api_calls,
+        &topo,
+        &index,
+        &notes.nat_uses,
+        &plan.expect,
+        &source_names,
+    );
     if let Some(b) = bar {
         b.finish_and_clear();
     }
