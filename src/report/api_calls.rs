@@ -46,8 +46,9 @@ pub struct ApiCallRow {
     pub calls: u64,
     /// Calls refused (`errorCode` …AccessDenied, e.g. `VpceAccessDenied`).
     pub denied: u64,
-    /// Calls seen as network activity events of the endpoint.
-    pub network_activity: u64,
+    /// The calls are network activity events of the endpoint (the same calls
+    /// may also be in a management-event row).
+    pub network_activity: bool,
     /// Unix seconds of the first and last call.
     pub first: u64,
     pub last: u64,
@@ -57,7 +58,7 @@ pub struct ApiCallRow {
     pub example: String,
 }
 
-type Key = (Text, Option<Host>, String, Text, ApiPath, Option<Text>, String);
+type Key = (Text, Option<Host>, String, Text, ApiPath, Option<Text>, String, bool);
 
 /// Group the calls (any order in, sorted out).
 pub fn group_calls(facts: &[CallFacts<'_>]) -> Vec<ApiCallRow> {
@@ -72,6 +73,9 @@ pub fn group_calls(facts: &[CallFacts<'_>]) -> Vec<ApiCallRow> {
             f.path.path,
             f.path.endpoint.clone(),
             c.source_ip.clone(),
+            // A network activity event records a call a management event
+            // may record too: its own row, not added to the other's.
+            c.is_network_activity(),
         );
         let row = rows.entry(key).or_insert_with(|| ApiCallRow {
             service: c.service.clone(),
@@ -83,7 +87,7 @@ pub fn group_calls(facts: &[CallFacts<'_>]) -> Vec<ApiCallRow> {
             source_ip: c.source_ip.clone(),
             calls: 0,
             denied: 0,
-            network_activity: 0,
+            network_activity: c.is_network_activity(),
             first: c.time,
             last: c.time,
             evidence: f.path.evidence.clone(),
@@ -91,7 +95,6 @@ pub fn group_calls(facts: &[CallFacts<'_>]) -> Vec<ApiCallRow> {
         });
         row.calls += 1;
         row.denied += u64::from(c.denied());
-        row.network_activity += u64::from(c.is_network_activity());
         // The earliest call's reason and place (ties: the smaller place).
         if (c.time, &f.source) < (row.first, &row.example) {
             row.evidence = f.path.evidence.clone();
@@ -128,7 +131,14 @@ fn plural(n: u64, one: &str) -> String {
 pub fn evidence_line(r: &ApiCallRow) -> String {
     let mut s = format!(
         "CloudTrail: {} {} by {} from {}",
-        plural(r.calls, "call"),
+        plural(
+            r.calls,
+            if r.network_activity {
+                "network activity event"
+            } else {
+                "call"
+            }
+        ),
         r.event_name,
         r.principal,
         r.source_ip

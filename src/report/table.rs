@@ -240,7 +240,11 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
                     |h| terminal(&h.label(), NAME_MAX),
                 )),
                 Cell::new(terminal(&c.principal, NAME_MAX)),
-                Cell::new(terminal(&c.event_name, NAME_MAX)),
+                Cell::new(if c.network_activity {
+                    format!("{} (network)", terminal(&c.event_name, NAME_MAX))
+                } else {
+                    terminal(&c.event_name, NAME_MAX)
+                }),
                 Cell::new(c.path.as_str()),
                 Cell::new(c.endpoint.as_deref().map_or_else(String::new, |e| terminal(e, NAME_MAX))),
                 Cell::new(calls).set_alignment(CellAlignment::Right),

@@ -105,7 +105,9 @@ pub struct ApiCallW<'a> {
     pub endpoint: Option<&'a str>,
     pub calls: u64,
     pub denied: u64,
-    pub network_activity: u64,
+    /// Network activity events of the endpoint (the same calls may also be
+    /// in a row of management events).
+    pub network_activity: bool,
     pub first: String,
     pub last: String,
     pub source_ip: &'a str,
