@@ -4,6 +4,7 @@
 //! - [`ingest`]: flow logs and captures → [`flow::Flow`] records (parallel, streaming)
 //! - [`topology`]: AWS CLI JSON → an immutable, shared index
 //! - [`classify`]: pure `Flow × TopologyIndex → Classification` with evidence
+//! - [`audit`]: the streaming audit engine (compact rows, partitioned pairing, spill)
 //! - [`report`]: aggregation (polars) and renderers (pure functions of a report)
 
 pub mod classify;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod exit;
 pub mod flow;
 pub mod ingest;
+pub mod audit;
 pub mod report;
 pub mod samples;
 pub mod topology;

@@ -238,6 +238,67 @@ pub struct NatUse {
     pub end: u64,
 }
 
+/// Flows through NAT gateways, coalesced: per (NAT, service, host) the
+/// time intervals, those within [`NAT_SLACK_SECS`] of each other merged, so
+/// it grows with the hosts and the time they used a NAT, not with the flows.
+#[derive(Debug, Clone, Default)]
+pub struct NatUses {
+    map: BTreeMap<(Text, Text, IpAddr), Vec<(u64, u64)>>,
+}
+
+fn coalesce_into(v: &mut Vec<(u64, u64)>, start: u64, end: u64) {
+    let (start, end) = (start.min(end), start.max(end));
+    let near = |&(s, e): &(u64, u64)| {
+        s.saturating_sub(NAT_SLACK_SECS) <= end && start <= e.saturating_add(NAT_SLACK_SECS)
+    };
+    if let Some(i) = v.iter().rposition(near) {
+        if let Some(iv) = v.get_mut(i) {
+            iv.0 = iv.0.min(start);
+            iv.1 = iv.1.max(end);
+        }
+    } else {
+        v.push((start, end));
+    }
+}
+
+impl NatUses {
+    /// A flow of `host` to `service` through `nat` over `[start, end]`.
+    pub fn add(&mut self, nat: &str, service: &str, host: IpAddr, start: u64, end: u64) {
+        let v = self
+            .map
+            .entry((Text::from(nat), Text::from(service), host))
+            .or_default();
+        coalesce_into(v, start, end);
+    }
+
+    pub fn merge(&mut self, other: NatUses) {
+        for (k, ivs) in other.map {
+            let v = self.map.entry(k).or_default();
+            for (s, e) in ivs {
+                coalesce_into(v, s, e);
+            }
+        }
+    }
+
+    /// Every interval, sorted.
+    pub fn to_vec(&self) -> Vec<NatUse> {
+        let mut out = Vec::new();
+        for ((nat, service, host), ivs) in &self.map {
+            for &(start, end) in ivs {
+                out.push(NatUse {
+                    nat_id: nat.clone(),
+                    service: service.clone(),
+                    host: *host,
+                    start,
+                    end,
+                });
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
 /// The classification of one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallPath {

@@ -33,7 +33,9 @@
 //! DNS answer for the address (same host strong, another host weaker); the
 //! managed prefix list of a service; ip-ranges (most specific service;
 //! `AMAZON`/`EC2` give `aws`: an AWS address, service unknown); the flow-log
-//! `pkt-dst-aws-service`; else `external`.
+//! `pkt-dst-aws-service`; else `vpc` when the other side is an address of
+//! the VPC (east-west traffic: [`VPC_SERVICE`]), else `external`. A name
+//! that is not an AWS name leaves an in-VPC peer `vpc` too.
 
 use std::net::IpAddr;
 
@@ -60,6 +62,13 @@ pub use private_dns::{PrivateDnsState, PrivateDnsVerdict, private_dns};
 pub use names::{
     NameHit, NameIndex, NameStrength, NamedService, service_from_name, sightings_from_flows,
 };
+
+/// The service of traffic to another address of the VPC (east-west): not
+/// `external`, which is for addresses outside the VPC and AWS.
+pub const VPC_SERVICE: &str = "vpc";
+
+/// The service of traffic no signal named, outside the VPC.
+pub const EXTERNAL_SERVICE: &str = "external";
 
 /// The path an egress flow took.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -234,6 +243,19 @@ pub struct Attributions<'a> {
     pub ip_ranges: Option<&'a IpRangeEntry>,
     /// The flow-log `pkt-dst-aws-service` (or src for inbound).
     pub flow_log: Option<&'a Text>,
+    /// The other side is an address of the VPC (service `vpc`): what the
+    /// topology knows of it.
+    pub vpc_peer: Option<VpcPeer<'a>>,
+}
+
+/// The other side of east-west traffic, as the topology knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct VpcPeer<'a> {
+    /// The ENI owning the address, when the topology has it.
+    pub eni: Option<&'a Text>,
+    /// The instance (or interface endpoint, NAT gateway) that ENI belongs to.
+    pub owner: Option<&'a Text>,
 }
 
 /// How the time rule applied.
@@ -461,7 +483,8 @@ pub struct Classification<'a> {
     pub outcome: Outcome,
     pub reject_reason: Option<&'a Text>,
     /// `s3`, `cloudformation`, `dynamodb`, other AWS services by name, `aws`
-    /// (an AWS address, service unknown), `external`.
+    /// (an AWS address, service unknown), `vpc` (another address of the
+    /// VPC), `external`.
     pub service: Text,
     pub attributed_by: AttributionSource,
     pub attributions: Attributions<'a>,
@@ -657,7 +680,24 @@ fn classify_with<'a>(
             };
             attribute(flow, index, snap, names, target, &mut attributions)
         })
-        .unwrap_or((Text::const_new("external"), AttributionSource::None));
+        .unwrap_or((Text::const_new(EXTERNAL_SERVICE), AttributionSource::None));
+    // East-west: an address of the VPC that no AWS service claims.
+    let service = match (peer, snap) {
+        (Some(p), Some(s)) if service == EXTERNAL_SERVICE && s.in_vpc(p) => {
+            let eni = s.eni_at(p, t);
+            attributions.vpc_peer = Some(VpcPeer {
+                eni: eni.map(|e| &e.id),
+                owner: eni.and_then(|e| match &e.role {
+                    EniRole::Instance(x)
+                    | EniRole::InterfaceEndpoint(x)
+                    | EniRole::NatGateway(x) => Some(x),
+                    EniRole::Other => None,
+                }),
+            });
+            Text::const_new(VPC_SERVICE)
+        }
+        _ => service,
+    };
     Classification {
         role,
         host,
@@ -830,7 +870,7 @@ fn attribute<'a>(
     if let Some((n, src)) = name {
         let service: Text = match service_from_name(&n) {
             Some(s) => s.service,
-            None => Text::const_new("external"),
+            None => Text::const_new(EXTERNAL_SERVICE),
         };
         if decided.is_none() {
             decided = Some((service.clone(), src));

@@ -707,10 +707,12 @@ fn rows() -> Vec<Row> {
             role: Role::Egress,
             path: PathClass::Local,
             outcome: Outcome::Unknown,
-            service: "external",
+            // An address of the VPC (not yet the endpoint's): east-west.
+            service: "vpc",
             by: AttributionSource::None,
             check: |c| {
                 (c.evidence.time_rule == TimeRule::BeforeEndpoint
+                    && c.attributions.vpc_peer.is_some()
                     && c.evidence.replayed_without() == Some(VPCE_IF)
                     && c.evidence.endpoint_id().is_none())
                 .then_some(())
@@ -763,6 +765,26 @@ fn rows() -> Vec<Row> {
                 (c.evidence.route_table_id() == Some("rtb-main"))
                     .then_some(())
                     .ok_or_else(|| format!("{:?}", c.evidence))
+            },
+        },
+        Row {
+            name: "east_west_to_another_instance_is_service_vpc",
+            private_dns: true,
+            dns: vec![],
+            flow: egress(AFTER_IF, "eni-pub", PUB, PRIV, 5432),
+            role: Role::Egress,
+            path: PathClass::Local,
+            outcome: Outcome::Unknown,
+            service: "vpc",
+            by: AttributionSource::None,
+            check: |c| {
+                let v = c.attributions.vpc_peer.ok_or("no vpc peer")?;
+                (v.eni.map(|e| e.as_str()) == Some("eni-priv")
+                    && v.owner
+                        .map(|o| o.as_str())
+                        .is_some_and(|o| o.starts_with("i-")))
+                .then_some(())
+                .ok_or_else(|| format!("{v:?}"))
             },
         },
         Row {

@@ -62,8 +62,10 @@ failed, 2 error (unreadable input, bad topology, bad expectation, bad records un
 Example: privpath audit samples/lab/1-baseline --expect s3=gateway-endpoint"
 )]
 pub struct AuditArgs {
-    /// Flow logs, captures, folders of them, or case folders (a folder with
-    /// `topology/` and optionally `expect.toml` beside the evidence)
+    /// Flow logs, captures, folders of them, case folders (a folder with
+    /// `topology/` and optionally `expect.toml` beside the evidence), or
+    /// s3://BUCKET/PREFIX (the objects under it; with --since/--until only
+    /// those whose date folder and key time can hold the window)
     #[arg(required_unless_present = "cloudwatch", value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
@@ -87,7 +89,8 @@ pub struct AuditArgs {
     pub expect_dns: Vec<String>,
 
     /// Check the expectations only on flows starting at or after this time
-    /// (RFC 3339 or unix seconds); the verdicts keep all the evidence
+    /// (RFC 3339 or unix seconds); the verdicts keep all the evidence read.
+    /// With s3:// inputs, also fetch only the objects that can hold the window
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
 
@@ -109,6 +112,11 @@ pub struct AuditArgs {
     #[arg(long)]
     pub exit_zero: bool,
 
+    /// Flows listed, with their input file and line, per path of a verdict and
+    /// per failed expectation and host (the first by time; the rest are counted)
+    #[arg(long, value_name = "K", default_value_t = privpath::report::DEFAULT_EXAMPLES)]
+    pub examples: usize,
+
     /// `--log-format` for header-less flow-log text (`${version} ${account-id} …`)
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -119,6 +127,16 @@ pub struct AuditArgs {
 
     #[command(flatten)]
     pub capture: super::capture_args::CaptureArgs,
+
+    /// Bytes of conversation rows held in memory before they spill to
+    /// temporary files (tests use a small budget to exercise the spill)
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub memory_budget: Option<usize>,
+
+    /// Hold every record instead of streaming (the engine the record
+    /// outputs use; tests compare the two)
+    #[arg(long, hide = true)]
+    pub held: bool,
 }
 
 /// Where one rendered format goes.
@@ -141,17 +159,32 @@ pub struct Plan {
     pub strict: bool,
     pub exit_zero: bool,
     pub quiet: bool,
+    /// `--examples K`: flows kept per path and per expectation and host.
+    pub examples: usize,
     pub log_format: Option<String>,
     /// `--cloudwatch LOG_GROUP` and its options.
     pub cloudwatch: super::cloudwatch_args::CloudWatchArgs,
     /// `--window` / `--host` for captures.
     pub capture: super::capture_args::CaptureArgs,
+    /// Bytes of conversation rows held before spilling.
+    pub memory_budget: usize,
+    /// Hold every record (the record outputs' engine).
+    pub held: bool,
 }
 
 impl Plan {
     /// Keep every classified flow in the report (a per-flow format was asked for).
     pub fn keep_flows(&self) -> bool {
         self.outputs.iter().any(|(f, _)| f.needs_flows())
+    }
+
+    /// `--since`/`--until` (or `since`/`until` of expect.toml): the objects
+    /// of `s3://` inputs are chosen for this window.
+    pub fn key_window(&self) -> privpath::ingest::s3::KeyWindow {
+        privpath::ingest::s3::KeyWindow {
+            since: self.expect.since.and_then(|t| i64::try_from(t).ok()),
+            until: self.expect.until.and_then(|t| i64::try_from(t).ok()),
+        }
     }
 }
 
@@ -249,8 +282,11 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
         strict: global.strict,
         exit_zero: args.exit_zero,
         quiet: global.quiet,
+        examples: args.examples,
         log_format: args.log_format.clone(),
         cloudwatch: args.cloudwatch.clone(),
+        memory_budget: args.memory_budget.unwrap_or(privpath::audit::DEFAULT_BUDGET),
+        held: args.held,
         capture: args.capture.clone(),
     })
 }
@@ -372,6 +408,7 @@ pub fn run(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
 
 mod api_calls;
 pub mod pipeline;
+mod stream;
 
 #[cfg(test)]
 #[allow(

@@ -3,14 +3,15 @@
 //! subcommand's args; call [`CloudWatchArgs::read`]).
 //!
 //! These types exist in every build so that callers need no `cfg`; without
-//! the `cloudwatch` feature, asking for CloudWatch is a clear error.
+//! the `aws` feature, asking for CloudWatch (or S3) is a clear error.
 
 use anyhow::bail;
 use clap::Args;
 use jiff::{SignedDuration, Timestamp};
 use privpath::ingest::{self, FlowSink, IngestOptions, Ingested};
 
-/// `--cloudwatch LOG_GROUP` and the options that select what to read.
+/// The remote sources of `audit` and `flows`: `--cloudwatch LOG_GROUP` and
+/// the options that select what to read, and the options of `s3://` inputs.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CloudWatchArgs {
     /// Read flow logs from this CloudWatch Logs group (one log stream per ENI)
@@ -18,6 +19,46 @@ pub struct CloudWatchArgs {
     pub cloudwatch: Option<String>,
     #[command(flatten)]
     pub source: CloudWatchSourceArgs,
+    #[command(flatten)]
+    pub s3: super::s3_args::S3Args,
+}
+
+/// How to reach AWS: shared by every AWS client (CloudWatch Logs, S3).
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "AWS")]
+pub struct AwsArgs {
+    /// AWS profile from the shared config files (default: AWS_PROFILE, then "default")
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region (default: AWS_REGION, then the profile's region)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send AWS requests to this URL (default: AWS_ENDPOINT_URL_<SERVICE>,
+    /// e.g. AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then the region's endpoint)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+impl AwsArgs {
+    /// The first option given, for "needs …" messages.
+    pub fn first_given(&self) -> Option<&'static str> {
+        [
+            (self.profile.is_some(), "--profile"),
+            (self.endpoint_url.is_some(), "--endpoint-url"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+
+    /// The library's view of these options.
+    #[cfg(feature = "aws")]
+    pub fn to_options(&self) -> privpath::ingest::aws::AwsOptions {
+        privpath::ingest::aws::AwsOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+        }
+    }
 }
 
 /// What to read from a log group and how to reach AWS.
@@ -44,16 +85,8 @@ pub struct CloudWatchSourceArgs {
     /// CloudWatch Logs filter pattern, applied by the service (e.g. REJECT)
     #[arg(long, value_name = "PATTERN")]
     pub filter_pattern: Option<String>,
-    /// AWS profile from the shared config files (default: AWS_PROFILE, then "default")
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// AWS region (default: AWS_REGION, then the profile's region)
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// Send CloudWatch Logs requests to this URL (default: AWS_ENDPOINT_URL_CLOUDWATCH_LOGS,
-    /// AWS_ENDPOINT_URL, then the region's endpoint)
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Log streams fetched at once
     #[arg(long, value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -72,9 +105,7 @@ impl Default for CloudWatchSourceArgs {
             start: None,
             end: None,
             filter_pattern: None,
-            profile: None,
-            region: None,
-            endpoint_url: None,
+            aws: AwsArgs::default(),
             concurrent_streams: 4,
             page_size: 10_000,
         }
@@ -82,8 +113,8 @@ impl Default for CloudWatchSourceArgs {
 }
 
 impl CloudWatchSourceArgs {
-    /// The first selecting option given, for "needs --cloudwatch" messages.
-    #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
+    /// The first selecting option given, for "needs --cloudwatch" messages
+    /// (the AWS options serve `s3://` inputs too: see [`AwsArgs`]).
     fn first_given(&self) -> Option<&'static str> {
         [
             (!self.log_streams.is_empty(), "--log-stream"),
@@ -91,8 +122,6 @@ impl CloudWatchSourceArgs {
             (self.start.is_some(), "--start"),
             (self.end.is_some(), "--end"),
             (self.filter_pattern.is_some(), "--filter-pattern"),
-            (self.profile.is_some(), "--profile"),
-            (self.endpoint_url.is_some(), "--endpoint-url"),
         ]
         .into_iter()
         .find_map(|(given, flag)| given.then_some(flag))
@@ -108,7 +137,7 @@ pub enum TimeArg {
 }
 
 impl TimeArg {
-    #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
     pub fn resolve(self, now: Timestamp) -> anyhow::Result<Timestamp> {
         match self {
             TimeArg::At(t) => Ok(t),
@@ -180,10 +209,10 @@ fn parse_age(s: &str) -> Option<Result<SignedDuration, String>> {
     Some(Ok(SignedDuration::from_secs(total)))
 }
 
-#[cfg(feature = "cloudwatch")]
+#[cfg(feature = "aws")]
 mod resolve {
     use super::*;
-    use privpath::ingest::cloudwatch_pull::{AwsOptions, CloudWatchSource, StreamSelection};
+    use privpath::ingest::cloudwatch_pull::{CloudWatchSource, StreamSelection};
 
     impl CloudWatchSourceArgs {
         /// The library's view of these options for `log_group`, with ages
@@ -213,11 +242,7 @@ mod resolve {
             src.start = start;
             src.end = end;
             src.filter_pattern = self.filter_pattern.clone().filter(|p| !p.is_empty());
-            src.aws = AwsOptions {
-                profile: self.profile.clone(),
-                region: self.region.clone(),
-                endpoint_url: self.endpoint_url.clone(),
-            };
+            src.aws = self.aws.to_options();
             src.concurrency = usize::from(self.concurrent_streams);
             src.page_size = self.page_size;
             Ok(src)
@@ -240,9 +265,9 @@ mod resolve {
     }
 }
 
-#[cfg(not(feature = "cloudwatch"))]
+#[cfg(not(feature = "aws"))]
 impl CloudWatchArgs {
-    /// Without the `cloudwatch` feature there is nothing to read from.
+    /// Without the `aws` feature there is nothing to read from.
     pub fn check_available(&self) -> anyhow::Result<()> {
         if self.cloudwatch.is_some() {
             bail!("{}", NOT_BUILT);
@@ -254,11 +279,15 @@ impl CloudWatchArgs {
     }
 }
 
-/// Read the file inputs (if any) and the `--cloudwatch` log group (if
-/// given) into one [`Ingested`]: files first, in their usual order, then the
-/// log streams by name, with source ids continuing after the files'. The
-/// CloudWatch part shows progress on stderr unless `quiet` or stderr is not
-/// a terminal. Without the `cloudwatch` feature, `--cloudwatch` is an error.
+/// Read every input the user gave into one [`Ingested`]: the local files
+/// and folders first, in their usual order, then the `s3://` objects
+/// (prefix by prefix, keys in order), then the `--cloudwatch` log streams
+/// by name; source ids run on across the three. The remote parts show
+/// progress on stderr unless `quiet` or stderr is not a terminal, and the
+/// S3 part says on stderr (unless `quiet`) what it selected. S3 objects are
+/// chosen for `opts.key_window`. Every remote option is checked, and the S3
+/// prefixes listed, before any file is read. Without the `aws` feature,
+/// `--cloudwatch` and `s3://` inputs are errors.
 pub fn read_inputs_and_cloudwatch<S, F>(
     inputs: &[std::path::PathBuf],
     cw: &CloudWatchArgs,
@@ -270,49 +299,101 @@ where
     S: FlowSink,
     F: Fn() -> S + Sync,
 {
-    // Check the CloudWatch options before reading any file.
-    #[cfg(feature = "cloudwatch")]
-    let source = cw.to_source(Timestamp::now())?;
-    #[cfg(not(feature = "cloudwatch"))]
-    cw.check_available()?;
+    read_local_then_remote(inputs, cw, opts, quiet, make_sink, |paths, make_sink| {
+        let got = if paths.is_empty() {
+            Ingested {
+                sink: make_sink(),
+                sources: Vec::new(),
+                dns: Vec::new(),
+                api_calls: Vec::new(),
+            }
+        } else {
+            ingest::read_inputs(paths, opts, make_sink)?
+        };
+        let n = got.sources.len();
+        Ok((got, n))
+    })
+}
 
-    #[cfg_attr(not(feature = "cloudwatch"), allow(unused_mut))]
-    let mut got = if inputs.is_empty() {
-        Ingested {
-            sink: make_sink(),
-            sources: Vec::new(),
-            dns: Vec::new(),
-            api_calls: Vec::new(),
+/// [`read_inputs_and_cloudwatch`] with the local files and folders read by
+/// `read_local`, which returns what it read and how many source ids it
+/// used (the remote inputs' ids follow).
+pub fn read_local_then_remote<S, F, L>(
+    inputs: &[std::path::PathBuf],
+    cw: &CloudWatchArgs,
+    opts: &IngestOptions,
+    quiet: bool,
+    make_sink: F,
+    read_local: L,
+) -> anyhow::Result<Ingested<S>>
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+    L: FnOnce(&[std::path::PathBuf], &F) -> anyhow::Result<(Ingested<S>, usize)>,
+{
+    let (paths, uris) = super::s3_args::split_inputs(inputs)?;
+    if cw.cloudwatch.is_none() && uris.is_empty() {
+        if let Some(flag) = cw.source.aws.first_given() {
+            bail!("{flag} needs --cloudwatch LOG_GROUP or an s3:// input");
         }
-    } else {
-        ingest::read_inputs(inputs, opts, &make_sink)?
-    };
-    #[cfg(feature = "cloudwatch")]
-    if let Some(src) = source {
+    }
+    // Check the CloudWatch options before reading any file.
+    #[cfg(feature = "aws")]
+    let source = cw.to_source(Timestamp::now())?;
+    #[cfg(not(feature = "aws"))]
+    cw.check_available()?;
+    #[cfg(feature = "aws")]
+    let s3 = super::s3_args::select(&uris, &cw.source.aws, &cw.s3, opts, quiet)?;
+    #[cfg(not(feature = "aws"))]
+    if !uris.is_empty() {
+        bail!("{}", NOT_BUILT);
+    }
+
+    #[cfg_attr(not(feature = "aws"), allow(unused_mut))]
+    let (mut got, mut used) = read_local(&paths, &make_sink)?;
+    #[cfg(feature = "aws")]
+    {
         use std::io::IsTerminal;
-        let first = u32::try_from(got.sources.len())
-            .map(privpath::flow::SourceId)
-            .map_err(|_| anyhow::anyhow!("too many inputs"))?;
-        let cw_opts = IngestOptions {
+        let remote_opts = IngestOptions {
             progress: !quiet && std::io::stderr().is_terminal(),
             ..opts.clone()
         };
-        let live = privpath::ingest::cloudwatch_pull::read_log_group_from(
-            &src, &cw_opts, first, &make_sink,
-        )?;
-        got.sink.merge(live.sink);
-        got.sources.extend(live.sources);
-        got.dns.extend(live.dns);
-        got.api_calls.extend(live.api_calls);
+        let next_id = |used: usize| {
+            u32::try_from(used)
+                .map(privpath::flow::SourceId)
+                .map_err(|_| anyhow::anyhow!("too many inputs"))
+        };
+        if let Some((reader, selection)) = s3 {
+            let first = next_id(used)?;
+            let read = reader.read(&selection, &remote_opts, first, &make_sink)?;
+            used += read.sources.len();
+            got.sink.merge(read.sink);
+            got.sources.extend(read.sources);
+            ingest::join(&mut got.dns, read.dns);
+            ingest::join(&mut got.api_calls, read.api_calls);
+        }
+        if let Some(src) = source {
+            let first = next_id(used)?;
+            let live = privpath::ingest::cloudwatch_pull::read_log_group_from(
+                &src,
+                &remote_opts,
+                first,
+                &make_sink,
+            )?;
+            got.sink.merge(live.sink);
+            got.sources.extend(live.sources);
+            ingest::join(&mut got.dns, live.dns);
+            ingest::join(&mut got.api_calls, live.api_calls);
+        }
     }
-    #[cfg(not(feature = "cloudwatch"))]
-    let _ = quiet;
+    #[cfg(not(feature = "aws"))]
+    let _ = (quiet, used);
     Ok(got)
 }
 
-/// The message for CloudWatch options in a build without them.
-#[cfg_attr(feature = "cloudwatch", allow(dead_code))]
-pub const NOT_BUILT: &str = "this privpath was built without CloudWatch Logs support (rebuild with the default feature 'cloudwatch')";
+/// The message for AWS sources in a build without them.
+#[cfg_attr(feature = "aws", allow(dead_code))]
+pub const NOT_BUILT: &str = "this privpath was built without the AWS clients (CloudWatch Logs, S3): rebuild with the default feature 'aws'";
 
 #[cfg(test)]
 #[allow(
@@ -376,7 +457,7 @@ mod tests {
         assert_eq!(t, ts("2026-11-25T10:00:00Z"));
     }
 
-    #[cfg(feature = "cloudwatch")]
+    #[cfg(feature = "aws")]
     #[test]
     fn source_args_resolve_into_a_selection() {
         use privpath::ingest::cloudwatch_pull::StreamSelection;
@@ -385,7 +466,10 @@ mod tests {
             log_stream_prefix: Some("eni-0a".into()),
             start: Some(TimeArg::Ago(SignedDuration::from_secs(3_600))),
             filter_pattern: Some("REJECT".into()),
-            region: Some("ap-northeast-2".into()),
+            aws: AwsArgs {
+                region: Some("ap-northeast-2".into()),
+                ..AwsArgs::default()
+            },
             concurrent_streams: 2,
             ..CloudWatchSourceArgs::default()
         };
@@ -398,7 +482,7 @@ mod tests {
         assert_eq!(src.concurrency, 2);
     }
 
-    #[cfg(feature = "cloudwatch")]
+    #[cfg(feature = "aws")]
     #[test]
     fn end_before_start_is_an_error() {
         let now = ts("2026-11-25T12:00:00Z");
@@ -411,7 +495,7 @@ mod tests {
         assert!(err.contains("is before --start"), "{err}");
     }
 
-    #[cfg(feature = "cloudwatch")]
+    #[cfg(feature = "aws")]
     #[test]
     fn selecting_options_need_cloudwatch() {
         let args = CloudWatchArgs {
@@ -420,6 +504,7 @@ mod tests {
                 log_streams: vec!["eni-1".into()],
                 ..CloudWatchSourceArgs::default()
             },
+            s3: crate::cli::s3_args::S3Args::default(),
         };
         let err = args
             .to_source(Timestamp::UNIX_EPOCH)

@@ -17,7 +17,8 @@ use privpath::report::records::{self, RecordColumns, TopTable};
 
 #[derive(Debug, Args)]
 pub struct FlowsArgs {
-    /// Input files or folders (walked recursively); `-` reads stdin
+    /// Input files or folders (walked recursively), s3://BUCKET/PREFIX (every
+    /// object under it); `-` reads stdin
     #[arg(required_unless_present = "cloudwatch", value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Output format

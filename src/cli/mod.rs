@@ -10,6 +10,7 @@ pub mod completions;
 pub mod dns;
 pub mod flows;
 pub mod pull;
+pub mod s3_args;
 pub mod samples;
 pub mod topology;
 
@@ -42,7 +43,7 @@ pub enum Command {
     /// Show or check the VPC topology privpath understood
     #[command(subcommand)]
     Topology(topology::TopologyCommand),
-    /// Pull flow logs from a remote store into local files
+    /// Pull evidence from a remote store (CloudWatch Logs, S3) into local files
     #[command(subcommand)]
     Pull(pull::PullCommand),
     /// Print shell completions for bash, zsh, fish, elvish or powershell

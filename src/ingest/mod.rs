@@ -19,15 +19,18 @@ use crate::flow::{ApiCall, DnsRecord, Flow, SourceId, SourceKind, SourceTally};
 use flowlog::FieldPlan;
 use sniff::Sniffed;
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod aws_logs;
 pub mod cloudtrail;
-#[cfg(feature = "cloudwatch")]
+#[cfg(feature = "aws")]
 pub mod cloudwatch_pull;
 pub mod flowlog;
 pub mod json_records;
 mod parts;
 pub mod pcap;
 pub mod resolver;
+pub mod s3;
 pub mod sniff;
 
 pub use parts::Parts;
@@ -42,6 +45,66 @@ pub trait FlowSink: Send + Sized {
     fn reserve(&mut self, additional: usize) {
         let _ = additional;
     }
+    /// The input is read: a sink that buffers hands its buffer on now (the
+    /// per-input sinks wait for each other before they are merged).
+    fn finish_input(&mut self) {}
+}
+
+/// True when the file at `path` is a capture (pcap or pcapng, also inside
+/// one gzip layer). Unreadable files and `-` are not.
+pub fn is_capture(path: &Path) -> bool {
+    if path.as_os_str() == "-" {
+        return false;
+    }
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    let mut reader: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(1 << 12, f));
+    for _ in 0..2 {
+        let Ok(head) = peek(&mut reader, 16) else {
+            return false;
+        };
+        match sniff::sniff(&head) {
+            Sniffed::Pcap | Sniffed::Pcapng => return true,
+            Sniffed::Gzip => {
+                let dec = flate2::read::MultiGzDecoder::new(reader);
+                reader = Box::new(BufReader::with_capacity(1 << 12, dec));
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Is `path` evidence that names destinations (a capture, a Route 53
+/// Resolver query log) or CloudTrail? A streamed audit reads these before
+/// the flow logs, so that their names attribute every flow-log record.
+pub fn is_name_evidence(path: &Path) -> bool {
+    if path.as_os_str() == "-" {
+        return false;
+    }
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    let mut reader: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(1 << 16, f));
+    for _ in 0..2 {
+        let Ok(head) = peek(&mut reader, 16) else {
+            return false;
+        };
+        match sniff::sniff(&head) {
+            Sniffed::Pcap | Sniffed::Pcapng => return true,
+            Sniffed::Gzip => {
+                let dec = flate2::read::MultiGzDecoder::new(reader);
+                reader = Box::new(BufReader::with_capacity(1 << 16, dec));
+            }
+            Sniffed::Json => {
+                return peek(&mut reader, 64 << 10)
+                    .is_ok_and(|h| aws_logs::detect(&h).is_some());
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 impl FlowSink for Vec<Flow> {
@@ -104,6 +167,10 @@ pub struct IngestOptions {
     pub host: Option<IpAddr>,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// The time of interest: remote sources fetch only what can hold
+    /// records of it (S3: the objects whose key time can). Records outside
+    /// it are still read from what is fetched; local files are read whole.
+    pub key_window: s3::KeyWindow,
 }
 
 /// One input as read: what it was and what came of it.
@@ -219,14 +286,45 @@ where
     S: FlowSink,
     F: Fn() -> S + Sync,
 {
+    let files: Vec<(SourceId, PathBuf)> = expand_inputs(inputs)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (SourceId(u32::try_from(i).unwrap_or(u32::MAX)), p))
+        .collect();
+    read_files_chunked(&files, opts, chunk_bytes, new_sink)
+}
+
+/// [`read_inputs`] of files already expanded, each with its [`SourceId`]
+/// (a caller that reads some inputs before others keeps their ids).
+pub fn read_files<S, F>(
+    files: &[(SourceId, PathBuf)],
+    opts: &IngestOptions,
+    new_sink: F,
+) -> Result<Ingested<S>, IngestError>
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
+    read_files_chunked(files, opts, flowlog::text::CHUNK_BYTES, new_sink)
+}
+
+fn read_files_chunked<S, F>(
+    files: &[(SourceId, PathBuf)],
+    opts: &IngestOptions,
+    chunk_bytes: usize,
+    new_sink: F,
+) -> Result<Ingested<S>, IngestError>
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
     let plan = base_plan(opts)?;
-    let files = expand_inputs(inputs)?;
     let results: Vec<(SourceSummary, S, Evidence)> = files
         .par_iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let id = SourceId(u32::try_from(i).unwrap_or(u32::MAX));
-            read_input(p, id, opts, &plan, chunk_bytes, &new_sink)
+        .map(|(id, p)| {
+            let mut out = read_input(p, *id, opts, &plan, chunk_bytes, &new_sink);
+            out.1.finish_input();
+            out
         })
         .collect();
     let mut sink = new_sink();
@@ -303,6 +401,27 @@ where
             }
         }
     };
+    read_named(reader, name, id, opts, plan, chunk_bytes, new_sink)
+}
+
+/// Read one input that is not a local file (an S3 object, …): `reader`
+/// yields its bytes, `name` names it in messages and in its
+/// [`SourceSummary`]. Sniffed by content and parsed exactly as a file of
+/// the same bytes; a read error midway keeps what was parsed and sets
+/// `tally.error`. Never fails.
+pub fn read_named<S, F>(
+    reader: Box<dyn BufRead + Send>,
+    name: String,
+    id: SourceId,
+    opts: &IngestOptions,
+    plan: &FieldPlan,
+    chunk_bytes: usize,
+    new_sink: &F,
+) -> (SourceSummary, S, Evidence)
+where
+    S: FlowSink,
+    F: Fn() -> S + Sync,
+{
     let ctx = Ctx {
         name: &name,
         id,
@@ -313,7 +432,7 @@ where
     let out = read_stream(reader, &ctx, 0, false, new_sink);
     let summary = SourceSummary {
         id,
-        path: name.clone(),
+        path: name,
         kind: out.kind,
         tally: out.tally,
     };

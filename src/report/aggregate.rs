@@ -12,9 +12,9 @@ use crate::flow::{SourceId, Text};
 use super::collect::{Counters, Finished, GroupKey};
 use super::expect::DnsWant;
 use super::{
-    DnsRow, EndpointRow, ExpectationResult, Finding, Host, HostResult, InputRow, MAX_VIOLATIONS,
-    Mark, OutcomeCounts, PathKind, PathRow, PrivateDnsRow, Report, Resolution,
-    Series as TimeSeries, Timeline, Verdict, VerdictRow, Violation, Window,
+    DnsRow, EndpointRow, ExpectationResult, Finding, Host, HostResult, InputRow, Mark,
+    OutcomeCounts, PathKind, PathRow, PrivateDnsRow, Report, Resolution, Series as TimeSeries,
+    Timeline, Verdict, VerdictRow, Violation, Window,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -275,11 +275,13 @@ fn verdict_rows(
             .ok()
             .and_then(|h| hosts.get(h))
             .ok_or(AggregateError::Column("host"))?;
-        let evidence = finished
+        let kept = finished
             .evidence
-            .get(&(Text::from(svc.as_str()), host_value.clone(), p))
-            .map(|s| s.iter().cloned().collect())
+            .get(&(Text::from(svc.as_str()), host_value.clone(), p));
+        let evidence = kept
+            .map(|pe| pe.lines.iter().cloned().collect())
             .unwrap_or_default();
+        let examples = kept.map(|pe| pe.examples.items.clone()).unwrap_or_default();
         by_key.entry((svc, h)).or_default().push(PathRow {
             path: p,
             flows: at(&flows, "flows")?,
@@ -295,6 +297,7 @@ fn verdict_rows(
             },
             calls: 0,
             evidence,
+            examples,
         });
     }
 
@@ -439,7 +442,7 @@ fn flow_expectations(finished: &Finished) -> Vec<ExpectationResult> {
                 met: t.violations_total == 0,
                 flows: t.flows,
                 violations_total: t.violations_total,
-                violations: t.violations.clone(),
+                violations: t.violations.items.clone(),
                 note: None,
             });
         }
@@ -503,7 +506,7 @@ fn dns_expectations(finished: &Finished, dns: &[DnsRow]) -> Vec<ExpectationResul
             if !bad.is_empty() {
                 entry.met = false;
                 entry.violations_total += 1;
-                if entry.violations.len() < MAX_VIOLATIONS {
+                if entry.violations.len() < finished.examples {
                     let what = match e.want {
                         DnsWant::Private => "public",
                         DnsWant::Public => "private",

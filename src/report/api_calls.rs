@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::expect::ExpectSet;
 use super::{
-    ExpectationResult, Host, HostResult, MAX_EVIDENCE, MAX_VIOLATIONS, Outcome, OutcomeCounts,
+    ExpectationResult, Host, HostResult, MAX_EVIDENCE, Outcome, OutcomeCounts,
     PathRow, Verdict, VerdictRow, Violation,
 };
 use crate::classify::api_calls::{ApiPath, CallPath};
@@ -113,9 +113,9 @@ pub fn same_host(a: &Host, b: &Host) -> bool {
         (Some(_), None) | (None, Some(_)) => return false,
         (None, None) => {}
     }
-    match (&a.eni, &b.eni) {
+    match (a.eni(), b.eni()) {
         (Some(x), Some(y)) => x == y,
-        _ => a.address.is_some() && a.address == b.address,
+        _ => a.address().is_some() && a.address() == b.address(),
     }
 }
 
@@ -200,6 +200,7 @@ pub fn join_verdicts(verdicts: &mut Vec<VerdictRow>, rows: &[ApiCallRow]) {
                     outcomes: OutcomeCounts::default(),
                     calls: 0,
                     evidence: Vec::new(),
+                    examples: Vec::new(),
                 });
                 v.paths.len() - 1
             }
@@ -249,11 +250,13 @@ pub fn join_verdicts(verdicts: &mut Vec<VerdictRow>, rows: &[ApiCallRow]) {
 }
 
 /// Check the `--expect` expectations (the first `expect.flows.len()`
-/// results, in order) against the calls too.
+/// results, in order) against the calls too; at most `limit` offending
+/// flows and calls are listed per host (the first by time).
 pub fn apply_expectations(
     results: &mut [ExpectationResult],
     expect: &ExpectSet,
     facts: &[CallFacts<'_>],
+    limit: usize,
 ) {
     for (e, res) in expect.flows.iter().zip(results.iter_mut()) {
         let mut changed = false;
@@ -316,7 +319,7 @@ pub fn apply_expectations(
         if changed {
             for h in &mut res.hosts {
                 h.violations.sort();
-                h.violations.truncate(MAX_VIOLATIONS);
+                h.violations.truncate(limit.max(1));
             }
             res.hosts.sort_by(|a, b| a.host.cmp(&b.host));
             res.met = res.hosts.iter().all(|h| h.met);

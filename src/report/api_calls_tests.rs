@@ -9,9 +9,9 @@ use crate::report::PathKind;
 fn host(i: &str, addr: &str) -> Host {
     Host {
         instance_id: Some(i.into()),
-        eni: Some(format!("eni-{i}").into()),
-        address: Some(addr.parse().unwrap()),
-        subnet_id: None,
+        enis: vec![Text::from(format!("eni-{i}"))].into(),
+        addresses: vec![addr.parse().unwrap()].into(),
+        subnet_ids: Vec::new().into(),
     }
 }
 
@@ -67,6 +67,7 @@ fn private_verdict(h: &Host) -> VerdictRow {
         },
         calls: 0,
         evidence: vec!["10.0.1.87 is an ENI of vpce-cfn".into()],
+        examples: vec![],
     }];
     VerdictRow {
         service: "cloudformation".into(),
@@ -152,7 +153,7 @@ fn expectations_fail_on_a_call_off_the_endpoint_and_hold_on_one_through_it() {
     };
     let ok = call(10, "10.0.1.148", false);
     let mut results = vec![placeholder("a"), placeholder("b")];
-    apply_expectations(&mut results, &set, &[facts(&ok, ApiPath::InterfaceEndpoint, Some("vpce-cfn"), Some(h.clone()))]);
+    apply_expectations(&mut results, &set, &[facts(&ok, ApiPath::InterfaceEndpoint, Some("vpce-cfn"), Some(h.clone()))], 20);
     assert!(results.iter().all(|r| r.met));
     assert_eq!(results[0].hosts.len(), 1);
     assert_eq!(results[0].hosts[0].flows, 1);
@@ -169,6 +170,7 @@ fn expectations_fail_on_a_call_off_the_endpoint_and_hold_on_one_through_it() {
             facts(&nat, ApiPath::NatGateway, Some("nat-1"), Some(h.clone())),
             facts(&unknown_host, ApiPath::NatGateway, Some("nat-1"), None),
         ],
+        20,
     );
     assert!(!results[0].met);
     assert_eq!(results[0].violations_total(), 2);
@@ -181,6 +183,6 @@ fn expectations_fail_on_a_call_off_the_endpoint_and_hold_on_one_through_it() {
     // Outside the window: not checked.
     let late = ExpectSet { since: Some(25), ..set.clone() };
     let mut results = vec![placeholder("a"), placeholder("b")];
-    apply_expectations(&mut results, &late, &[facts(&nat, ApiPath::NatGateway, Some("nat-1"), Some(h))]);
+    apply_expectations(&mut results, &late, &[facts(&nat, ApiPath::NatGateway, Some("nat-1"), Some(h))], 20);
     assert!(results.iter().all(|r| r.met));
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::flow::{Flow, SourceId, Text, protocol_name};
 
 use super::expect::{ExpectSet, Expectation};
-use super::{FlowRecord, Host, MAX_EVIDENCE, MAX_VIOLATIONS, Outcome, PathKind, Violation};
+use super::{DEFAULT_EXAMPLES, FlowRecord, Host, MAX_EVIDENCE, Outcome, PathKind, Violation};
 
 /// Width of the finest time bucket kept per group, in seconds.
 pub const MINUTE: u64 = 60;
@@ -64,23 +64,71 @@ impl Counters {
     }
 }
 
+/// The first K flows of a group by (time, host, destination, …): at most
+/// 2K held while collecting, cut to K by [`FirstK::cut`]. Which K survive
+/// does not depend on the order flows arrive in or on how the input was
+/// split between workers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FirstK {
+    pub items: Vec<Violation>,
+    /// Once K were kept: the time of the K-th. A later flow cannot make the
+    /// cut, so it is not even described ([`FirstK::wants`]).
+    cutoff: Option<u64>,
+}
+
+impl FirstK {
+    /// Could a flow at `time` be among the first `k`?
+    pub fn wants(&self, time: u64, k: usize) -> bool {
+        k > 0 && self.cutoff.is_none_or(|c| time <= c)
+    }
+
+    pub fn push(&mut self, v: Violation, k: usize) {
+        self.items.push(v);
+        if self.items.len() > 2 * k {
+            self.cut(k);
+        }
+    }
+
+    /// Fold another part's list in.
+    pub fn merge(&mut self, other: FirstK, k: usize) {
+        self.items.extend(other.items);
+        // The K-th of the union is no later than either part's K-th.
+        self.cutoff = match (self.cutoff, other.cutoff) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if self.items.len() > 2 * k {
+            self.cut(k);
+        }
+    }
+
+    /// Sort, drop repeats, keep the first `k`.
+    pub fn cut(&mut self, k: usize) {
+        self.items.sort();
+        self.items.dedup();
+        self.items.truncate(k);
+        if self.items.len() == k {
+            self.cutoff = self.items.last().map(|v| v.time);
+        }
+    }
+}
+
 /// An expectation's tally for one host.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostTally {
     pub flows: u64,
     pub violations_total: u64,
-    /// The smallest [`MAX_VIOLATIONS`] by (time, host, …) once finished.
-    pub violations: Vec<Violation>,
+    /// The first K offending flows by (time, host, …) once finished.
+    pub violations: FirstK,
 }
 
-impl HostTally {
-    fn trim(&mut self, force: bool) {
-        if force || self.violations.len() > 2 * MAX_VIOLATIONS {
-            self.violations.sort();
-            self.violations.dedup();
-            self.violations.truncate(MAX_VIOLATIONS);
-        }
-    }
+/// What is kept of one (service, host, path) besides its counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathEvidence {
+    /// Distinct evidence lines: the smallest [`MAX_EVIDENCE`].
+    pub lines: BTreeSet<String>,
+    /// The first K flows (examples, with their input file and line).
+    pub examples: FirstK,
 }
 
 /// Per-worker accumulator. `'a` borrows the run's expectations and input names.
@@ -89,11 +137,13 @@ pub struct Collector<'a> {
     expect: &'a ExpectSet,
     source_names: &'a [String],
     keep_flows: bool,
+    /// K: flows kept per path and per expectation and host (`--examples`).
+    examples: usize,
     /// Hashed with foldhash (seeded per run: the keys come from the input);
     /// sorted by key when finished, so the order never shows.
     pub groups: HashMap<GroupKey, Counters, foldhash::fast::RandomState>,
-    /// Distinct evidence per (service, host, path): the smallest [`MAX_EVIDENCE`].
-    pub evidence: BTreeMap<(Text, Host, PathKind), BTreeSet<String>>,
+    /// Evidence lines and example flows per (service, host, path).
+    pub evidence: BTreeMap<(Text, Host, PathKind), PathEvidence>,
     /// Per expectation (index into `expect.flows`), per host.
     pub expectations: Vec<BTreeMap<Host, HostTally>>,
     /// Flows counted per input.
@@ -127,6 +177,7 @@ impl<'a> Collector<'a> {
             expect,
             source_names,
             keep_flows,
+            examples: DEFAULT_EXAMPLES,
             groups: HashMap::default(),
             evidence: BTreeMap::new(),
             expectations: vec![BTreeMap::new(); expect.flows.len()],
@@ -135,6 +186,12 @@ impl<'a> Collector<'a> {
             status_rows: 0,
             kept: Vec::new(),
         }
+    }
+
+    /// Keep `k` flows per path and per expectation and host (`--examples`).
+    pub fn with_examples(mut self, k: usize) -> Collector<'a> {
+        self.examples = k;
+        self
     }
 
     /// The time a flow is filed under: its start, else its end.
@@ -191,9 +248,13 @@ impl<'a> Collector<'a> {
             .or_insert(c);
 
         let ev_key = (Text::from(f.service), f.host.clone(), f.path);
-        let set = self.evidence.entry(ev_key).or_default();
-        if !f.evidence.is_empty() && !set.contains(f.evidence) {
-            insert_capped(set, f.evidence.to_owned(), MAX_EVIDENCE);
+        let k = self.examples;
+        let pe = self.evidence.entry(ev_key).or_default();
+        if !f.evidence.is_empty() && !pe.lines.contains(f.evidence) {
+            insert_capped(&mut pe.lines, f.evidence.to_owned(), MAX_EVIDENCE);
+        }
+        if pe.examples.wants(time, k) {
+            pe.examples.push(violation(&f, time, self.source_names), k);
         }
 
         // `--since/--until` scope the expectations; verdicts, timeline and
@@ -218,10 +279,11 @@ impl<'a> Collector<'a> {
             tally.flows += 1;
             if violated {
                 tally.violations_total += 1;
-                tally
-                    .violations
-                    .push(violation(&f, time, self.source_names));
-                tally.trim(false);
+                if tally.violations.wants(time, k) {
+                    tally
+                        .violations
+                        .push(violation(&f, time, self.source_names), k);
+                }
             }
         }
 
@@ -246,19 +308,20 @@ impl<'a> Collector<'a> {
         for (k, c) in other.groups {
             self.groups.entry(k).and_modify(|g| g.add(&c)).or_insert(c);
         }
-        for (k, set) in other.evidence {
-            let mine = self.evidence.entry(k).or_default();
-            for e in set {
-                insert_capped(mine, e, MAX_EVIDENCE);
+        let k = self.examples;
+        for (key, pe) in other.evidence {
+            let mine = self.evidence.entry(key).or_default();
+            for e in pe.lines {
+                insert_capped(&mut mine.lines, e, MAX_EVIDENCE);
             }
+            mine.examples.merge(pe.examples, k);
         }
         for (mine, theirs) in self.expectations.iter_mut().zip(other.expectations) {
             for (host, t) in theirs {
                 let m = mine.entry(host).or_default();
                 m.flows += t.flows;
                 m.violations_total += t.violations_total;
-                m.violations.extend(t.violations);
-                m.trim(false);
+                m.violations.merge(t.violations, k);
             }
         }
         for (s, n) in other.flows_per_source {
@@ -273,10 +336,14 @@ impl<'a> Collector<'a> {
     /// `flows` are the input's flows in index order ([`Facts::index`]):
     /// each kept one is moved into its record, the others are dropped.
     pub fn finish(mut self, flows: impl IntoIterator<Item = Flow>) -> Finished {
+        let k = self.examples;
         for per_host in &mut self.expectations {
             for t in per_host.values_mut() {
-                t.trim(true);
+                t.violations.cut(k);
             }
+        }
+        for pe in self.evidence.values_mut() {
+            pe.examples.cut(k);
         }
         self.kept.sort_by_key(|k| k.index);
         let mut records = Vec::with_capacity(self.kept.len());
@@ -304,6 +371,7 @@ impl<'a> Collector<'a> {
         let mut groups: Vec<(GroupKey, Counters)> = self.groups.into_iter().collect();
         groups.sort_by(|a, b| a.0.cmp(&b.0));
         Finished {
+            examples: k,
             expect: self.expect.clone(),
             groups,
             evidence: self.evidence,
@@ -332,9 +400,11 @@ fn kept_record(k: KeptFlow, flow: Flow, source_file: String) -> FlowRecord {
 /// A finished collector: sorted, owned, no borrows.
 #[derive(Debug, Clone, Default)]
 pub struct Finished {
+    /// K of `--examples`.
+    pub examples: usize,
     pub expect: ExpectSet,
     pub groups: Vec<(GroupKey, Counters)>,
-    pub evidence: BTreeMap<(Text, Host, PathKind), BTreeSet<String>>,
+    pub evidence: BTreeMap<(Text, Host, PathKind), PathEvidence>,
     pub expectations: Vec<BTreeMap<Host, HostTally>>,
     pub flows_per_source: BTreeMap<SourceId, u64>,
     pub outside_window: u64,
@@ -418,7 +488,7 @@ mod tests {
     fn host() -> Host {
         Host {
             instance_id: Some("i-0private".into()),
-            address: Some("10.0.1.5".parse().unwrap()),
+            addresses: std::sync::Arc::from(vec!["10.0.1.5".parse().unwrap()]),
             ..Host::default()
         }
     }
@@ -472,9 +542,83 @@ mod tests {
         let tally = &fin.expectations[0][&h];
         assert_eq!(tally.flows, 300);
         assert_eq!(tally.violations_total, 100);
-        assert_eq!(tally.violations.len(), MAX_VIOLATIONS);
-        assert!(tally.violations.windows(2).all(|w| w[0] <= w[1]));
-        assert_eq!(fin.evidence.values().next().unwrap().len(), MAX_EVIDENCE);
+        assert_eq!(tally.violations.items.len(), DEFAULT_EXAMPLES);
+        assert!(tally.violations.items.windows(2).all(|w| w[0] <= w[1]));
+        let pe = fin.evidence.values().next().unwrap();
+        assert_eq!(pe.lines.len(), MAX_EVIDENCE);
+        assert_eq!(pe.examples.items.len(), DEFAULT_EXAMPLES);
+    }
+
+    /// `--examples K`: per path and per expectation and host, the first K
+    /// flows by time, whatever the order and the split; never more than 2K
+    /// held while collecting (memory bounded by K, not by the flows).
+    #[test]
+    fn collector_keeps_the_first_k_examples_in_bounded_memory() {
+        let expect =
+            ExpectSet::parse_cli(&["s3=gateway-endpoint".to_owned()], &[], None, None).unwrap();
+        let names = vec!["a.log".to_owned(), "b.log".to_owned()];
+        let h = host();
+        // 5000 flows at scrambled times, all on the internet gateway.
+        let flows: Vec<Flow> = (0..5000u64)
+            .map(|i| flow(1_000 + (i * 7919) % 5000, 100, i))
+            .collect();
+        for k in [0, 1, 3, 20] {
+            let feed = |c: &mut Collector<'_>, fl: &[Flow]| {
+                for f in fl {
+                    c.add(Facts {
+                        flow: f,
+                        index: usize::try_from(f.provenance.index).unwrap(),
+                        service: "s3",
+                        host: &h,
+                        path: PathKind::InternetGateway,
+                        outcome: Outcome::Answered,
+                        endpoint_id: None,
+                        evidence: "igw",
+                    });
+                    let pe = c.evidence.values().next().unwrap();
+                    assert!(pe.examples.items.len() <= 2 * k, "k {k}");
+                    let t = &c.expectations[0][&h];
+                    assert!(t.violations.items.len() <= 2 * k, "k {k}");
+                }
+            };
+            let mut whole = Collector::new(&expect, &names, false).with_examples(k);
+            feed(&mut whole, &flows);
+            let mut rev = Collector::new(&expect, &names, false).with_examples(k);
+            let reversed: Vec<Flow> = flows.iter().rev().cloned().collect();
+            feed(&mut rev, &reversed);
+            let (a, b) = flows.split_at(1234);
+            let mut ca = Collector::new(&expect, &names, false).with_examples(k);
+            let mut cb = Collector::new(&expect, &names, false).with_examples(k);
+            feed(&mut ca, b);
+            feed(&mut cb, a);
+            ca.merge(cb);
+            let x = whole.finish(Vec::new());
+            let pe = x.evidence.values().next().unwrap();
+            let times: Vec<u64> = pe.examples.items.iter().map(|v| v.time).collect();
+            assert_eq!(
+                times,
+                (1_000..1_000 + k as u64).collect::<Vec<_>>(),
+                "k {k}"
+            );
+            assert!(
+                pe.examples
+                    .items
+                    .iter()
+                    .all(|v| v.source.ends_with(&format!(
+                        ":{}",
+                        (0..5000u64)
+                            .find(|i| 1_000 + (i * 7919) % 5000 == v.time)
+                            .unwrap()
+                    )))
+            );
+            let t = &x.expectations[0][&h];
+            assert_eq!(t.violations_total, 5000);
+            assert_eq!(t.violations.items, pe.examples.items, "k {k}");
+            for other in [rev.finish(Vec::new()), ca.finish(Vec::new())] {
+                assert_eq!(other.evidence, x.evidence, "k {k}");
+                assert_eq!(other.expectations, x.expectations, "k {k}");
+            }
+        }
     }
 
     #[test]

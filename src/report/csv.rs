@@ -32,9 +32,18 @@ pub fn class_cell(r: &FlowRecord, j: usize) -> Cell<'_> {
     match j {
         0 => s(&r.service),
         1 => text(&r.host.instance_id),
-        2 => text(&r.host.eni),
-        3 => ip(r.host.address),
-        4 => text(&r.host.subnet_id),
+        // A host's ENIs and addresses, space-separated (a dual-stack
+        // instance lists both addresses).
+        2 => words(&r.host.enis),
+        3 => match r.host.addresses.as_ref() {
+            [] => Cell::Null,
+            [one] => ip(Some(*one)),
+            _ => Cell::Str(Cow::Owned(r.host.addresses_text())),
+        },
+        4 => r
+            .host
+            .subnet_id()
+            .map_or(Cell::Null, |s| Cell::Str(Cow::Borrowed(s.as_str()))),
         5 => s(r.path.as_str()),
         6 => s(r.outcome.as_str()),
         7 => text(&r.endpoint_id),
@@ -42,6 +51,16 @@ pub fn class_cell(r: &FlowRecord, j: usize) -> Cell<'_> {
         9 => s(&r.source_file),
         10 => Cell::Int(r.flow.provenance.index),
         _ => Cell::Null,
+    }
+}
+
+fn words(v: &[crate::flow::Text]) -> Cell<'_> {
+    match v {
+        [] => Cell::Null,
+        [one] => Cell::Str(Cow::Borrowed(one.as_str())),
+        _ => Cell::Str(Cow::Owned(
+            v.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(" "),
+        )),
     }
 }
 

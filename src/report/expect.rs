@@ -55,9 +55,11 @@ impl Scope {
     pub fn matches(&self, host: &Host) -> bool {
         match self {
             Scope::Instance(i) => host.instance_id.as_deref() == Some(i.as_str()),
-            Scope::Eni(e) => host.eni.as_deref() == Some(e.as_str()),
-            Scope::Subnet(s) => host.subnet_id.as_deref() == Some(s.as_str()),
-            Scope::Address(a) => host.address == Some(*a),
+            // A host is the instance with all its ENIs, subnets and
+            // addresses: any of them scopes it.
+            Scope::Eni(e) => host.enis.iter().any(|x| x == e),
+            Scope::Subnet(s) => host.subnet_ids.iter().any(|x| x == s),
+            Scope::Address(a) => host.addresses.contains(a),
         }
     }
 }
@@ -493,11 +495,22 @@ mod tests {
     fn expect_scope_matches_each_host_field() {
         let host = Host {
             instance_id: Some("i-1".into()),
-            eni: Some("eni-1".into()),
-            address: Some("10.0.0.5".parse().unwrap()),
-            subnet_id: Some("subnet-1".into()),
+            enis: std::sync::Arc::from(vec!["eni-1".into(), "eni-2".into()]),
+            addresses: std::sync::Arc::from(vec![
+                "10.0.0.5".parse().unwrap(),
+                "2406:da1c:abc:1200::5".parse().unwrap(),
+            ]),
+            subnet_ids: std::sync::Arc::from(vec!["subnet-1".into()]),
         };
-        for scope in ["i-1", "eni-1", "10.0.0.5", "subnet-1"] {
+        // A dual-stack host answers to each of its addresses and ENIs.
+        for scope in [
+            "i-1",
+            "eni-1",
+            "eni-2",
+            "10.0.0.5",
+            "2406:da1c:abc:1200::5",
+            "subnet-1",
+        ] {
             let e = Expectation::parse(&format!("s3@{scope}=private"), "t").unwrap();
             assert!(e.matches("S3", &host), "{scope}");
             assert!(!e.matches("dynamodb", &host), "{scope}");

@@ -29,26 +29,23 @@ pub const HOSTILE_SNI: &str = "<script>alert(1)</script>.s3.ap-northeast-2.amazo
 pub fn public_host() -> Host {
     Host {
         instance_id: Some("i-0public".into()),
-        eni: Some("eni-0pub".into()),
-        address: Some("10.0.0.10".parse().unwrap()),
-        subnet_id: Some("subnet-0pub".into()),
+        enis: std::sync::Arc::from(vec![crate::flow::Text::from("eni-0pub")]),
+        addresses: std::sync::Arc::from(vec!["10.0.0.10".parse().unwrap()]),
+        subnet_ids: std::sync::Arc::from(vec![crate::flow::Text::from("subnet-0pub")]),
     }
 }
 
 pub fn private_host() -> Host {
     Host {
         instance_id: Some("i-0private".into()),
-        eni: Some("eni-0priv".into()),
-        address: Some("10.0.1.20".parse().unwrap()),
-        subnet_id: Some("subnet-0priv".into()),
+        enis: std::sync::Arc::from(vec![crate::flow::Text::from("eni-0priv")]),
+        addresses: std::sync::Arc::from(vec!["10.0.1.20".parse().unwrap()]),
+        subnet_ids: std::sync::Arc::from(vec![crate::flow::Text::from("subnet-0priv")]),
     }
 }
 
 fn unknown_host() -> Host {
-    Host {
-        address: Some("10.0.9.9".parse().unwrap()),
-        ..Host::default()
-    }
+    Host::from_address(Some("10.0.9.9".parse().unwrap()))
 }
 
 struct Row {
@@ -190,8 +187,8 @@ fn rows() -> Vec<Row> {
 fn flow_of(r: &Row, index: u64) -> Flow {
     Flow {
         version: Some(5),
-        interface_id: r.host.eni.clone(),
-        src_addr: r.host.address,
+        interface_id: r.host.eni().cloned(),
+        src_addr: r.host.address(),
         dst_addr: Some(r.dst.parse().unwrap()),
         src_port: Some(40_000),
         dst_port: Some(r.port),
@@ -360,6 +357,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             skipped: 1,
             nodata: 0,
             skipdata: 0,
+            duplicates: 0,
             error: None,
         },
         InputRow {
@@ -371,6 +369,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             skipped: 0,
             nodata: 0,
             skipdata: 0,
+            duplicates: 0,
             error: None,
         },
     ];

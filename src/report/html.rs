@@ -275,6 +275,35 @@ pub fn render_html(r: &Report) -> Result<Vec<u8>, RenderError> {
         }
     }
 
+    if r.public_paths().next().is_some() {
+        o.push_str("<h2 id=\"public-flows\">Public flows</h2>\n");
+        for (v, p) in r.public_paths() {
+            let _ = writeln!(
+                o,
+                "<h3>{} from {} via <code>{}</code>: {} flows</h3>\n<table>\n<tr><th>Time</th><th>Destination</th><th>Outcome</th><th>Evidence</th><th>Source</th></tr>",
+                h(&v.service),
+                h(&v.host.label()),
+                p.path,
+                p.flows
+            );
+            for x in &p.examples {
+                let _ = writeln!(
+                    o,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    format_time(x.time),
+                    h(&x.destination),
+                    x.outcome.map_or("-", |o| o.as_str()),
+                    h(&x.evidence),
+                    h(&x.source)
+                );
+            }
+            o.push_str("</table>\n");
+            if p.examples_more() > 0 {
+                let _ = writeln!(o, "<p>… and {} more.</p>", p.examples_more());
+            }
+        }
+    }
+
     if !r.expectations.is_empty() {
         o.push_str("<h2 id=\"expectations\">Expectations</h2>\n");
         for e in &r.expectations {

@@ -89,6 +89,34 @@ pub fn render_markdown(r: &Report) -> Vec<u8> {
         }
     }
 
+    if r.public_paths().next().is_some() {
+        let _ = writeln!(o, "\n## Public flows\n");
+        for (v, p) in r.public_paths() {
+            let _ = writeln!(
+                o,
+                "- {} from {} via `{}`: {} flows",
+                md(&v.service),
+                md(&v.host.label()),
+                p.path,
+                p.flows
+            );
+            for x in p.examples.iter().take(SHOWN_VIOLATIONS) {
+                let _ = writeln!(
+                    o,
+                    "  - {} {} {} ({})",
+                    format_time(x.time),
+                    md(&x.destination),
+                    x.outcome.map_or("-", |o| o.as_str()),
+                    md(&x.source)
+                );
+            }
+            let shown = u64::try_from(p.examples.len().min(SHOWN_VIOLATIONS)).unwrap_or(u64::MAX);
+            if p.flows > shown {
+                let _ = writeln!(o, "  - … and {} more.", p.flows - shown);
+            }
+        }
+    }
+
     if !r.expectations.is_empty() {
         let _ = writeln!(o, "\n## Expectations\n");
         for e in &r.expectations {

@@ -23,6 +23,7 @@ pub mod collect;
 pub mod csv;
 pub mod escape;
 pub mod expect;
+pub mod host;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -34,6 +35,8 @@ pub mod wire;
 
 #[cfg(test)]
 pub(crate) mod fixture;
+
+pub use host::{Host, HostTable};
 
 /// The path a flow took out of the VPC (or not): the classifier's own type.
 pub use crate::classify::PathClass as PathKind;
@@ -119,51 +122,6 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// The source host of a flow, as far as the topology knows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Host {
-    pub instance_id: Option<Text>,
-    pub eni: Option<Text>,
-    pub address: Option<IpAddr>,
-    pub subnet_id: Option<Text>,
-}
-
-impl Host {
-    /// A short name: the instance id, else the ENI, else the address.
-    pub fn label(&self) -> String {
-        if let Some(i) = &self.instance_id {
-            return i.to_string();
-        }
-        if let Some(e) = &self.eni {
-            return e.to_string();
-        }
-        match self.address {
-            Some(a) => a.to_string(),
-            None => "unknown host".to_owned(),
-        }
-    }
-
-    /// `i-… (eni-…, 10.0.1.5)`: everything known, for detail lines.
-    pub fn describe(&self) -> String {
-        let mut rest = Vec::new();
-        if self.instance_id.is_some() {
-            if let Some(e) = &self.eni {
-                rest.push(e.to_string());
-            }
-        }
-        if self.instance_id.is_some() || self.eni.is_some() {
-            if let Some(a) = self.address {
-                rest.push(a.to_string());
-            }
-        }
-        if rest.is_empty() {
-            self.label()
-        } else {
-            format!("{} ({})", self.label(), rest.join(", "))
-        }
-    }
-}
-
 /// Flows by outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct OutcomeCounts {
@@ -218,6 +176,17 @@ pub struct PathRow {
     /// service was attributed), sorted, at most [`MAX_EVIDENCE`]; then the
     /// CloudTrail calls' (at most as many again).
     pub evidence: Vec<String>,
+    /// The first `--examples` flows of this path (by time), with their input
+    /// file and line; `flows - examples.len()` more are counted, not listed.
+    pub examples: Vec<Violation>,
+}
+
+impl PathRow {
+    /// Flows of this path not listed in [`PathRow::examples`].
+    pub fn examples_more(&self) -> u64 {
+        self.flows
+            .saturating_sub(u64::try_from(self.examples.len()).unwrap_or(u64::MAX))
+    }
 }
 
 /// How many distinct evidence lines are kept per path row.
@@ -424,10 +393,15 @@ pub struct InputRow {
     pub skipped: u64,
     pub nodata: u64,
     pub skipdata: u64,
+    /// Flow-log records delivered again (an earlier record of the run had
+    /// the same interface, 5-tuple, start, end, packets and bytes): counted
+    /// once, in `flows` of the input that delivered them first.
+    pub duplicates: u64,
     pub error: Option<String>,
 }
 
-/// A flow that breaks an expectation: enough to find it again.
+/// A flow that breaks an expectation (or an example flow of a path): enough
+/// to find it again.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Violation {
     pub time: u64,
@@ -450,14 +424,17 @@ pub struct HostResult {
     pub met: bool,
     pub flows: u64,
     pub violations_total: u64,
-    /// The first [`MAX_VIOLATIONS`] offending flows, sorted by time.
+    /// The first `--examples` offending flows (default [`DEFAULT_EXAMPLES`]),
+    /// sorted by time; `violations_total` counts them all.
     pub violations: Vec<Violation>,
     /// Why it failed or a caveat (`no traffic observed`).
     pub note: Option<String>,
 }
 
-/// How many offending flows are kept per expectation and host.
-pub const MAX_VIOLATIONS: usize = 50;
+/// How many flows are kept, with their input file and line, per path of a
+/// verdict and per expectation and host, unless `--examples` says otherwise
+/// (the rest are counted). Memory grows with this bound, never with the flows.
+pub const DEFAULT_EXAMPLES: usize = 20;
 
 /// One `--expect` / `--expect-dns` and how it fared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -529,6 +506,17 @@ pub struct Report {
 }
 
 impl Report {
+    /// The paths that left through the internet gateway or a NAT gateway,
+    /// with their example flows: what the "Public flows" sections list.
+    pub fn public_paths(&self) -> impl Iterator<Item = (&VerdictRow, &PathRow)> {
+        self.verdicts.iter().flat_map(|v| {
+            v.paths
+                .iter()
+                .filter(|p| p.path.is_public() && !p.examples.is_empty())
+                .map(move |p| (v, p))
+        })
+    }
+
     /// True when every expectation held (or none was given).
     pub fn all_met(&self) -> bool {
         self.expectations.iter().all(|e| e.met)
@@ -691,6 +679,7 @@ mod tests {
             },
             calls: 0,
             evidence: vec![],
+            examples: vec![],
         }
     }
 

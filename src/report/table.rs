@@ -13,6 +13,9 @@ use super::{RenderOptions, Report, Verdict, format_bytes, format_time};
 /// How many offending flows per expectation and host the table lists.
 pub const SHOWN_VIOLATIONS: usize = 10;
 
+/// How many example flows per public path the table lists.
+pub const SHOWN_EXAMPLES: usize = 5;
+
 const NAME_MAX: usize = 120;
 
 fn new_table(opts: RenderOptions, header: &[&str]) -> Table {
@@ -153,6 +156,34 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
                     p.path,
                     terminal(e, 400)
                 );
+            }
+        }
+    }
+
+    if r.public_paths().next().is_some() {
+        heading(&mut out, opts, "Public flows");
+        for (v, p) in r.public_paths() {
+            let _ = writeln!(
+                out,
+                "{} {} {}: {} flows",
+                terminal(&v.service, NAME_MAX),
+                terminal(&v.host.label(), NAME_MAX),
+                p.path,
+                p.flows
+            );
+            for x in p.examples.iter().take(SHOWN_EXAMPLES) {
+                let _ = writeln!(
+                    out,
+                    "      {}  {}  {}  [{}]",
+                    format_time(x.time),
+                    terminal(&x.destination, 200),
+                    x.outcome.map_or("-", |o| o.as_str()),
+                    terminal(&x.source, 200),
+                );
+            }
+            let shown = u64::try_from(p.examples.len().min(SHOWN_EXAMPLES)).unwrap_or(u64::MAX);
+            if p.flows > shown {
+                let _ = writeln!(out, "      … and {} more (see -o json)", p.flows - shown);
             }
         }
     }

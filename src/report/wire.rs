@@ -44,21 +44,30 @@ pub struct WindowW {
     pub last: Option<String>,
 }
 
+/// A host: an instance (or an ENI without one) with all its ENIs and
+/// addresses. `eni`, `address` and `subnet_id` are the primary ones (as
+/// before `enis` and `addresses` were added: same meaning, still v1).
 #[derive(Debug, Serialize)]
 pub struct HostW<'a> {
     pub instance_id: Option<&'a str>,
     pub eni: Option<&'a str>,
     pub address: Option<String>,
     pub subnet_id: Option<&'a str>,
+    /// Every ENI, the primary first.
+    pub enis: Vec<&'a str>,
+    /// Every address (IPv4 and IPv6), the primary first.
+    pub addresses: Vec<String>,
 }
 
 impl<'a> HostW<'a> {
     pub fn from(h: &'a Host) -> HostW<'a> {
         HostW {
             instance_id: h.instance_id.as_deref(),
-            eni: h.eni.as_deref(),
-            address: h.address.map(|a| a.to_string()),
-            subnet_id: h.subnet_id.as_deref(),
+            eni: h.eni().map(|e| e.as_str()),
+            address: h.address().map(|a| a.to_string()),
+            subnet_id: h.subnet_id().map(|s| s.as_str()),
+            enis: h.enis.iter().map(|e| e.as_str()).collect(),
+            addresses: h.addresses.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -88,6 +97,22 @@ pub struct PathW<'a> {
     /// API calls CloudTrail recorded on this path.
     pub calls: u64,
     pub evidence: &'a [String],
+    /// The first `--examples` flows (default 20) by time, with their input
+    /// file and line.
+    pub examples: Vec<ExampleW<'a>>,
+    /// Flows of this path not listed in `examples`.
+    pub examples_more: u64,
+}
+
+/// One flow of a path, enough to find it again.
+#[derive(Debug, Serialize)]
+pub struct ExampleW<'a> {
+    pub time: String,
+    pub destination: &'a str,
+    pub outcome: Option<&'static str>,
+    pub evidence: &'a str,
+    /// `file:line` (the input and the record index).
+    pub source: &'a str,
 }
 
 /// Calls of one service × host × principal × event × path (CloudTrail).
@@ -200,7 +225,7 @@ pub struct ExpectationW<'a> {
     pub met: bool,
     pub violations_total: u64,
     /// The offending flows (or DNS answers) of every host, sorted by time;
-    /// at most 50 per host.
+    /// at most `--examples` (default 20) per host.
     pub violations: Vec<ViolationW<'a>>,
     pub hosts: Vec<HostResultW<'a>>,
 }
@@ -243,7 +268,14 @@ pub struct InputW<'a> {
     pub skipped: u64,
     pub nodata: u64,
     pub skipdata: u64,
+    /// Records delivered again, counted once (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub duplicates: u64,
     pub error: Option<&'a str>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn path_w(p: &PathRow) -> PathW<'_> {
@@ -263,6 +295,18 @@ fn path_w(p: &PathRow) -> PathW<'_> {
         },
         calls: p.calls,
         evidence: &p.evidence,
+        examples: p
+            .examples
+            .iter()
+            .map(|v| ExampleW {
+                time: format_time(v.time),
+                destination: &v.destination,
+                outcome: v.outcome.map(|o| o.as_str()),
+                evidence: &v.evidence,
+                source: &v.source,
+            })
+            .collect(),
+        examples_more: p.examples_more(),
     }
 }
 
@@ -378,6 +422,7 @@ fn input_w(i: &InputRow) -> InputW<'_> {
         skipped: i.skipped,
         nodata: i.nodata,
         skipdata: i.skipdata,
+        duplicates: i.duplicates,
         error: i.error.as_deref(),
     }
 }

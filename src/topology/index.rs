@@ -75,6 +75,23 @@ pub struct EniInfo {
     pub gate: TimeGate,
     /// Index into the snapshot's endpoints.
     pub endpoint: Option<u32>,
+    /// The host it belongs to: index into [`TopologyIndex::hosts`].
+    pub host: Option<u32>,
+}
+
+/// A host: an instance with every ENI and address it has in any snapshot,
+/// or an ENI that belongs to no instance. A dual-stack instance is one host
+/// with its IPv4 and IPv6 addresses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostInfo {
+    pub instance_id: Option<Text>,
+    /// The ENI holding the primary address first, then the others by id.
+    pub enis: Vec<Text>,
+    /// The primary private address first, then the others sorted (IPv4
+    /// before IPv6).
+    pub addrs: Vec<IpAddr>,
+    /// The primary ENI's subnet first, then the others by id.
+    pub subnets: Vec<Text>,
 }
 
 #[derive(Debug, Clone)]
@@ -243,6 +260,8 @@ impl SnapshotIndex {
 #[derive(Debug, Clone, Default)]
 pub struct TopologyIndex {
     snapshots: Vec<SnapshotIndex>,
+    /// Every host of every snapshot ([`EniInfo::host`] points here).
+    hosts: Vec<HostInfo>,
     ip_ranges: LpmTable,
     ip_prefixes: Vec<IpRangeEntry>,
 }
@@ -273,9 +292,11 @@ impl TopologyIndex {
                 si
             })
             .collect();
+        let hosts = assign_hosts(&topo.snapshots, &mut snapshots);
         snapshots.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.dir.cmp(&b.dir)));
         TopologyIndex {
             snapshots,
+            hosts,
             ip_ranges,
             ip_prefixes,
         }
@@ -288,6 +309,16 @@ impl TopologyIndex {
 
     pub fn snapshots(&self) -> &[SnapshotIndex] {
         &self.snapshots
+    }
+
+    /// Every host (instance, or ENI without an instance) of the topology.
+    pub fn hosts(&self) -> &[HostInfo] {
+        &self.hosts
+    }
+
+    /// The host an ENI belongs to.
+    pub fn host_of(&self, eni: &EniInfo) -> Option<&HostInfo> {
+        eni.host.and_then(|i| self.hosts.get(i as usize))
     }
 
     /// The snapshot for a flow at `t`: the latest taken at or before `t`,
@@ -368,6 +399,91 @@ fn build_ip_ranges(r: Option<&IpRanges>) -> (LpmTable, Vec<IpRangeEntry>) {
         tables.iter().find_map(|t| t.lookup(a)).unwrap_or(NONE)
     });
     (merged, entries)
+}
+
+/// Group the ENIs of every snapshot into hosts (an instance with all its
+/// ENIs and addresses, or an ENI of its own) and point each ENI at its host.
+/// `snapshots[i]` is the index of `sources[i]`.
+fn assign_hosts(sources: &[Snapshot], snapshots: &mut [SnapshotIndex]) -> Vec<HostInfo> {
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    enum Key {
+        Instance(Text),
+        Eni(Text),
+    }
+    #[derive(Default)]
+    struct Acc {
+        enis: std::collections::BTreeSet<Text>,
+        addrs: std::collections::BTreeSet<IpAddr>,
+        subnets: std::collections::BTreeSet<Text>,
+        /// The primary address and the ENI holding it (the smallest seen).
+        primary: Option<(IpAddr, Text, Text)>,
+    }
+    let mut acc: std::collections::BTreeMap<Key, Acc> = std::collections::BTreeMap::new();
+    for (src, snap) in sources.iter().zip(snapshots.iter()) {
+        for e in &snap.enis {
+            let (key, primary) = match &e.role {
+                EniRole::Instance(i) => (
+                    Key::Instance(i.clone()),
+                    src.instances.get(i).and_then(|x| x.private_ip),
+                ),
+                _ => (Key::Eni(e.id.clone()), e.addrs.first().copied()),
+            };
+            let a = acc.entry(key).or_default();
+            a.enis.insert(e.id.clone());
+            a.addrs.extend(e.addrs.iter().copied());
+            if !e.subnet_id.is_empty() {
+                a.subnets.insert(e.subnet_id.clone());
+            }
+            if let Some(p) = primary.filter(|p| e.addrs.contains(p)) {
+                let cand = (p, e.id.clone(), e.subnet_id.clone());
+                if a.primary.as_ref().is_none_or(|old| cand < *old) {
+                    a.primary = Some(cand);
+                }
+            }
+        }
+    }
+    let mut hosts = Vec::with_capacity(acc.len());
+    let mut number: std::collections::BTreeMap<Key, u32> = std::collections::BTreeMap::new();
+    for (key, a) in acc {
+        let Ok(n) = u32::try_from(hosts.len()) else {
+            break;
+        };
+        let first = |set: std::collections::BTreeSet<Text>, lead: Option<&Text>| -> Vec<Text> {
+            let mut v: Vec<Text> = lead
+                .filter(|l| set.contains(*l))
+                .into_iter()
+                .cloned()
+                .collect();
+            v.extend(set.into_iter().filter(|x| Some(x) != lead));
+            v
+        };
+        let (p_addr, p_eni, p_subnet) = match &a.primary {
+            Some((ad, e, s)) => (Some(*ad), Some(e), Some(s)),
+            None => (None, None, None),
+        };
+        let mut addrs: Vec<IpAddr> = p_addr.into_iter().collect();
+        addrs.extend(a.addrs.iter().copied().filter(|x| Some(*x) != p_addr));
+        hosts.push(HostInfo {
+            instance_id: match &key {
+                Key::Instance(i) => Some(i.clone()),
+                Key::Eni(_) => None,
+            },
+            enis: first(a.enis, p_eni),
+            addrs,
+            subnets: first(a.subnets, p_subnet),
+        });
+        number.insert(key, n);
+    }
+    for snap in snapshots.iter_mut() {
+        for e in &mut snap.enis {
+            let key = match &e.role {
+                EniRole::Instance(i) => Key::Instance(i.clone()),
+                _ => Key::Eni(e.id.clone()),
+            };
+            e.host = number.get(&key).copied();
+        }
+    }
+    hosts
 }
 
 fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
@@ -471,6 +587,7 @@ fn build_snapshot(s: &Snapshot) -> SnapshotIndex {
             route_table: subnet_rt(&e.subnet_id),
             gate,
             endpoint,
+            host: None,
         });
     }
 

@@ -40,8 +40,8 @@ mod routes;
 
 pub use check::{Issue, Severity, check};
 pub use index::{
-    EndpointInfo, EniInfo, EniMemo, EniRole, IpRangeEntry, Millis, NatInfo, PrefixListEntry,
-    SnapshotIndex, TimeGate, TopologyIndex,
+    EndpointInfo, EniInfo, EniMemo, EniRole, HostInfo, IpRangeEntry, Millis, NatInfo,
+    PrefixListEntry, SnapshotIndex, TimeGate, TopologyIndex,
 };
 pub use load::{ENTRIES_FILE_HINT, load, load_files_as_snapshot};
 pub use lpm::LpmTable;

@@ -215,3 +215,58 @@ fn split_service_name_gives_service_and_region() {
         "ecr.dkr"
     );
 }
+
+/// A host is the instance with every ENI and address (IPv4 and IPv6), the
+/// primary first; an ENI that no instance owns is a host of its own.
+#[test]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+fn index_groups_an_instances_enis_and_addresses_into_one_host() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "describe-instances.json",
+        r#"{"Reservations": [{"Instances": [{
+            "InstanceId": "i-0dual", "SubnetId": "subnet-a", "VpcId": "vpc-1",
+            "PrivateIpAddress": "10.0.0.30",
+            "NetworkInterfaces": [
+              {"NetworkInterfaceId": "eni-0b2", "SubnetId": "subnet-b", "VpcId": "vpc-1",
+               "PrivateIpAddress": "10.0.1.31",
+               "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.31", "Primary": true}],
+               "Attachment": {"InstanceId": "i-0dual"}},
+              {"NetworkInterfaceId": "eni-0a1", "SubnetId": "subnet-a", "VpcId": "vpc-1",
+               "PrivateIpAddress": "10.0.0.30",
+               "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.30", "Primary": true}],
+               "Ipv6Addresses": [{"Ipv6Address": "2406:da12:7c0:f600::30"}],
+               "Attachment": {"InstanceId": "i-0dual"}}
+            ]}]}]}"#,
+    );
+    write(
+        dir.path(),
+        "describe-network-interfaces.json",
+        r#"{"NetworkInterfaces": [
+            {"NetworkInterfaceId": "eni-0lambda", "SubnetId": "subnet-a", "VpcId": "vpc-1",
+             "InterfaceType": "lambda", "PrivateIpAddress": "10.0.0.77"}]}"#,
+    );
+    let t = load(&[dir.path().to_path_buf()]).unwrap();
+    let index = TopologyIndex::build(&t);
+    let hosts = index.hosts();
+    assert_eq!(hosts.len(), 2, "{hosts:?}");
+    let dual = hosts
+        .iter()
+        .find(|h| h.instance_id.as_deref() == Some("i-0dual"))
+        .unwrap();
+    assert_eq!(dual.enis, ["eni-0a1", "eni-0b2"], "the primary ENI first");
+    let addrs: Vec<String> = dual.addrs.iter().map(ToString::to_string).collect();
+    assert_eq!(addrs, ["10.0.0.30", "10.0.1.31", "2406:da12:7c0:f600::30"]);
+    assert_eq!(dual.subnets, ["subnet-a", "subnet-b"]);
+    let snap = &index.snapshots()[0];
+    for a in ["10.0.0.30", "10.0.1.31", "2406:da12:7c0:f600::30"] {
+        let eni = snap.eni_at(a.parse().unwrap(), None).unwrap();
+        assert_eq!(index.host_of(eni), Some(dual), "{a}");
+    }
+    let lambda = index
+        .host_of(snap.eni_at("10.0.0.77".parse().unwrap(), None).unwrap())
+        .unwrap();
+    assert_eq!(lambda.instance_id, None);
+    assert_eq!(lambda.enis, ["eni-0lambda"]);
+}

@@ -450,7 +450,7 @@ fn audit_cloudwatch_options_are_checked() {
         r.stderr
     );
 
-    if !cfg!(feature = "cloudwatch") {
+    if !cfg!(feature = "aws") {
         return;
     }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -531,4 +531,131 @@ fn audit_bad_topology_and_corrupt_input_exit_2() {
         "the captures were still read"
     );
     assert!(r.stderr.contains("broken.log.gz"), "{}", r.stderr);
+}
+
+/// East-west traffic is service `vpc` (path `local`), not `external`: an
+/// instance that talks to another instance of the VPC and to the internet
+/// gets `vpc` private and `external` public, not one `external` `mixed`.
+#[test]
+fn audit_east_west_traffic_is_service_vpc_not_external() {
+    let dir = tempdir();
+    let topo =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/lab/2-s3-gateway-endpoint/topology");
+    let log = dir.path().join("flows.log");
+    let eni = "eni-02b4d6f8103c5e7a9";
+    std::fs::write(
+        &log,
+        format!(
+            "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
+             2 111122223333 {eni} 10.0.0.10 10.0.1.20 40001 5432 6 10 5000 1793610900 1793610960 ACCEPT OK\n\
+             2 111122223333 {eni} 10.0.1.20 10.0.0.10 5432 40001 6 10 9000 1793610900 1793610960 ACCEPT OK\n\
+             2 111122223333 {eni} 10.0.0.10 93.184.216.34 40002 443 6 10 5000 1793610900 1793610960 ACCEPT OK\n\
+             2 111122223333 {eni} 93.184.216.34 10.0.0.10 443 40002 6 10 9000 1793610900 1793610960 ACCEPT OK\n"
+        ),
+    )
+    .unwrap();
+    let r = run([
+        "audit",
+        log.to_str().unwrap(),
+        "--topology",
+        topo.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    r.assert_code(0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(verdict(&v, "vpc", PUBLIC), "private", "{}", r.stdout);
+    assert_eq!(verdict(&v, "external", PUBLIC), "public", "{}", r.stdout);
+    let row = v["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["service"] == "vpc")
+        .unwrap();
+    assert_eq!(row["paths"][0]["path"], "local");
+    let evidence = row["paths"][0]["evidence"][0].as_str().unwrap();
+    assert!(
+        evidence.contains(
+            "service vpc: 10.0.1.20 is in the VPC (eni-04d6f8a12c3e5b7d9, i-03c5e7091b2d4f6a8)"
+        ),
+        "{evidence}"
+    );
+    let external = v["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["service"] == "external")
+        .unwrap();
+    assert_eq!(external["paths"].as_array().unwrap().len(), 1);
+    assert_eq!(external["paths"][0]["path"], "internet-gateway");
+}
+
+/// `--examples K` bounds the flows listed per path of a verdict and per
+/// failed expectation and host (the first by time, each with its input file
+/// and line); the rest are counted.
+#[test]
+fn audit_examples_are_the_first_k_flows_with_file_and_line() {
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "audit",
+            "samples/lab/1-baseline",
+            "--expect",
+            "s3=gateway-endpoint",
+            "-o",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let r = run(args);
+        r.assert_code(1);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    for (k, v) in [(20, json(&[])), (1, json(&["--examples", "1"]))] {
+        let mut listed = 0;
+        for row in v["verdicts"].as_array().unwrap() {
+            for p in row["paths"].as_array().unwrap() {
+                let flows = p["flows"].as_u64().unwrap();
+                let examples = p["examples"].as_array().unwrap();
+                let n = examples.len() as u64;
+                assert_eq!(n, flows.min(k), "k {k}: {p}");
+                assert_eq!(p["examples_more"].as_u64().unwrap(), flows - n, "{p}");
+                let times: Vec<&str> = examples
+                    .iter()
+                    .map(|x| x["time"].as_str().unwrap())
+                    .collect();
+                assert!(times.windows(2).all(|w| w[0] <= w[1]), "by time: {times:?}");
+                assert_eq!(
+                    times.first().copied(),
+                    p["first"].as_str(),
+                    "the first flow: {p}"
+                );
+                for x in examples {
+                    let source = x["source"].as_str().unwrap();
+                    let (file, line) = source.rsplit_once(':').unwrap();
+                    assert!(Path::new(file).is_file(), "{source}");
+                    line.parse::<u64>().unwrap();
+                }
+                listed += n;
+            }
+        }
+        assert!(listed > 0);
+        let e = &v["expectations"][0];
+        let hosts = e["hosts"].as_array().unwrap();
+        let want: u64 = hosts
+            .iter()
+            .map(|h| h["violations_total"].as_u64().unwrap().min(k))
+            .sum();
+        assert_eq!(
+            e["violations"].as_array().unwrap().len() as u64,
+            want,
+            "k {k} per host"
+        );
+        if k == 1 {
+            assert!(
+                hosts
+                    .iter()
+                    .any(|h| h["violations_total"].as_u64().unwrap() > k),
+                "the bound is exercised"
+            );
+        }
+    }
 }

@@ -41,9 +41,14 @@ impl Run {
     }
 }
 
-/// A command for the `privpath` binary, run in `dir` (default: the crate root).
+/// A command for the `privpath` binary, run in the crate root.
+/// `PRIVPATH_TEST_BIN` overrides the binary cargo built (a copy taken right
+/// after the build, when the target dir is shared with other builds).
 pub fn privpath() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_privpath"));
+    let bin = std::env::var_os("PRIVPATH_TEST_BIN")
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_privpath").into());
+    let mut cmd = Command::new(bin);
     cmd.current_dir(root());
     cmd.env_remove("PRIVPATH_COLOR");
     cmd.env("NO_COLOR", "1");

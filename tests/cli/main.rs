@@ -1,12 +1,16 @@
 //! The one integration test binary: whole-CLI runs of `privpath`.
 
 mod audit;
+mod audit_stream;
 mod capture_opts;
-#[cfg(feature = "cloudwatch")]
+#[cfg(feature = "aws")]
 mod cloudwatch;
+mod dual_stack;
 mod flowlog;
 mod harness;
 mod pcap;
+#[cfg(feature = "aws")]
+mod s3;
 mod samples;
 mod smoke;
 mod topology;

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use privpath::classify::api_calls::{CallTopology, NatUse, classify_call};
 use privpath::flow::ApiCall;
-use privpath::report::Report;
+use privpath::report::{HostTable, Report};
 use privpath::report::api_calls::{CallFacts, apply_expectations, group_calls, join_verdicts};
 use privpath::report::expect::ExpectSet;
 use privpath::topology::{Topology, TopologyIndex};
@@ -35,10 +35,9 @@ fn place(source_names: &[String], c: &ApiCall) -> String {
 pub fn add_to_report(
     report: &mut Report,
     calls: &[ApiCall],
-    topo: &Topology,
-    index: &TopologyIndex,
+    (topo, index, hosts): (&Topology, &TopologyIndex, &HostTable),
     nat_uses: &[NatUse],
-    expect: &ExpectSet,
+    (expect, examples): (&ExpectSet, usize),
     source_names: &[String],
 ) {
     if calls.is_empty() {
@@ -52,7 +51,7 @@ pub fn add_to_report(
             let t = i64::try_from(c.time).ok().and_then(|s| s.checked_mul(1000));
             let host = path
                 .host
-                .map(|a| super::pipeline::host_of_addr(index, a, t));
+                .map(|a| super::pipeline::host_of_addr(index, hosts, a, t));
             CallFacts {
                 call: c,
                 path,
@@ -63,5 +62,5 @@ pub fn add_to_report(
         .collect();
     report.api_calls = group_calls(&facts);
     join_verdicts(&mut report.verdicts, &report.api_calls);
-    apply_expectations(&mut report.expectations, expect, &facts);
+    apply_expectations(&mut report.expectations, expect, &facts, examples);
 }

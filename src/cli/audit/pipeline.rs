@@ -6,37 +6,38 @@ use std::net::IpAddr;
 use rayon::prelude::*;
 
 use super::Plan;
+use privpath::audit::Class;
 use privpath::classify::{
     self, AttributionSource, Classification, NameIndex, PathClass, PrivateDnsState, TimeRule,
     TrafficPathVerdict,
 };
-use privpath::classify::api_calls::NatUse;
+use privpath::classify::api_calls::NatUses;
 use privpath::flow::{DnsRecord, Flow, SourceId, SourceKind};
 use privpath::ingest::{FlowSink, IngestOptions, Parts, SourceSummary};
 use privpath::report::aggregate::{ReportInput, build_report};
 use privpath::report::collect::{Collector, Facts};
 use privpath::report::{
-    Answer, DNS_SOURCE_CAPTURE, DNS_SOURCE_RESOLVER, DnsRow, Finding, FindingKind, Host, InputRow,
-    Mark, PathKind, PrivateDnsRow, Report, Resolution,
+    Answer, DNS_SOURCE_CAPTURE, DNS_SOURCE_RESOLVER, DnsRow, Finding, FindingKind, Host,
+    HostTable, InputRow, Mark, PathKind, PrivateDnsRow, Report, Resolution,
 };
 use privpath::topology::{self, EndpointKind, EniRole, Text, TimeGate, TopologyIndex};
 
 /// Findings gathered next to the collector (mergeable).
 #[derive(Debug, Default)]
-struct Notes {
+pub(super) struct Notes {
     /// (host, code, logged, replayed) -> flows.
     disagreements: BTreeMap<(String, u8, String, String), u64>,
     /// Source addresses missing in the topology.
     unknown_hosts: BTreeMap<String, u64>,
     /// Capture flows with no capturing host, per input.
     untied: BTreeMap<SourceId, u64>,
-    /// Flows through NAT gateways: tie CloudTrail calls from a NAT's
-    /// address to their host.
-    nat_uses: Vec<NatUse>,
+    /// When hosts' flows went through NAT gateways: ties CloudTrail calls
+    /// from a NAT's address to their host.
+    pub(super) nat_uses: NatUses,
 }
 
 impl Notes {
-    fn merge(&mut self, other: Notes) {
+    pub(super) fn merge(&mut self, other: Notes) {
         for (k, v) in other.disagreements {
             *self.disagreements.entry(k).or_insert(0) += v;
         }
@@ -46,17 +47,47 @@ impl Notes {
         for (k, v) in other.untied {
             *self.untied.entry(k).or_insert(0) += v;
         }
-        self.nat_uses.extend(other.nat_uses);
+        self.nat_uses.merge(other.nat_uses);
+    }
+
+    /// The notes as findings, in a fixed order.
+    pub(super) fn into_findings(self, source_names: &[String], findings: &mut Vec<Finding>) {
+        for ((host, code, logged, replayed), n) in self.disagreements {
+            findings.push(Finding {
+                kind: FindingKind::TrafficPathDisagreement,
+                source: None,
+                message: format!(
+                    "{host}: traffic-path {code} ({logged}) but the topology replay says {replayed}"
+                ),
+                count: n,
+            });
+        }
+        for (addr, n) in self.unknown_hosts {
+            findings.push(Finding {
+                kind: FindingKind::UnknownHost,
+                source: None,
+                message: format!("{addr}: flows from a host missing in the topology"),
+                count: n,
+            });
+        }
+        for (src, n) in self.untied {
+            let name = source_names
+                .get(usize::try_from(src.0).unwrap_or(usize::MAX))
+                .cloned()
+                .unwrap_or_default();
+            findings.push(Finding {
+                kind: FindingKind::UntiedCapture,
+                source: Some(name.clone()),
+                message: format!("{name}: capture flows not tied to a host (give --host)"),
+                count: n,
+            });
+        }
     }
 }
 
-fn host_of(c: &Classification) -> Host {
-    Host {
-        instance_id: c.evidence.instance_id().map(Text::from),
-        eni: c.evidence.eni_id().map(Text::from),
-        address: c.host,
-        subnet_id: c.evidence.subnet_id().map(Text::from),
-    }
+/// The instance (or ENI) that sent the flow, with all its addresses.
+fn host_of(c: &Classification, hosts: &HostTable) -> Host {
+    hosts.of(c.evidence.eni, c.host)
 }
 
 fn attributed(a: AttributionSource) -> &'static str {
@@ -71,6 +102,51 @@ fn attributed(a: AttributionSource) -> &'static str {
         AttributionSource::FlowLog => "flow-log pkt-dst-aws-service",
         AttributionSource::None => "nothing",
     }
+}
+
+/// How the service was attributed: `service s3 by prefix list pl-…`,
+/// `service vpc: 10.0.1.20 is in the VPC (eni-…, i-…)`.
+fn service_part(c: &Classification) -> String {
+    let mut svc = if c.attributed_by == AttributionSource::None && c.attributions.vpc_peer.is_some()
+    {
+        format!("service {}:", c.service)
+    } else {
+        format!("service {} by {}", c.service, attributed(c.attributed_by))
+    };
+    if let Some(n) = &c.attributions.name {
+        if matches!(
+            c.attributed_by,
+            AttributionSource::Sni
+                | AttributionSource::HttpHost
+                | AttributionSource::Dns
+                | AttributionSource::DnsOtherHost
+        ) {
+            svc.push_str(&format!(" {}", n.name));
+        }
+    }
+    if c.attributed_by == AttributionSource::PrefixList {
+        if let Some(pl) = c.attributions.prefix_list {
+            svc.push_str(&format!(" {}", pl.id));
+        }
+    }
+    if c.service == "aws" {
+        svc.push_str(" (AWS range, service unknown)");
+    }
+    if let (Some(v), Some(peer)) = (&c.attributions.vpc_peer, c.peer) {
+        let known: Vec<&str> = [v.eni, v.owner]
+            .into_iter()
+            .flatten()
+            .map(|t| t.as_str())
+            .collect();
+        if c.attributed_by != AttributionSource::None {
+            svc.push(';');
+        }
+        svc.push_str(&format!(" {peer} is in the VPC"));
+        if !known.is_empty() {
+            svc.push_str(&format!(" ({})", known.join(", ")));
+        }
+    }
+    svc
 }
 
 /// One line of evidence: route table, route, target, endpoint, time
@@ -119,27 +195,7 @@ pub fn evidence_line(c: &Classification) -> String {
         }
         TimeRule::NoFlowTime => parts.push("no flow time: latest topology".to_owned()),
     }
-    let mut svc = format!("service {} by {}", c.service, attributed(c.attributed_by));
-    if let Some(n) = &c.attributions.name {
-        if matches!(
-            c.attributed_by,
-            AttributionSource::Sni
-                | AttributionSource::HttpHost
-                | AttributionSource::Dns
-                | AttributionSource::DnsOtherHost
-        ) {
-            svc.push_str(&format!(" {}", n.name));
-        }
-    }
-    if c.attributed_by == AttributionSource::PrefixList {
-        if let Some(pl) = c.attributions.prefix_list {
-            svc.push_str(&format!(" {}", pl.id));
-        }
-    }
-    if c.service == "aws" {
-        svc.push_str(" (AWS range, service unknown)");
-    }
-    parts.push(svc);
+    parts.push(service_part(c));
     if let Some(tp) = &c.traffic_path {
         let v = match tp.verdict {
             TrafficPathVerdict::Agrees => "agrees",
@@ -178,40 +234,30 @@ fn is_vpc_resolver(flow: &Flow, index: &TopologyIndex) -> bool {
 /// The service name for queries to the VPC's own resolver (not `external`).
 pub const RESOLVER_SERVICE: &str = "dns";
 
-fn add(
-    c: &mut Collector<'_>,
+/// What the report files one classified egress flow under, and the
+/// findings it adds to `notes` (disagreements, unknown hosts, untied
+/// capture flows): everything but its outcome, which the pairing settles.
+pub(super) fn describe(
     notes: &mut Notes,
-    (at, flow): (usize, &Flow),
+    flow: &Flow,
     cl: &Classification,
-    index: &TopologyIndex,
-) {
-    let host = host_of(cl);
+    (index, hosts): (&TopologyIndex, &HostTable),
+) -> Class {
+    let host = host_of(cl, hosts);
     let path = cl.path;
     let resolver = is_vpc_resolver(flow, index);
     let mut evidence = evidence_line(cl);
     if resolver {
-        let by = format!("service {} by {}", cl.service, attributed(cl.attributed_by));
-        evidence = evidence.replace(&by, "service dns: the VPC's Amazon-provided resolver");
+        evidence = evidence.replace(
+            &service_part(cl),
+            "service dns: the VPC's Amazon-provided resolver",
+        );
     }
     let service: &str = if resolver {
         RESOLVER_SERVICE
     } else {
         &cl.service
     };
-    c.add(Facts {
-        flow,
-        index: at,
-        service,
-        host: &host,
-        path,
-        outcome: cl.outcome,
-        endpoint_id: if path.is_endpoint() {
-            cl.evidence.endpoint_id()
-        } else {
-            None
-        },
-        evidence: &evidence,
-    });
     if let Some(tp) = &cl.traffic_path {
         if tp.verdict == TrafficPathVerdict::Disagrees {
             let key = (
@@ -224,19 +270,16 @@ fn add(
         }
     }
     if path == PathKind::NatGateway {
-        if let (Some(nat), Some(addr)) = (cl.evidence.route_target(), host.address) {
-            notes.nat_uses.push(NatUse {
-                nat_id: nat.into(),
-                service: service.into(),
-                host: addr,
-                start: flow.start.unwrap_or(0),
-                end: flow.end.or(flow.start).unwrap_or(0),
-            });
+        if let (Some(nat), Some(addr)) = (cl.evidence.route_target(), cl.host) {
+            let start = flow.start.unwrap_or(0);
+            notes
+                .nat_uses
+                .add(nat, service, addr, start, flow.end.unwrap_or(start));
         }
     }
-    if path == PathKind::Unknown && host.eni.is_none() {
-        let addr = host
-            .address
+    if path == PathKind::Unknown && host.enis.is_empty() {
+        let addr = cl
+            .host
             .map_or_else(|| "an unknown address".to_owned(), |a| a.to_string());
         *notes.unknown_hosts.entry(addr).or_insert(0) += 1;
     }
@@ -247,23 +290,51 @@ fn add(
     {
         *notes.untied.entry(flow.provenance.source).or_insert(0) += 1;
     }
+    Class {
+        service: Text::from(service),
+        endpoint_id: if path.is_endpoint() {
+            cl.evidence.endpoint_id().map(Text::from)
+        } else {
+            None
+        },
+        host,
+        path,
+        evidence,
+    }
 }
 
-fn millis(secs: u64) -> Option<i64> {
+fn add(
+    c: &mut Collector<'_>,
+    notes: &mut Notes,
+    (at, flow): (usize, &Flow),
+    cl: &Classification,
+    ctx: (&TopologyIndex, &HostTable),
+) {
+    let d = describe(notes, flow, cl, ctx);
+    c.add(Facts {
+        flow,
+        index: at,
+        service: &d.service,
+        host: &d.host,
+        path: d.path,
+        outcome: cl.outcome,
+        endpoint_id: d.endpoint_id.as_deref(),
+        evidence: &d.evidence,
+    });
+}
+
+pub(super) fn millis(secs: u64) -> Option<i64> {
     i64::try_from(secs).ok().and_then(|s| s.checked_mul(1000))
 }
 
-pub(super) fn host_of_addr(index: &TopologyIndex, addr: IpAddr, t: Option<i64>) -> Host {
+pub(super) fn host_of_addr(
+    index: &TopologyIndex,
+    hosts: &HostTable,
+    addr: IpAddr,
+    t: Option<i64>,
+) -> Host {
     let eni = index.snapshot_at(t).and_then(|s| s.eni_at(addr, t));
-    Host {
-        instance_id: eni.and_then(|e| match &e.role {
-            EniRole::Instance(i) => Some(i.clone()),
-            _ => None,
-        }),
-        eni: eni.map(|e| e.id.clone()),
-        address: Some(addr),
-        subnet_id: eni.map(|e| e.subnet_id.clone()),
-    }
+    hosts.of(eni, Some(addr))
 }
 
 fn resolution(index: &TopologyIndex, addr: IpAddr, t: Option<i64>) -> Resolution {
@@ -285,14 +356,21 @@ fn resolution(index: &TopologyIndex, addr: IpAddr, t: Option<i64>) -> Resolution
     }
 }
 
-/// Each name as each host resolved it, per source (captures, Resolver
-/// query logs: `kinds[i]` is the kind of `SourceId(i)`).
-fn dns_rows(index: &TopologyIndex, dns: &[DnsRecord], kinds: &[SourceKind]) -> Vec<DnsRow> {
-    let mut rows: BTreeMap<(IpAddr, String, &'static str), DnsRow> = BTreeMap::new();
+/// Each name as each host resolved it (a dual-stack host's queries over
+/// IPv4 and IPv6 are one row), per source: captures or Resolver query logs
+/// (`kinds[i]` is the kind of `SourceId(i)`).
+pub(super) fn dns_rows(
+    index: &TopologyIndex,
+    hosts: &HostTable,
+    dns: &[DnsRecord],
+    kinds: &[SourceKind],
+) -> Vec<DnsRow> {
+    let mut rows: BTreeMap<(Host, String, &'static str), DnsRow> = BTreeMap::new();
     for r in dns.iter().filter(|r| !r.answers.is_empty()) {
         let t = millis(r.time);
         let name = r.query.trim_end_matches('.').to_ascii_lowercase();
         let named = classify::service_from_name(&name);
+        let host = host_of_addr(index, hosts, r.client, t);
         let kind = usize::try_from(r.provenance.source.0)
             .ok()
             .and_then(|i| kinds.get(i));
@@ -302,9 +380,9 @@ fn dns_rows(index: &TopologyIndex, dns: &[DnsRecord], kinds: &[SourceKind]) -> V
             DNS_SOURCE_CAPTURE
         };
         let row = rows
-            .entry((r.client, name.clone(), source))
+            .entry((host.clone(), name.clone(), source))
             .or_insert_with(|| DnsRow {
-                host: host_of_addr(index, r.client, t),
+                host,
                 service: named.as_ref().map(|n| n.service.clone()),
                 source,
                 endpoint_specific: named.as_ref().is_some_and(|n| n.endpoint_specific),
@@ -343,7 +421,7 @@ fn list(addrs: &[IpAddr]) -> String {
         .join(", ")
 }
 
-fn private_dns_rows(
+pub(super) fn private_dns_rows(
     index: &TopologyIndex,
     dns: &[DnsRecord],
     findings: &mut Vec<Finding>,
@@ -389,7 +467,7 @@ fn private_dns_rows(
         .collect()
 }
 
-fn input_rows(sources: &[SourceSummary], findings: &mut Vec<Finding>) -> Vec<InputRow> {
+pub(super) fn input_rows(sources: &[SourceSummary], findings: &mut Vec<Finding>) -> Vec<InputRow> {
     let mut rows = Vec::with_capacity(sources.len());
     for s in sources {
         let t = &s.tally;
@@ -443,13 +521,14 @@ fn input_rows(sources: &[SourceSummary], findings: &mut Vec<Finding>) -> Vec<Inp
             skipped,
             nodata: t.nodata_total(),
             skipdata: t.skipdata_total(),
+            duplicates: 0,
             error: t.error.clone(),
         });
     }
     rows
 }
 
-fn endpoint_marks(index: &TopologyIndex) -> Vec<Mark> {
+pub(super) fn endpoint_marks(index: &TopologyIndex) -> Vec<Mark> {
     let mut marks = Vec::new();
     if let Some(snap) = index.snapshots().last() {
         for ep in &snap.endpoints {
@@ -516,7 +595,7 @@ impl FlowSink for Sink {
     }
 }
 
-fn progress_bar(plan: &Plan) -> Option<indicatif::ProgressBar> {
+pub(super) fn progress_bar(plan: &Plan) -> Option<indicatif::ProgressBar> {
     if !plan.progress {
         return None;
     }
@@ -532,12 +611,26 @@ fn progress_bar(plan: &Plan) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// The audit's report: streamed (memory bounded by what the report holds,
+/// see [`privpath::audit`]), or with every record held when a record output
+/// (`-o csv|parquet`) needs the flows, or when `--held` asks for it.
 pub fn build(plan: &Plan) -> anyhow::Result<Report> {
+    if plan.keep_flows() || plan.held {
+        build_held(plan)
+    } else {
+        super::stream::build(plan)
+    }
+}
+
+/// The audit with every record held (the record outputs read them).
+fn build_held(plan: &Plan) -> anyhow::Result<Report> {
     let topo = topology::load(&plan.topology)?;
     let index = TopologyIndex::build(&topo);
+    let hosts = HostTable::new(&index);
     let opts = plan.capture.apply(IngestOptions {
         log_format: plan.log_format.clone(),
         progress: plan.progress,
+        key_window: plan.key_window(),
         ..IngestOptions::default()
     });
     let bar = progress_bar(plan);
@@ -563,11 +656,11 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     let keep = plan.keep_flows();
     let new = || {
         (
-            Collector::new(&plan.expect, &source_names, keep),
+            Collector::new(&plan.expect, &source_names, keep).with_examples(plan.examples),
             Notes::default(),
         )
     };
-    let (collector, notes) = convs
+    let (collector, mut notes) = convs
         .par_iter()
         .fold(new, |(mut c, mut n), conv| {
             if let Some(flow) = flows.get(conv.flow) {
@@ -579,7 +672,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
                         &mut n,
                         (conv.flow, flow),
                         &conv.classification,
-                        &index,
+                        (&index, &hosts),
                     );
                 }
             }
@@ -593,36 +686,8 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
 
     let mut findings = Vec::new();
     let inputs = input_rows(&ingested.sources, &mut findings);
-    for ((host, code, logged, replayed), n) in notes.disagreements {
-        findings.push(Finding {
-            kind: FindingKind::TrafficPathDisagreement,
-            source: None,
-            message: format!(
-                "{host}: traffic-path {code} ({logged}) but the topology replay says {replayed}"
-            ),
-            count: n,
-        });
-    }
-    for (addr, n) in notes.unknown_hosts {
-        findings.push(Finding {
-            kind: FindingKind::UnknownHost,
-            source: None,
-            message: format!("{addr}: flows from a host missing in the topology"),
-            count: n,
-        });
-    }
-    for (src, n) in notes.untied {
-        let name = source_names
-            .get(usize::try_from(src.0).unwrap_or(usize::MAX))
-            .cloned()
-            .unwrap_or_default();
-        findings.push(Finding {
-            kind: FindingKind::UntiedCapture,
-            source: Some(name.clone()),
-            message: format!("{name}: capture flows not tied to a host (give --host)"),
-            count: n,
-        });
-    }
+    let notes_nat = std::mem::take(&mut notes.nat_uses);
+    notes.into_findings(&source_names, &mut findings);
     let unpaired = convs.unpaired.len();
     // The flows move into the kept records (for `-o csv|parquet`); the
     // conversations borrow them until here.
@@ -641,9 +706,10 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     }
     let private_dns = private_dns_rows(&index, &ingested.dns, &mut findings);
     let kinds: Vec<SourceKind> = ingested.sources.iter().map(|s| s.kind).collect();
+    let nat_uses = notes_nat;
     let mut report = build_report(ReportInput {
         finished: collector.finish(flows),
-        dns: dns_rows(&index, &ingested.dns, &kinds),
+        dns: dns_rows(&index, &hosts, &ingested.dns, &kinds),
         private_dns,
         findings,
         inputs,
@@ -652,10 +718,9 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     super::api_calls::add_to_report(
         &mut report,
         &ingested.api_calls,
-        &topo,
-        &index,
-        &notes.nat_uses,
-        &plan.expect,
+        (&topo, &index, &hosts),
+        &nat_uses.to_vec(),
+        (&plan.expect, plan.examples),
         &source_names,
     );
     if let Some(b) = bar {

@@ -3,12 +3,7 @@
 //! contains credential material.
 
 use std::error::Error as StdError;
-use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::provider::ProvideCredentials;
-use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatchlogs::operation::describe_log_streams::builders::DescribeLogStreamsFluentBuilder;
@@ -16,31 +11,18 @@ use aws_sdk_cloudwatchlogs::operation::filter_log_events::builders::FilterLogEve
 
 use super::{CloudWatchSource, StreamSelection};
 use crate::error::sanitize;
-
-/// Attempts per request (the first try included) before a transient error
-/// (throttling, a dropped connection, a 5xx) is reported.
-const MAX_ATTEMPTS: u32 = 6;
-/// First retry delay; the SDK doubles it per attempt, with jitter.
-const INITIAL_BACKOFF: Duration = Duration::from_millis(300);
-/// Longest text taken from a service or transport message.
-const MESSAGE_MAX: usize = 300;
+use crate::ingest::aws::{
+    self, AwsConfigError, MESSAGE_MAX, configured_endpoint, innermost_message,
+    is_credentials_rejected,
+};
 
 /// Why a CloudWatch pull could not start or a stream could not be read.
 /// Each renders as one line that names what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum CloudWatchError {
-    #[error(
-        "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or choose a profile with --profile or AWS_PROFILE"
-    )]
-    NoCredentials,
-    #[error(
-        "no AWS credentials found for profile '{0}' (is it defined in ~/.aws/config or ~/.aws/credentials?)"
-    )]
-    NoCredentialsForProfile(String),
-    #[error("cannot load AWS credentials: {0}")]
-    Credentials(String),
-    #[error("no AWS region configured: pass --region or set AWS_REGION")]
-    NoRegion,
+    /// No region or credentials.
+    #[error(transparent)]
+    Config(#[from] AwsConfigError),
     #[error("log group '{group}' not found in region {region} (check the name and --region)")]
     LogGroupNotFound { group: String, region: String },
     #[error("log stream '{stream}' not found in log group '{group}'")]
@@ -91,41 +73,18 @@ pub(crate) struct Connection {
     pub endpoint: String,
 }
 
-/// Load the standard configuration chain (environment, shared config files,
-/// SSO, IMDS…) with `aws`'s overrides, and check that it yields a region and
-/// credentials before any request is sent.
+/// Load the shared configuration chain (see [`aws::load`]) and build the
+/// CloudWatch Logs client.
 pub(crate) async fn connect(src: &CloudWatchSource) -> Result<Connection, CloudWatchError> {
-    let aws = &src.aws;
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
-        RetryConfig::standard()
-            .with_max_attempts(MAX_ATTEMPTS)
-            .with_initial_backoff(INITIAL_BACKOFF),
+    let loaded = aws::load(&src.aws).await?;
+    let endpoint = endpoint_for_messages(
+        src.aws.endpoint_url.as_deref(),
+        loaded.conf.endpoint_url(),
+        &loaded.region,
     );
-    if let Some(profile) = &aws.profile {
-        loader = loader.profile_name(profile);
-    }
-    if let Some(region) = &aws.region {
-        loader = loader.region(Region::new(region.clone()));
-    }
-    if let Some(url) = &aws.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    let conf = loader.load().await;
-    let region = conf
-        .region()
-        .map(|r| r.as_ref().to_owned())
-        .ok_or(CloudWatchError::NoRegion)?;
-    let provider = conf
-        .credentials_provider()
-        .ok_or(CloudWatchError::NoCredentials)?;
-    provider
-        .provide_credentials()
-        .await
-        .map_err(|e| credentials_error(&e, aws.profile.as_deref()))?;
-    let endpoint = endpoint_for_messages(aws.endpoint_url.as_deref(), conf.endpoint_url(), &region);
     Ok(Connection {
-        client: Client::new(&conf),
-        region,
+        client: Client::new(&loaded.conf),
+        region: loaded.region,
         endpoint,
     })
 }
@@ -134,22 +93,8 @@ pub(crate) async fn connect(src: &CloudWatchSource) -> Result<Connection, CloudW
 /// URL, then `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, then `AWS_ENDPOINT_URL`
 /// (already folded into the shared config), else the regional default.
 fn endpoint_for_messages(explicit: Option<&str>, shared: Option<&str>, region: &str) -> String {
-    let per_service = std::env::var("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS").ok();
-    explicit
-        .map(str::to_owned)
-        .or(per_service.filter(|u| !u.is_empty()))
-        .or(shared.map(str::to_owned))
+    configured_endpoint(explicit, shared, "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS")
         .unwrap_or_else(|| format!("https://logs.{region}.amazonaws.com"))
-}
-
-fn credentials_error(e: &CredentialsError, profile: Option<&str>) -> CloudWatchError {
-    match (e, profile) {
-        (CredentialsError::CredentialsNotLoaded(_), Some(p)) => {
-            CloudWatchError::NoCredentialsForProfile(sanitize(p, 100))
-        }
-        (CredentialsError::CredentialsNotLoaded(_), None) => CloudWatchError::NoCredentials,
-        (other, _) => CloudWatchError::Credentials(innermost_message(other)),
-    }
 }
 
 /// `DescribeLogStreams` for the selection: the prefix (or an exact name, to
@@ -267,12 +212,7 @@ fn service_error(
                 message,
             }
         }
-        "UnrecognizedClientException"
-        | "InvalidSignatureException"
-        | "IncompleteSignature"
-        | "ExpiredTokenException"
-        | "InvalidClientTokenId"
-        | "SignatureDoesNotMatch" => CloudWatchError::CredentialsRejected {
+        c if is_credentials_rejected(c) => CloudWatchError::CredentialsRejected {
             region: conn.region.clone(),
             code,
             message,
@@ -284,22 +224,6 @@ fn service_error(
             message,
         },
     }
-}
-
-/// The last message in an error's source chain ("connection refused (os
-/// error 111)"), which is the one a user can act on; sanitised and clipped.
-fn innermost_message(err: &(dyn StdError + 'static)) -> String {
-    let mut last: &(dyn StdError + 'static) = err;
-    while let Some(next) = last.source() {
-        last = next;
-    }
-    let text = last.to_string();
-    let text = if text.is_empty() {
-        err.to_string()
-    } else {
-        text
-    };
-    sanitize(&text, MESSAGE_MAX)
 }
 
 #[cfg(test)]
@@ -315,6 +239,7 @@ mod tests {
 
     /// A client that is never sent anything: only its request builders are used.
     fn offline_client() -> Client {
+        use aws_config::{BehaviorVersion, Region};
         let conf = aws_sdk_cloudwatchlogs::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("ap-northeast-2"))

@@ -24,6 +24,7 @@ mod fetch;
 mod parse;
 mod write;
 
+pub use crate::ingest::aws::AwsOptions;
 pub use client::CloudWatchError;
 pub use parse::{read_log_group, read_log_group_from};
 pub use write::{PullSummary, PulledStream, pull_to_dir, stream_file_name};
@@ -43,17 +44,6 @@ pub enum StreamSelection {
     Names(Vec<String>),
     /// Streams whose name starts with this (`DescribeLogStreams`'s prefix).
     Prefix(String),
-}
-
-/// Overrides of the SDK's standard configuration chain; `None` leaves the
-/// environment, the shared config files and the defaults in charge.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AwsOptions {
-    /// A profile of `~/.aws/config` / `~/.aws/credentials`.
-    pub profile: Option<String>,
-    pub region: Option<String>,
-    /// Send requests here instead of `https://logs.<region>.amazonaws.com`.
-    pub endpoint_url: Option<String>,
 }
 
 /// What to read from CloudWatch Logs (no clap types).
