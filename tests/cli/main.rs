@@ -2,6 +2,7 @@
 
 mod audit;
 mod audit_stream;
+mod aws_logs;
 mod capture_opts;
 #[cfg(feature = "aws")]
 mod cloudwatch;
