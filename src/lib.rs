@@ -11,6 +11,7 @@ pub mod classify;
 pub mod error;
 pub mod exit;
 pub mod flow;
+pub mod fuzzing;
 pub mod ingest;
 pub mod audit;
 pub mod report;

@@ -1,16 +1,7 @@
-//! Any bytes as the first bytes of a client stream: never a panic, and a
-//! recognised name is a sub-slice of the input.
+//! Fuzz target `tls_client_hello`: the property is [`privpath::fuzzing::tls_client_hello`] (replayed
+//! on stable by `tests/cli/fuzz_replay.rs`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use privpath::ingest::pcap::tls::{AppName, app_name};
 
-fuzz_target!(|data: &[u8]| {
-    match app_name(data) {
-        AppName::Sni(n) | AppName::HttpHost(n) => {
-            assert!(n.len() <= data.len());
-            assert!(data.windows(n.len().max(1)).any(|w| n.is_empty() || w == n.as_slice()));
-        }
-        _ => {}
-    }
-});
+fuzz_target!(|data: &[u8]| privpath::fuzzing::tls_client_hello(data));

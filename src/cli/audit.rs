@@ -65,7 +65,9 @@ pub struct AuditArgs {
     /// Flow logs, captures, folders of them, case folders (a folder with
     /// `topology/` and optionally `expect.toml` beside the evidence), or
     /// s3://BUCKET/PREFIX (the objects under it; with --since/--until only
-    /// those whose date folder and key time can hold the window)
+    /// those whose date folder and key time can hold the window); AWS CLI
+    /// JSON and expect.toml files among local inputs are used as topology
+    /// and expectations (recognised by content)
     #[arg(required_unless_present = "cloudwatch", value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
@@ -188,38 +190,6 @@ impl Plan {
     }
 }
 
-/// Names inside a case folder that are not evidence.
-const CASE_SKIP: [&str; 3] = ["topology", "expect.toml", "README.md"];
-
-/// A folder holding `topology/` is a case folder.
-pub fn is_case_folder(p: &Path) -> bool {
-    p.is_dir() && p.join("topology").is_dir()
-}
-
-/// Split a case folder into (evidence paths, topology folder, expect.toml).
-fn expand_case(dir: &Path) -> anyhow::Result<(Vec<PathBuf>, PathBuf, Option<PathBuf>)> {
-    let mut evidence = Vec::new();
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("{}: cannot list the case folder", dir.display()))?;
-    for entry in entries {
-        let entry =
-            entry.with_context(|| format!("{}: cannot list the case folder", dir.display()))?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') || CASE_SKIP.contains(&name.as_ref()) {
-            continue;
-        }
-        evidence.push(entry.path());
-    }
-    evidence.sort();
-    let expect = dir.join("expect.toml");
-    Ok((
-        evidence,
-        dir.join("topology"),
-        expect.is_file().then_some(expect),
-    ))
-}
-
 /// Resolve the arguments: case folders, expectations, output targets.
 pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
     let mut expect = ExpectSet::parse_cli(
@@ -228,19 +198,16 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
         args.since.as_deref(),
         args.until.as_deref(),
     )?;
-    let mut inputs = Vec::new();
+    // Inputs are sorted as every command sorts them (a path that does not
+    // exist fails here, before the topology is looked for): evidence, the
+    // topology of case folders and AWS CLI JSON among the inputs, and
+    // expect.toml files.
+    let sorted = privpath::ingest::inputs::plan(&args.inputs)?;
+    let inputs = sorted.evidence;
     let mut topology = args.topology.clone();
-    for p in &args.inputs {
-        if is_case_folder(p) {
-            let (evidence, topo, file) = expand_case(p)?;
-            inputs.extend(evidence);
-            topology.push(topo);
-            if let Some(f) = file {
-                expect.extend(ExpectSet::load_toml(&f)?)?;
-            }
-        } else {
-            inputs.push(p.clone());
-        }
+    topology.extend(sorted.topology);
+    for f in &sorted.expect {
+        expect.extend(ExpectSet::load_toml(f)?)?;
     }
     if topology.is_empty() {
         bail!("no topology: give --topology PATH or a case folder holding topology/");
@@ -432,23 +399,5 @@ mod tests {
         let file = dir.path().join("one.md");
         plan_outputs(&[Format::Markdown], Some(&file)).unwrap();
         assert!(file.is_file());
-    }
-
-    #[test]
-    fn expand_case_separates_topology_and_expectations() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("topology")).unwrap();
-        std::fs::create_dir(dir.path().join("flowlogs")).unwrap();
-        std::fs::write(dir.path().join("expect.toml"), "expect = []").unwrap();
-        std::fs::write(dir.path().join("a.pcap"), "").unwrap();
-        std::fs::write(dir.path().join(".hidden"), "").unwrap();
-        assert!(is_case_folder(dir.path()));
-        let (evidence, topo, expect) = expand_case(dir.path()).unwrap();
-        assert_eq!(
-            evidence,
-            vec![dir.path().join("a.pcap"), dir.path().join("flowlogs")]
-        );
-        assert_eq!(topo, dir.path().join("topology"));
-        assert_eq!(expect, Some(dir.path().join("expect.toml")));
     }
 }

@@ -306,6 +306,7 @@ where
                 sources: Vec::new(),
                 dns: Vec::new(),
                 api_calls: Vec::new(),
+                aside: Vec::new(),
             }
         } else {
             ingest::read_inputs(paths, opts, make_sink)?

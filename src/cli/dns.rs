@@ -11,14 +11,15 @@ use serde::Serialize;
 use super::GlobalArgs;
 use privpath::error::sanitize;
 use privpath::exit::ExitStatus;
-use privpath::flow::{DnsRecord, SourceId};
-use privpath::ingest::pcap::read_capture_file_into;
-use privpath::ingest::{Discard, IngestOptions};
+use privpath::flow::DnsRecord;
+use privpath::ingest::{Discard, IngestOptions, read_inputs};
 
 #[derive(Debug, Args)]
 pub struct DnsArgs {
-    /// Capture files (pcap or pcapng, optionally gzip-compressed)
-    #[arg(required = true, value_name = "CAPTURE")]
+    /// Captures (pcap or pcapng, optionally gzip-compressed), folders of
+    /// them or case folders; flow logs, topology and expectations among
+    /// them are set aside
+    #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value_t = DnsFormat::Jsonl)]
@@ -192,42 +193,62 @@ pub fn render(recs: &[(DnsRecord, &str)], format: DnsFormat) -> anyhow::Result<V
 
 #[allow(clippy::print_stderr)]
 pub fn run(args: &DnsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let opts = args.capture.apply(IngestOptions::default());
-    let names: Vec<String> = args
-        .inputs
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let outputs: Vec<_> = args
-        .inputs
-        .par_iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let id = SourceId(u32::try_from(i).unwrap_or(u32::MAX));
-            // Only the answers are printed: the flows are not kept.
-            read_capture_file_into(p, id, &opts, &mut Discard)
-        })
-        .collect();
+    let opts = args.capture.apply(IngestOptions {
+        dns_only: true,
+        ..IngestOptions::default()
+    });
+    // Inputs are planned as every command plans them (folders, case
+    // folders, kinds by content); only the answers are kept.
+    let got = read_inputs(&args.inputs, &opts, || Discard)?;
     let mut status = ExitStatus::Success;
-    let mut recs: Vec<(DnsRecord, &str)> = Vec::new();
-    for (out, name) in outputs.into_iter().zip(&names) {
-        if let Some(e) = &out.tally.error {
+    for s in &got.sources {
+        let t = &s.tally;
+        if let Some(e) = &t.error {
             eprintln!("privpath: {}", sanitize(e, 500));
             status = ExitStatus::Error;
         }
-        if global.strict && out.tally.skipped_total() > 0 {
+        if global.strict && t.skipped_total() > 0 {
             status = ExitStatus::Error;
         }
         if !global.quiet {
-            for ex in &out.tally.examples {
+            for ex in &t.examples {
                 eprintln!("privpath: {}", sanitize(ex, 500));
             }
-            for w in &out.tally.warnings {
+            for w in &t.warnings {
                 eprintln!("privpath: warning: {}", sanitize(w, 500));
             }
         }
-        recs.extend(out.dns.into_iter().map(|r| (r, name.as_str())));
     }
+    if !global.quiet {
+        let flow_logs: Vec<&str> = got
+            .sources
+            .iter()
+            .filter(|s| s.tally.notes.keys().any(|k| k.starts_with("set aside")))
+            .map(|s| s.path.as_str())
+            .collect();
+        if let Some(line) = privpath::ingest::inputs::aside_line(&got.aside) {
+            eprintln!("privpath: {line}");
+        }
+        if !flow_logs.is_empty() {
+            eprintln!(
+                "privpath: set aside, no DNS answers in flow logs: {}",
+                sanitize(&flow_logs.join(", "), 300)
+            );
+        }
+    }
+    let names: Vec<&str> = got.sources.iter().map(|s| s.path.as_str()).collect();
+    let recs: Vec<(DnsRecord, &str)> = got
+        .dns
+        .into_iter()
+        .map(|r| {
+            let name = usize::try_from(r.provenance.source.0)
+                .ok()
+                .and_then(|i| names.get(i))
+                .copied()
+                .unwrap_or_default();
+            (r, name)
+        })
+        .collect();
     let bytes = render(&recs, args.format)?;
     match &args.out {
         Some(path) => std::fs::write(path, &bytes)

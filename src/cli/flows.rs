@@ -17,8 +17,10 @@ use privpath::report::records::{self, RecordColumns, TopTable};
 
 #[derive(Debug, Args)]
 pub struct FlowsArgs {
-    /// Input files or folders (walked recursively), s3://BUCKET/PREFIX (every
-    /// object under it); `-` reads stdin
+    /// Input files, folders (walked recursively), case folders,
+    /// s3://BUCKET/PREFIX (every object under it); `-` reads stdin.
+    /// Topology JSON and expect.toml files are set aside (one line on
+    /// stderr says which)
     #[arg(required_unless_present = "cloudwatch", value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Output format
@@ -92,7 +94,7 @@ pub fn run(args: &FlowsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
         anyhow::bail!("refusing to write parquet to a terminal: use --out FILE or a redirection");
     }
 
-    let (rendered, sources) = if let Some(field) = &args.top {
+    let (rendered, sources, aside) = if let Some(field) = &args.top {
         let table = TopTable::new(field).context("unknown --top column")?;
         let got = read_inputs_and_cloudwatch(
             &args.inputs,
@@ -110,6 +112,7 @@ pub fn run(args: &FlowsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
         (
             Rendered::Bytes(records::render_top(&got.sink.0, fmt, args.limit)),
             got.sources,
+            got.aside,
         )
     } else {
         let got = read_inputs_and_cloudwatch(
@@ -138,11 +141,16 @@ pub fn run(args: &FlowsArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
                 csv: args.format == FlowsFormat::Csv,
             },
         };
-        (rendered, got.sources)
+        (rendered, got.sources, got.aside)
     };
 
     if !global.quiet {
-        write_stderr(&summary(&sources));
+        let mut text = summary(&sources);
+        if let Some(line) = privpath::ingest::inputs::aside_line(&aside) {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        write_stderr(&text);
     } else {
         let errors: String = sources
             .iter()

@@ -25,6 +25,10 @@ pub enum SourceKind {
     ResolverQueryLog,
     /// CloudTrail: S3 files, CloudWatch Logs events, `lookup-events` output.
     CloudTrail,
+    /// AWS CLI JSON of the topology, found among the evidence: set aside.
+    Topology,
+    /// An `expect.toml`, found among the evidence: set aside.
+    Expectations,
     #[default]
     Unknown,
 }
@@ -41,6 +45,8 @@ impl SourceKind {
             SourceKind::Pcapng => "pcapng",
             SourceKind::ResolverQueryLog => "resolver query log",
             SourceKind::CloudTrail => "cloudtrail",
+            SourceKind::Topology => "topology",
+            SourceKind::Expectations => "expectations",
             SourceKind::Unknown => "unknown",
         }
     }

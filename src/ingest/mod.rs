@@ -27,12 +27,14 @@ pub mod cloudtrail;
 pub mod cloudwatch_pull;
 pub mod flowlog;
 pub mod json_records;
+pub mod inputs;
 mod parts;
 pub mod pcap;
 pub mod resolver;
 pub mod s3;
 pub mod sniff;
 
+pub use inputs::{Aside, InputPlan};
 pub use parts::Parts;
 
 /// Where parsed flows go. One sink per worker; `merge` receives the sink of
@@ -167,6 +169,9 @@ pub struct IngestOptions {
     pub host: Option<IpAddr>,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Only DNS answers are wanted (`privpath dns`): inputs that cannot
+    /// hold any (flow-log text and Parquet) are set aside unread.
+    pub dns_only: bool,
     /// The time of interest: remote sources fetch only what can hold
     /// records of it (S3: the objects whose key time can). Records outside
     /// it are still read from what is fetched; local files are read whole.
@@ -194,6 +199,9 @@ pub struct Ingested<S> {
     pub dns: Vec<DnsRecord>,
     /// API calls CloudTrail recorded, in input then record order.
     pub api_calls: Vec<ApiCall>,
+    /// What the inputs held that is not evidence (topology, expectations),
+    /// set aside unread (see [`inputs::aside_line`]).
+    pub aside: Vec<(PathBuf, Aside)>,
 }
 
 /// Errors that stop an ingest before it starts (a path that does not exist,
@@ -215,47 +223,12 @@ pub enum IngestError {
 /// The input name used for standard input (`-` on the command line).
 pub const STDIN_NAME: &str = "<stdin>";
 
-/// Files to read, in order: each argument as given; folders walked
-/// recursively in sorted order (hidden entries below the folder skipped),
-/// so [`SourceId`]s are deterministic. `-` stands for standard input.
+/// Files to read as evidence, in order: each argument as given; folders
+/// walked recursively in sorted order (hidden entries below the folder
+/// skipped), case folders split ([`inputs::plan`]), so [`SourceId`]s are
+/// deterministic. `-` stands for standard input.
 pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
-    let mut out = Vec::new();
-    for p in inputs {
-        if p.as_os_str() == "-" {
-            out.push(p.clone());
-            continue;
-        }
-        let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => IngestError::NotFound {
-                path: p.display().to_string(),
-            },
-            _ => IngestError::Io {
-                path: p.display().to_string(),
-                source: e,
-            },
-        })?;
-        if !meta.is_dir() {
-            out.push(p.clone());
-            continue;
-        }
-        let walk = walkdir::WalkDir::new(p)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-        for entry in walk {
-            let entry = entry.map_err(|e| IngestError::Io {
-                path: e
-                    .path()
-                    .map_or_else(|| p.display().to_string(), |x| x.display().to_string()),
-                source: e.into(),
-            })?;
-            if entry.file_type().is_file() {
-                out.push(entry.into_path());
-            }
-        }
-    }
-    Ok(out)
+    inputs::plan(inputs).map(|p| p.evidence)
 }
 
 /// Read every input (files, folders, `-`) in parallel into sinks made by
@@ -286,12 +259,17 @@ where
     S: FlowSink,
     F: Fn() -> S + Sync,
 {
-    let files: Vec<(SourceId, PathBuf)> = expand_inputs(inputs)?
+    let InputPlan {
+        evidence, aside, ..
+    } = inputs::plan(inputs)?;
+    let files: Vec<(SourceId, PathBuf)> = evidence
         .into_iter()
         .enumerate()
         .map(|(i, p)| (SourceId(u32::try_from(i).unwrap_or(u32::MAX)), p))
         .collect();
-    read_files_chunked(&files, opts, chunk_bytes, new_sink)
+    let mut got = read_files_chunked(&files, opts, chunk_bytes, new_sink)?;
+    got.aside = aside;
+    Ok(got)
 }
 
 /// [`read_inputs`] of files already expanded, each with its [`SourceId`]
@@ -342,6 +320,7 @@ where
         sources,
         dns,
         api_calls,
+        aside: Vec::new(),
     })
 }
 
@@ -495,16 +474,61 @@ where
     } else {
         SourceKind::FlowLogText
     };
-    let head = match peek(&mut reader, 16) {
+    let head = match peek(&mut reader, sniff::HEAD_BYTES) {
         Ok(h) => h,
         Err(e) => return fail(io_message(&e), text_kind),
     };
-    match sniff::sniff(&head) {
+    let sniffed = sniff::sniff(&head);
+    match sniffed {
         Sniffed::Empty => {
             let mut tally = SourceTally::default();
             tally.warn(format!("{}: empty input", ctx.name));
             StreamOut {
                 kind: text_kind,
+                sink: new_sink(),
+                tally,
+                dns: Vec::new(),
+                calls: Vec::new(),
+            }
+        }
+        Sniffed::Unknown(what) => {
+            let mut tally = SourceTally::default();
+            tally.skip("not a kind privpath reads", || {
+                format!("{}: not a kind privpath reads: {what}", ctx.name)
+            });
+            StreamOut {
+                kind: SourceKind::Unknown,
+                sink: new_sink(),
+                tally,
+                dns: Vec::new(),
+                calls: Vec::new(),
+            }
+        }
+        Sniffed::TopologyJson | Sniffed::ExpectToml => StreamOut {
+            // Found inside a compressed input or on stdin (files are sorted
+            // before reading): set aside, as the plan does.
+            kind: if sniffed == Sniffed::ExpectToml {
+                SourceKind::Expectations
+            } else {
+                SourceKind::Topology
+            },
+            sink: new_sink(),
+            tally: SourceTally::default(),
+            dns: Vec::new(),
+            calls: Vec::new(),
+        },
+        Sniffed::Text | Sniffed::Parquet if ctx.opts.dns_only => {
+            let mut tally = SourceTally::default();
+            *tally
+                .notes
+                .entry("set aside: flow logs hold no DNS answers".to_owned())
+                .or_insert(0) += 1;
+            StreamOut {
+                kind: if sniffed == Sniffed::Parquet {
+                    SourceKind::FlowLogParquet
+                } else {
+                    text_kind
+                },
                 sink: new_sink(),
                 tally,
                 dns: Vec::new(),

@@ -145,6 +145,42 @@ pub fn load_files_as_snapshot(files: &[PathBuf]) -> Result<Topology, TopologyErr
     Ok(topo)
 }
 
+/// One AWS CLI JSON document as a topology of one snapshot (`name` is used
+/// in messages and as the file name): what the fuzz target and tests load
+/// without touching the file system.
+pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Topology, TopologyError> {
+    let mut topo = Topology::default();
+    let mut ranges = Vec::new();
+    let mut acc = Acc::new(String::new());
+    acc.read_bytes(Path::new(name), bytes, true, &mut ranges, &mut topo.notes)?;
+    if let Some(s) = acc.finish()? {
+        topo.snapshots.push(s);
+    }
+    topo.ip_ranges = ranges.pop();
+    Ok(topo)
+}
+
+/// Top-level members that make a JSON object AWS CLI output this loader
+/// reads (see the table above); the input classifier uses them too.
+pub const TOPOLOGY_MEMBERS: &[&str] = &[
+    "Vpcs",
+    "EnableDnsSupport",
+    "EnableDnsHostnames",
+    "Subnets",
+    "RouteTables",
+    "InternetGateways",
+    "NatGateways",
+    "Addresses",
+    "VpcEndpoints",
+    "NetworkInterfaces",
+    "Reservations",
+    "PrefixLists",
+    "Entries",
+    "prefixes",
+    "syncToken",
+    "SnapshotTime",
+];
+
 struct PendingEntries {
     file: String,
     id: Option<Text>,
@@ -289,7 +325,20 @@ impl Acc {
             path: path.clone(),
             source: e,
         })?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| TopologyError::Json {
+        self.read_bytes(file, &bytes, explicit, ranges, notes)
+    }
+
+    /// [`Self::read_file`] on bytes already read (`file` names them).
+    fn read_bytes(
+        &mut self,
+        file: &Path,
+        bytes: &[u8],
+        explicit: bool,
+        ranges: &mut Vec<IpRanges>,
+        notes: &mut Vec<String>,
+    ) -> Result<(), TopologyError> {
+        let path = file.display().to_string();
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| TopologyError::Json {
             path: path.clone(),
             message: e.to_string(),
         })?;

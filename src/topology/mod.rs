@@ -43,7 +43,7 @@ pub use index::{
     EndpointInfo, EniInfo, EniMemo, EniRole, HostInfo, IpRangeEntry, Millis, NatInfo,
     PrefixListEntry, SnapshotIndex, TimeGate, TopologyIndex,
 };
-pub use load::{ENTRIES_FILE_HINT, load, load_files_as_snapshot};
+pub use load::{ENTRIES_FILE_HINT, TOPOLOGY_MEMBERS, load, load_bytes, load_files_as_snapshot};
 pub use lpm::LpmTable;
 pub use routes::{RouteEntry, RouteHit, RouteKind, RtIndex};
 

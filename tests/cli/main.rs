@@ -8,7 +8,9 @@ mod capture_opts;
 mod cloudwatch;
 mod dual_stack;
 mod flowlog;
+mod fuzz_replay;
 mod harness;
+mod inputs;
 mod pcap;
 #[cfg(feature = "aws")]
 mod s3;

@@ -110,6 +110,7 @@ where
         sources,
         dns,
         api_calls,
+        aside: Vec::new(),
     })
 }
 

@@ -22,6 +22,14 @@ pub mod linktype {
     pub const IPV4: u32 = 228;
     pub const IPV6: u32 = 229;
     pub const LINUX_SLL2: u32 = 276;
+    /// Solaris `ipnet` (snoop/tcpdump on an IP-layer interface).
+    pub const IPNET: u32 = 226;
+    /// Linux NFLOG (`tcpdump -i nflog:N`: iptables/nftables log groups).
+    pub const NFLOG: u32 = 239;
+    /// IP over InfiniBand (RFC 4391).
+    pub const IPOIB: u32 = 242;
+    /// Apple PKTAP (`tcpdump -i pktap`, `-k` on macOS).
+    pub const PKTAP: u32 = 258;
 }
 
 /// Where a fragment sits in its datagram.
@@ -147,7 +155,120 @@ fn slice(linktype: u32, data: &[u8]) -> Result<LaxSlicedPacket<'_>, Skip> {
             from_ip(data.get(4..).unwrap_or(&[]))
         }
         RAW | IPV4 | IPV6 | RAW_OPENBSD | RAW_BSD => from_ip(data),
+        IPNET => from_ip(ipnet(data)?),
+        NFLOG => from_ip(nflog(data)?),
+        IPOIB => {
+            // 20-byte destination and source link addresses, then the
+            // ether type and two reserved bytes.
+            let proto = be16(data, 40).ok_or_else(|| Skip::BadHeader("ipoib header".into()))?;
+            let rest = data
+                .get(44..)
+                .ok_or_else(|| Skip::BadHeader("ipoib header".into()))?;
+            Ok(LaxSlicedPacket::from_ether_type(EtherType(proto), rest))
+        }
+        PKTAP => {
+            let (dlt, rest) = pktap(data)?;
+            // The inner link type is a DLT; no PKTAP inside PKTAP.
+            match dlt_to_linktype(dlt) {
+                PKTAP => Err(Skip::BadHeader("pktap header (nested pktap)".into())),
+                inner => slice(inner, rest),
+            }
+        }
         other => Err(Skip::UnsupportedLink(other)),
+    }
+}
+
+fn le32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// The IP packet behind a Solaris ipnet header (version, family, hardware
+/// type, packet length, interface indexes, zones: 24 bytes).
+fn ipnet(data: &[u8]) -> Result<&[u8], Skip> {
+    const AF_INET: u8 = 2;
+    const AF_INET6: u8 = 26;
+    let bad = || Skip::BadHeader("ipnet header".into());
+    match data.get(1) {
+        Some(&AF_INET) | Some(&AF_INET6) => data.get(24..).ok_or_else(bad),
+        Some(_) => Err(Skip::NotIp),
+        None => Err(bad()),
+    }
+}
+
+/// The IP packet inside an NFLOG record: a 4-byte header (family, version,
+/// resource id) then TLVs whose length and type are in the byte order of
+/// the host that captured (either here); the packet is the `NFULA_PAYLOAD`
+/// TLV. Lengths include the TLV header; values are padded to 4 bytes.
+fn nflog(data: &[u8]) -> Result<&[u8], Skip> {
+    const AF_INET: u8 = 2;
+    const AF_INET6: u8 = 10;
+    const NFULA_PAYLOAD: u16 = 9;
+    let bad = || Skip::BadHeader("nflog header".into());
+    match data.first() {
+        Some(&AF_INET) | Some(&AF_INET6) => {}
+        Some(_) => return Err(Skip::NotIp),
+        None => return Err(bad()),
+    }
+    // The first TLV decides the byte order: its length is plausible in one.
+    let plausible =
+        |len: u16| usize::from(len) >= 4 && usize::from(len) <= data.len().saturating_sub(4);
+    let le: [u8; 2] = data
+        .get(4..6)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(bad)?;
+    let le = u16::from_le_bytes(le);
+    let little = plausible(le);
+    let u16_at = |at: usize| -> Option<u16> {
+        let b: [u8; 2] = data.get(at..at + 2)?.try_into().ok()?;
+        Some(if little {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
+    };
+    let mut at = 4;
+    while at < data.len() {
+        let (Some(len), Some(kind)) = (u16_at(at), u16_at(at + 2)) else {
+            return Err(bad());
+        };
+        let len = usize::from(len);
+        if len < 4 {
+            return Err(bad());
+        }
+        // The type's top bit is NLA_F_NESTED / byte-order flags.
+        if kind & 0x3fff == NFULA_PAYLOAD {
+            return data.get(at + 4..at + len).ok_or_else(bad);
+        }
+        at += (len + 3) & !3;
+    }
+    Err(Skip::NotIp)
+}
+
+/// The inner DLT and packet of an Apple PKTAP record (header length,
+/// record type, DLT, interface name …; at least 108 bytes). Only packet
+/// records (type 1) carry a packet.
+fn pktap(data: &[u8]) -> Result<(u32, &[u8]), Skip> {
+    const MIN_HEADER: usize = 108;
+    let bad = || Skip::BadHeader("pktap header".into());
+    let len = le32(data, 0).ok_or_else(bad)?;
+    let len = usize::try_from(len).map_err(|_| bad())?;
+    if len < MIN_HEADER {
+        return Err(bad());
+    }
+    if le32(data, 4).ok_or_else(bad)? != 1 {
+        return Err(Skip::NotIp);
+    }
+    let dlt = le32(data, 8).ok_or_else(bad)?;
+    Ok((dlt, data.get(len..).ok_or_else(bad)?))
+}
+
+/// A DLT value (as PKTAP records carry) as a link type: equal except for
+/// the few DLTs whose numbers differ between platforms.
+fn dlt_to_linktype(dlt: u32) -> u32 {
+    match dlt {
+        // DLT_PKTAP on Darwin.
+        149 => linktype::PKTAP,
+        other => other,
     }
 }
 

@@ -78,12 +78,25 @@ pub fn read_capture_into<S: FlowSink>(
     let mut tally = SourceTally::default();
     let mut rdr = match CaptureReader::open(reader) {
         Ok(r) => r,
-        Err(e) => {
+        Err(reader::CaptureError::Io(e)) => {
             return CaptureOutput {
                 tally: SourceTally {
-                    error: Some(format!("{name}: {e}")),
+                    error: Some(format!("{name}: read error: {e}")),
                     ..tally
                 },
+                kind: SourceKind::Unknown,
+                ..CaptureOutput::default()
+            };
+        }
+        Err(e) => {
+            // Not a capture after all (a header cut short, a bad magic):
+            // counted as an input of no kind privpath reads, as the
+            // classifier does for other such inputs.
+            tally.skip("not a kind privpath reads", || {
+                format!("{name}: not a kind privpath reads: {e}")
+            });
+            return CaptureOutput {
+                tally,
                 kind: SourceKind::Unknown,
                 ..CaptureOutput::default()
             };

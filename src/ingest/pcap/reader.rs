@@ -45,6 +45,8 @@ const SHB: u32 = 0x0A0D_0D0A;
 pub enum CaptureError {
     #[error("not a pcap or pcapng capture")]
     NotACapture,
+    #[error("capture header cut short ({0} of 24 bytes)")]
+    HeaderCut(usize),
     #[error("empty input")]
     Empty,
     #[error("read error: {0}")]
@@ -213,6 +215,7 @@ impl<'r> CaptureReader<'r> {
                 r.pos += used;
                 Ok(r)
             }
+            Err(_) if head.len() < 24 => Err(CaptureError::HeaderCut(head.len())),
             Err(_) => Err(CaptureError::NotACapture),
         }
     }

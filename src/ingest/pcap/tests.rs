@@ -374,14 +374,19 @@ fn flows_stream_into_the_sink_in_output_order_across_slices() {
 }
 
 #[test]
-fn not_a_capture_and_empty_input_are_clean_errors() {
-    let out = read(
-        b"hello, this is not a capture at all",
-        &IngestOptions::default(),
-    );
-    assert!(out.tally.error.as_deref().unwrap().contains("not a pcap"));
-    let out = read(b"", &IngestOptions::default());
-    assert!(out.tally.error.is_some());
+fn not_a_capture_empty_input_and_a_cut_header_are_counted_as_unknown() {
+    let unknown = |bytes: &[u8]| {
+        let out = read(bytes, &IngestOptions::default());
+        assert!(out.tally.error.is_none(), "{:?}", out.tally.error);
+        assert_eq!(out.tally.skipped.get("not a kind privpath reads"), Some(&1));
+        assert_eq!(out.kind, SourceKind::Unknown);
+        out.tally.examples.join("\n")
+    };
+    let msg = unknown(b"hello, this is not a capture at all");
+    assert!(msg.contains("not a pcap"), "{msg}");
+    assert!(unknown(b"").contains("empty input"));
+    let msg = unknown(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0]);
+    assert!(msg.contains("capture header cut short (10 of 24 bytes)"), "{msg}");
 }
 
 #[test]

@@ -161,6 +161,7 @@ impl S3Reader {
             sources,
             dns,
             api_calls,
+            aside: Vec::new(),
         })
     }
 
