@@ -424,6 +424,7 @@ pub fn run(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
     Ok(status)
 }
 
+mod api_calls;
 pub mod pipeline;
 mod stream;
 

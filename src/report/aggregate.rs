@@ -92,7 +92,9 @@ pub fn build_report(input: ReportInput) -> Result<Report, AggregateError> {
         },
     };
 
-    dns.sort_by(|a, b| (&a.name, &a.host, a.first).cmp(&(&b.name, &b.host, b.first)));
+    dns.sort_by(|a, b| {
+        (&a.name, &a.host, a.source, a.first).cmp(&(&b.name, &b.host, b.source, b.first))
+    });
     private_dns.sort_by(|a, b| a.endpoint_id.cmp(&b.endpoint_id));
     findings.sort();
     findings.dedup();
@@ -125,6 +127,7 @@ pub fn build_report(input: ReportInput) -> Result<Report, AggregateError> {
         inputs,
         flows: finished.kept,
         pricing: None,
+        api_calls: Vec::new(),
     })
 }
 
@@ -306,6 +309,7 @@ fn verdict_rows(
                 rejected: at(&rejected, "rejected")?,
                 unknown: at(&unknown, "unknown")?,
             },
+            calls: 0,
             evidence,
             examples,
         });
@@ -531,7 +535,11 @@ fn dns_expectations(finished: &Finished, dns: &[DnsRow]) -> Vec<ExpectationResul
                             "resolved to {what} addresses ({} responses)",
                             row.responses
                         ),
-                        source: "dns".to_owned(),
+                        source: if row.source == super::DNS_SOURCE_CAPTURE {
+                            "dns".to_owned()
+                        } else {
+                            format!("dns ({})", row.source)
+                        },
                     });
                 }
             }

@@ -275,6 +275,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             host: private_host(),
             name: cfn.clone(),
             service: Some("cloudformation".into()),
+            source: super::DNS_SOURCE_CAPTURE,
             endpoint_specific: false,
             answers: vec![
                 Answer {
@@ -294,6 +295,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             host: public_host(),
             name: cfn,
             service: Some("cloudformation".into()),
+            source: super::DNS_SOURCE_CAPTURE,
             endpoint_specific: false,
             answers: vec![Answer {
                 address: "10.0.0.100".parse().unwrap(),
@@ -307,6 +309,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             host: public_host(),
             name: HOSTILE_SNI.to_owned(),
             service: Some("s3".into()),
+            source: super::DNS_SOURCE_CAPTURE,
             endpoint_specific: false,
             answers: vec![Answer {
                 address: "52.219.60.1".parse().unwrap(),

@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::flow::{Flow, Text};
 
 pub mod aggregate;
+pub mod api_calls;
 pub mod chart;
 pub mod collect;
 pub mod cost;
@@ -84,12 +85,19 @@ impl Verdict {
         let mut private = false;
         let mut known = false;
         for p in paths {
-            if p.flows == 0 {
+            if p.flows == 0 && p.calls == 0 {
                 continue;
             }
             any = true;
             if p.path != PathKind::Unknown {
                 known = true;
+            }
+            // An API call CloudTrail recorded was made: on a public path it
+            // left the VPC, on a private one it stayed (a call the endpoint
+            // policy denied still went through the endpoint).
+            if p.calls > 0 {
+                public |= p.path.is_public();
+                private |= p.path.is_private();
             }
             // A flow rejected at the interface never left it.
             let left = p.outcomes.answered + p.outcomes.unanswered + p.outcomes.unknown > 0;
@@ -166,9 +174,11 @@ pub struct PathRow {
     pub first: u64,
     pub last: u64,
     pub outcomes: OutcomeCounts,
+    /// API calls CloudTrail recorded on this path (see [`api_calls`]).
+    pub calls: u64,
     /// Distinct evidence lines (route table, route, target, endpoint, how the
     /// service was attributed), sorted, at most [`MAX_EVIDENCE`], each with
-    /// the flows it covers.
+    /// the flows it covers; then the CloudTrail calls' (at most as many again).
     pub evidence: Vec<EvidenceLine>,
     /// The first `--examples` flows of this path (by time), with their input
     /// file and line; `flows - examples.len()` more are counted, not listed.
@@ -289,6 +299,9 @@ pub struct DnsRow {
     pub name: String,
     /// The AWS service the name belongs to, when it is an AWS name.
     pub service: Option<Text>,
+    /// Where the answers were seen: [`DNS_SOURCE_CAPTURE`] or
+    /// [`DNS_SOURCE_RESOLVER`].
+    pub source: &'static str,
     /// An endpoint-specific name (`vpce-….<service>.<region>.vpce.amazonaws.com`):
     /// private by construction, so `--expect-dns` leaves it out.
     pub endpoint_specific: bool,
@@ -316,6 +329,11 @@ impl DnsRow {
         }
     }
 }
+
+/// DNS answers seen in a capture.
+pub const DNS_SOURCE_CAPTURE: &str = "capture";
+/// DNS answers of a Route 53 Resolver query log.
+pub const DNS_SOURCE_RESOLVER: &str = "resolver-query-log";
 
 /// Whether an interface endpoint's private DNS worked, from DNS evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -500,6 +518,8 @@ pub struct Report {
     pub flows: Vec<FlowRecord>,
     /// The prices the cost estimates use (`None`: no estimate).
     pub pricing: Option<cost::Pricing>,
+    /// API calls CloudTrail recorded, grouped; sorted (see [`api_calls`]).
+    pub api_calls: Vec<api_calls::ApiCallRow>,
 }
 
 impl Report {
@@ -677,6 +697,7 @@ mod tests {
                 rejected,
                 unknown: 0,
             },
+            calls: 0,
             evidence: vec![],
             examples: vec![],
         }

@@ -108,12 +108,15 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
     if r.verdicts.is_empty() {
         out.push_str("no flows\n");
     } else {
-        let mut t = new_table(
-            opts,
-            &[
-                "SERVICE", "HOST", "VERDICT", "PATH", "FLOWS", "BYTES", "OUTCOME", "FIRST", "LAST",
-            ],
-        );
+        // A CALLS column only when CloudTrail calls joined the verdicts.
+        let with_calls = r.verdicts.iter().any(|v| v.paths.iter().any(|p| p.calls > 0));
+        let mut header = vec![
+            "SERVICE", "HOST", "VERDICT", "PATH", "FLOWS", "BYTES", "OUTCOME", "FIRST", "LAST",
+        ];
+        if with_calls {
+            header.insert(5, "CALLS");
+        }
+        let mut t = new_table(opts, &header);
         for v in &r.verdicts {
             for (i, p) in v.paths.iter().enumerate() {
                 let (svc, host, verdict) = if i == 0 {
@@ -130,7 +133,7 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
                 } else {
                     Cell::new(p.path.as_str())
                 };
-                t.add_row(vec![
+                let mut row = vec![
                     svc,
                     host,
                     verdict,
@@ -140,7 +143,11 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
                     Cell::new(p.outcomes.summary()),
                     Cell::new(format_time(p.first)),
                     Cell::new(format_time(p.last)),
-                ]);
+                ];
+                if with_calls {
+                    row.insert(5, num(p.calls));
+                }
+                t.add_row(row);
             }
         }
         push_table(&mut out, &t);
@@ -308,12 +315,53 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
         );
     }
 
-    if !r.dns.is_empty() {
-        heading(&mut out, opts, "DNS");
+    if !r.api_calls.is_empty() {
+        heading(&mut out, opts, "API calls (CloudTrail)");
         let mut t = new_table(
             opts,
-            &["NAME", "HOST", "RESOLVES", "ANSWERS", "FIRST", "RESPONSES"],
+            &[
+                "SERVICE", "HOST", "PRINCIPAL", "EVENT", "PATH", "ENDPOINT", "CALLS", "SOURCE IP",
+                "FIRST", "LAST",
+            ],
         );
+        for c in &r.api_calls {
+            let calls = if c.denied > 0 {
+                format!("{} ({} denied)", c.calls, c.denied)
+            } else {
+                c.calls.to_string()
+            };
+            t.add_row(vec![
+                Cell::new(terminal(&c.service, NAME_MAX)),
+                Cell::new(c.host.as_ref().map_or_else(
+                    || "unknown".to_owned(),
+                    |h| terminal(&h.label(), NAME_MAX),
+                )),
+                Cell::new(terminal(&c.principal, NAME_MAX)),
+                Cell::new(if c.network_activity {
+                    format!("{} (network)", terminal(&c.event_name, NAME_MAX))
+                } else {
+                    terminal(&c.event_name, NAME_MAX)
+                }),
+                Cell::new(c.path.as_str()),
+                Cell::new(c.endpoint.as_deref().map_or_else(String::new, |e| terminal(e, NAME_MAX))),
+                Cell::new(calls).set_alignment(CellAlignment::Right),
+                Cell::new(terminal(&c.source_ip, NAME_MAX)),
+                Cell::new(format_time(c.first)),
+                Cell::new(format_time(c.last)),
+            ]);
+        }
+        push_table(&mut out, &t);
+    }
+
+    if !r.dns.is_empty() {
+        heading(&mut out, opts, "DNS");
+        // A SOURCE column once answers come from more than captures.
+        let with_source = r.dns.iter().any(|d| d.source != super::DNS_SOURCE_CAPTURE);
+        let mut header = vec!["NAME", "HOST", "RESOLVES", "ANSWERS", "FIRST", "RESPONSES"];
+        if with_source {
+            header.push("SOURCE");
+        }
+        let mut t = new_table(opts, &header);
         for d in &r.dns {
             let answers: Vec<String> = d
                 .answers
@@ -326,14 +374,18 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
                     )
                 })
                 .collect();
-            t.add_row(vec![
+            let mut row = vec![
                 Cell::new(terminal(&d.name, NAME_MAX)),
                 Cell::new(terminal(&d.host.label(), NAME_MAX)),
                 Cell::new(d.summary()),
                 Cell::new(answers.join(", ")),
                 Cell::new(format_time(d.first)),
                 num(d.responses),
-            ]);
+            ];
+            if with_source {
+                row.push(Cell::new(d.source));
+            }
+            t.add_row(row);
         }
         push_table(&mut out, &t);
     }

@@ -356,6 +356,7 @@ mod tests {
             first: 0,
             last: 0,
             outcomes: OutcomeCounts::default(),
+            calls: 0,
             evidence: vec![
                 line(
                     "rtb-1 0.0.0.0/0 -> igw-1; service s3 by DNS answer a.s3.amazonaws.com",

@@ -21,6 +21,7 @@ pub struct AuditV1<'a> {
     pub timeline: TimelineW<'a>,
     pub dns: Vec<DnsW<'a>>,
     pub private_dns: Vec<PrivateDnsW<'a>>,
+    pub api_calls: Vec<ApiCallW<'a>>,
     pub expectations: Vec<ExpectationW<'a>>,
     pub findings: Vec<FindingW<'a>>,
     pub inputs: Vec<InputW<'a>>,
@@ -143,6 +144,8 @@ pub struct PathW<'a> {
     /// `answered`, `unanswered`, `rejected`, `unknown` or `mixed`.
     pub outcome: &'static str,
     pub outcomes: OutcomesW,
+    /// API calls CloudTrail recorded on this path.
+    pub calls: u64,
     pub evidence: Vec<&'a str>,
     /// The same lines with the flows each covers and example records.
     pub evidence_detail: &'a [super::EvidenceLine],
@@ -164,6 +167,32 @@ pub struct ExampleW<'a> {
     pub outcome: Option<&'static str>,
     /// `file:line` (the input and the record index).
     pub source: &'a str,
+}
+
+/// Calls of one service × host × principal × event × path (CloudTrail).
+#[derive(Debug, Serialize)]
+pub struct ApiCallW<'a> {
+    pub service: &'a str,
+    /// `null` when the calling host is not known (a NAT shared by hosts).
+    pub host: Option<HostW<'a>>,
+    pub principal: &'a str,
+    pub event_name: &'a str,
+    /// `interface-endpoint`, `gateway-endpoint`, `nat-gateway`,
+    /// `internet-gateway`, `aws-internal`, `external` or `unknown`.
+    pub path: &'static str,
+    /// The VPC endpoint or NAT gateway the calls went through.
+    pub endpoint: Option<&'a str>,
+    pub calls: u64,
+    pub denied: u64,
+    /// Network activity events of the endpoint (the same calls may also be
+    /// in a row of management events).
+    pub network_activity: bool,
+    pub first: String,
+    pub last: String,
+    pub source_ip: &'a str,
+    pub evidence: &'a str,
+    /// Where the first call was read (`file:line`, `file:Records[i]`).
+    pub example: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -213,6 +242,8 @@ pub struct DnsW<'a> {
     pub host: HostW<'a>,
     pub name: &'a str,
     pub service: Option<&'a str>,
+    /// `capture` or `resolver-query-log`.
+    pub source: &'static str,
     /// `vpce-….<service>.<region>.vpce.amazonaws.com`: not checked by `--expect-dns`.
     pub endpoint_specific: bool,
     /// `private`, `public`, `mixed` or `none`.
@@ -317,6 +348,7 @@ fn path_w<'a>(p: &'a PathRow, pricing: Option<&super::cost::Pricing>) -> PathW<'
             rejected: p.outcomes.rejected,
             unknown: p.outcomes.unknown,
         },
+        calls: p.calls,
         evidence: p.evidence.iter().map(|e| e.text.as_str()).collect(),
         evidence_detail: &p.evidence,
         examples: p
@@ -362,6 +394,7 @@ fn dns_w(d: &DnsRow) -> DnsW<'_> {
         host: HostW::from(&d.host),
         name: &d.name,
         service: d.service.as_deref(),
+        source: d.source,
         endpoint_specific: d.endpoint_specific,
         resolution: d.summary(),
         answers: d
@@ -522,6 +555,26 @@ pub fn to_wire(r: &Report) -> AuditV1<'_> {
                 private_dns_enabled: p.enabled,
                 verdict: &p.verdict,
                 detail: &p.detail,
+            })
+            .collect(),
+        api_calls: r
+            .api_calls
+            .iter()
+            .map(|c| ApiCallW {
+                service: &c.service,
+                host: c.host.as_ref().map(HostW::from),
+                principal: &c.principal,
+                event_name: &c.event_name,
+                path: c.path.as_str(),
+                endpoint: c.endpoint.as_deref(),
+                calls: c.calls,
+                denied: c.denied,
+                network_activity: c.network_activity,
+                first: format_time(c.first),
+                last: format_time(c.last),
+                source_ip: &c.source_ip,
+                evidence: &c.evidence,
+                example: &c.example,
             })
             .collect(),
         expectations: r.expectations.iter().map(expectation_w).collect(),

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use crate::flow::{SourceId, Text};
 use crate::report::aggregate::{AggregateError, ReportInput, build_report};
-use crate::report::collect::{Counters, Finished, GroupKey, HostTally, PathEvidence};
+use crate::report::collect::{Counters, EvidenceTally, Finished, GroupKey, HostTally, PathKept};
 use crate::report::expect::ExpectSet;
 use crate::report::{
     Finding, FindingKind, Host, InputRow, Outcome, PathKind, Report, Violation,
@@ -277,7 +277,7 @@ pub fn report(
     expect: &ExpectSet,
 ) -> Result<Report, AggregateError> {
     let mut groups: BTreeMap<GroupKey, Counters> = BTreeMap::new();
-    let mut evidence: BTreeMap<(Text, Host, PathKind), PathEvidence> = BTreeMap::new();
+    let mut evidence: BTreeMap<(Text, Host, PathKind), PathKept> = BTreeMap::new();
     let mut tallies: Vec<BTreeMap<Host, HostTally>> = vec![BTreeMap::new(); expect.flows.len()];
     let mut flows_per_source = BTreeMap::new();
     let mut findings: Vec<Finding> = Vec::new();
@@ -353,7 +353,9 @@ pub fn report(
                     .entry((row.service.clone(), row.host.clone(), row.path))
                     .or_default()
                     .lines
-                    .insert(ev.clone());
+                    .entry(ev.clone())
+                    .or_insert_with(EvidenceTally::default)
+                    .flows += row.flows;
             }
         }
         if let Some(msg) = bad_first {
@@ -383,6 +385,7 @@ pub fn report(
         expect: expect.clone(),
         groups: groups.into_iter().collect(),
         evidence,
+        source_names: Vec::new(),
         expectations: tallies,
         flows_per_source,
         outside_window: outside,

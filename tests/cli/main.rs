@@ -3,6 +3,7 @@
 mod audit;
 mod browser;
 mod audit_stream;
+mod aws_logs;
 mod capture_opts;
 #[cfg(feature = "aws")]
 mod cloudwatch;
