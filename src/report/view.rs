@@ -19,14 +19,17 @@ pub enum EvidenceKind {
     TrafficPath,
     /// Which topology snapshot and endpoint creation times applied.
     TimeGate,
+    /// API calls CloudTrail recorded on this path (no flows of their own).
+    ApiCalls,
 }
 
 impl EvidenceKind {
-    pub const ALL: [EvidenceKind; 4] = [
+    pub const ALL: [EvidenceKind; 5] = [
         EvidenceKind::Route,
         EvidenceKind::Service,
         EvidenceKind::TrafficPath,
         EvidenceKind::TimeGate,
+        EvidenceKind::ApiCalls,
     ];
 
     pub fn title(self) -> &'static str {
@@ -35,12 +38,15 @@ impl EvidenceKind {
             EvidenceKind::Service => "service attribution",
             EvidenceKind::TrafficPath => "traffic-path cross-check",
             EvidenceKind::TimeGate => "time gate",
+            EvidenceKind::ApiCalls => "CloudTrail API calls",
         }
     }
 
     /// Which kind one `; `-separated part of an evidence line is.
     pub fn of(part: &str) -> EvidenceKind {
-        if part.starts_with("service ") {
+        if part.starts_with("CloudTrail: ") {
+            EvidenceKind::ApiCalls
+        } else if part.starts_with("service ") {
             EvidenceKind::Service
         } else if part.starts_with("traffic-path ") {
             EvidenceKind::TrafficPath
