@@ -15,7 +15,8 @@
 #   describe-subnets.json
 #   describe-route-tables.json
 #   describe-internet-gateways.json
-#   describe-nat-gateways.json
+#   describe-nat-gateways.json                      (with the NATs' public addresses)
+#   describe-addresses.json                         (Elastic IPs: who a public source address is)
 #   describe-vpc-endpoints.json
 #   describe-network-interfaces.json
 #   describe-instances.json
@@ -57,6 +58,7 @@ ec2 describe-subnets "${by_vpc[@]}" > "$out/describe-subnets.json"
 ec2 describe-route-tables "${by_vpc[@]}" > "$out/describe-route-tables.json"
 ec2 describe-internet-gateways --filters "Name=attachment.vpc-id,Values=$vpc" > "$out/describe-internet-gateways.json"
 ec2 describe-nat-gateways --filter "Name=vpc-id,Values=$vpc" > "$out/describe-nat-gateways.json"
+ec2 describe-addresses > "$out/describe-addresses.json"
 ec2 describe-vpc-endpoints "${by_vpc[@]}" > "$out/describe-vpc-endpoints.json"
 ec2 describe-network-interfaces "${by_vpc[@]}" > "$out/describe-network-interfaces.json"
 ec2 describe-instances "${by_vpc[@]}" > "$out/describe-instances.json"

@@ -48,6 +48,7 @@ use crate::topology::{
     RouteTarget, RtIndex, SnapshotIndex, TargetKind, Text, TimeGate, TopologyIndex,
 };
 
+pub mod api_calls;
 mod conversations;
 pub mod names;
 mod private_dns;

@@ -114,6 +114,16 @@ pub struct AuditArgs {
     #[arg(long)]
     pub exit_zero: bool,
 
+    /// Price file for the cost estimates (the shape of the built-in
+    /// `src/report/prices.toml`: per region, USD per GB of NAT gateway and
+    /// endpoint data processing, with source and date)
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+
+    /// Also print GitHub Actions annotations (`::error ::…`) for failed
+    /// expectations and public paths to stderr
+    #[arg(long)]
+    pub github: bool,
     /// Flows listed, with their input file and line, per path of a verdict and
     /// per failed expectation and host (the first by time; the rest are counted)
     #[arg(long, value_name = "K", default_value_t = privpath::report::DEFAULT_EXAMPLES)]
@@ -164,6 +174,12 @@ pub struct Plan {
     /// `--examples K`: flows kept per path and per expectation and host.
     pub examples: usize,
     pub log_format: Option<String>,
+    /// The price table for the cost estimates.
+    pub prices: privpath::report::cost::PriceTable,
+    /// Print GitHub Actions annotations.
+    pub github: bool,
+    /// The terminal's width when stdout is one.
+    pub width: Option<u16>,
     /// `--cloudwatch LOG_GROUP` and its options.
     pub cloudwatch: super::cloudwatch_args::CloudWatchArgs,
     /// `--window` / `--host` for captures.
@@ -212,6 +228,14 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
     if topology.is_empty() {
         bail!("no topology: give --topology PATH or a case folder holding topology/");
     }
+    let prices = match &args.prices {
+        None => privpath::report::cost::PriceTable::builtin()?,
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("{}: cannot read the price file", p.display()))?;
+            privpath::report::cost::PriceTable::parse(&p.display().to_string(), &text)?
+        }
+    };
 
     let stdout_tty = std::io::stdout().is_terminal();
     let color = match global.color {
@@ -251,6 +275,17 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
         quiet: global.quiet,
         examples: args.examples,
         log_format: args.log_format.clone(),
+        prices,
+        github: args.github,
+        width: stdout_tty
+            .then(|| terminal_size::terminal_size().map(|(w, _)| w.0))
+            .flatten()
+            .or_else(|| {
+                std::env::var("COLUMNS")
+                    .ok()
+                    .and_then(|c| c.parse().ok())
+                    .filter(|_| stdout_tty)
+            }),
         cloudwatch: args.cloudwatch.clone(),
         memory_budget: args
             .memory_budget
@@ -301,6 +336,11 @@ fn write_outputs(plan: &Plan, report: &Report) -> anyhow::Result<Vec<PathBuf>> {
     for (format, target) in &plan.outputs {
         let opts = RenderOptions {
             color: plan.color && matches!(target, Target::Stdout),
+            width: if matches!(target, Target::Stdout) && *format == Format::Table {
+                plan.width
+            } else {
+                None
+            },
         };
         let bytes = privpath::report::render(*format, report, opts)?;
         match target {
@@ -339,6 +379,12 @@ pub fn run(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
     let report = pipeline::build(&plan)?;
     let written = write_outputs(&plan, &report)?;
     let status = exit_status(&report, &plan);
+    if plan.github {
+        // Workflow commands: the runner reads them from either stream;
+        // stderr keeps stdout for the report.
+        let mut err = std::io::stderr().lock();
+        err.write_all(privpath::report::github::render_annotations(&report).as_bytes())?;
+    }
     if !plan.quiet {
         let mut err = std::io::stderr().lock();
         for p in &written {
@@ -378,6 +424,7 @@ pub fn run(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
     Ok(status)
 }
 
+mod api_calls;
 pub mod pipeline;
 mod stream;
 

@@ -305,6 +305,7 @@ where
                 sink: make_sink(),
                 sources: Vec::new(),
                 dns: Vec::new(),
+                api_calls: Vec::new(),
                 aside: Vec::new(),
             }
         } else {
@@ -370,6 +371,7 @@ where
             got.sink.merge(read.sink);
             got.sources.extend(read.sources);
             ingest::join(&mut got.dns, read.dns);
+            ingest::join(&mut got.api_calls, read.api_calls);
         }
         if let Some(src) = source {
             let first = next_id(used)?;
@@ -381,6 +383,8 @@ where
             )?;
             got.sink.merge(live.sink);
             got.sources.extend(live.sources);
+            ingest::join(&mut got.dns, live.dns);
+            ingest::join(&mut got.api_calls, live.api_calls);
         }
     }
     #[cfg(not(feature = "aws"))]

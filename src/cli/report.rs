@@ -109,8 +109,15 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         && !matches!(global.color, super::ColorChoice::Never)
         || matches!(global.color, super::ColorChoice::Always);
     for (format, target) in &outputs {
+        let table_out = matches!(target, Target::Stdout) && *format == Format::Table;
         let opts = RenderOptions {
-            color: color && matches!(target, Target::Stdout) && *format == Format::Table,
+            color: color && table_out,
+            // The table fits the terminal as `audit`'s does.
+            width: if table_out && std::io::stdout().is_terminal() {
+                terminal_size::terminal_size().map(|(w, _)| w.0)
+            } else {
+                None
+            },
         };
         let bytes = privpath::report::render(*format, &report, opts)?;
         match target {

@@ -21,6 +21,10 @@ pub enum SourceKind {
     CloudWatch,
     Pcap,
     Pcapng,
+    /// Route 53 Resolver query logs (JSON lines, gzip, CloudWatch Logs).
+    ResolverQueryLog,
+    /// CloudTrail: S3 files, CloudWatch Logs events, `lookup-events` output.
+    CloudTrail,
     /// AWS CLI JSON of the topology, found among the evidence: set aside.
     Topology,
     /// An `expect.toml`, found among the evidence: set aside.
@@ -39,6 +43,8 @@ impl SourceKind {
             SourceKind::CloudWatch => "cloudwatch logs",
             SourceKind::Pcap => "pcap",
             SourceKind::Pcapng => "pcapng",
+            SourceKind::ResolverQueryLog => "resolver query log",
+            SourceKind::CloudTrail => "cloudtrail",
             SourceKind::Topology => "topology",
             SourceKind::Expectations => "expectations",
             SourceKind::Unknown => "unknown",

@@ -13,10 +13,12 @@ use std::sync::Arc;
 use compact_str::CompactString;
 use serde::Serialize;
 
+pub mod api_call;
 pub mod batch;
 mod context;
 pub mod dns;
 
+pub use api_call::ApiCall;
 pub use batch::{FlowBatch, SourceKind, SourceTally};
 pub use context::{ContextCache, ContextField, ContextFields, ContextScratch, RecordContext};
 pub use dns::{DnsRecord, NameSighting, NameSource};

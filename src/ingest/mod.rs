@@ -15,18 +15,22 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::flow::{DnsRecord, Flow, SourceId, SourceKind, SourceTally};
+use crate::flow::{ApiCall, DnsRecord, Flow, SourceId, SourceKind, SourceTally};
 use flowlog::FieldPlan;
 use sniff::Sniffed;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod aws_logs;
+pub mod cloudtrail;
 #[cfg(feature = "aws")]
 pub mod cloudwatch_pull;
 pub mod flowlog;
+pub mod json_records;
 pub mod inputs;
 mod parts;
 pub mod pcap;
+pub mod resolver;
 pub mod s3;
 pub mod sniff;
 
@@ -67,6 +71,37 @@ pub fn is_capture(path: &Path) -> bool {
             Sniffed::Gzip => {
                 let dec = flate2::read::MultiGzDecoder::new(reader);
                 reader = Box::new(BufReader::with_capacity(1 << 12, dec));
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Is `path` evidence that names destinations (a capture, a Route 53
+/// Resolver query log) or CloudTrail? A streamed audit reads these before
+/// the flow logs, so that their names attribute every flow-log record.
+pub fn is_name_evidence(path: &Path) -> bool {
+    if path.as_os_str() == "-" {
+        return false;
+    }
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    let mut reader: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(1 << 16, f));
+    for _ in 0..2 {
+        let Ok(head) = peek(&mut reader, 16) else {
+            return false;
+        };
+        match sniff::sniff(&head) {
+            Sniffed::Pcap | Sniffed::Pcapng => return true,
+            Sniffed::Gzip => {
+                let dec = flate2::read::MultiGzDecoder::new(reader);
+                reader = Box::new(BufReader::with_capacity(1 << 16, dec));
+            }
+            Sniffed::Json => {
+                return peek(&mut reader, 64 << 10)
+                    .is_ok_and(|h| aws_logs::detect(&h).is_some());
             }
             _ => return false,
         }
@@ -159,8 +194,11 @@ pub struct Ingested<S> {
     pub sink: S,
     /// Inputs in id order.
     pub sources: Vec<SourceSummary>,
-    /// DNS responses seen in captures, in input then packet order.
+    /// DNS responses seen in captures and Resolver query logs, in input
+    /// then packet (line) order.
     pub dns: Vec<DnsRecord>,
+    /// API calls CloudTrail recorded, in input then record order.
+    pub api_calls: Vec<ApiCall>,
     /// What the inputs held that is not evidence (topology, expectations),
     /// set aside unread (see [`inputs::aside_line`]).
     pub aside: Vec<(PathBuf, Aside)>,
@@ -259,7 +297,7 @@ where
     F: Fn() -> S + Sync,
 {
     let plan = base_plan(opts)?;
-    let results: Vec<(SourceSummary, S, Vec<DnsRecord>)> = files
+    let results: Vec<(SourceSummary, S, Evidence)> = files
         .par_iter()
         .map(|(id, p)| {
             let mut out = read_input(p, *id, opts, &plan, chunk_bytes, &new_sink);
@@ -270,15 +308,18 @@ where
     let mut sink = new_sink();
     let mut sources = Vec::with_capacity(results.len());
     let mut dns = Vec::new();
-    for (summary, s, d) in results {
+    let mut api_calls = Vec::new();
+    for (summary, s, ev) in results {
         sink.merge(s);
         sources.push(summary);
-        join(&mut dns, d);
+        join(&mut dns, ev.dns);
+        join(&mut api_calls, ev.calls);
     }
     Ok(Ingested {
         sink,
         sources,
         dns,
+        api_calls,
         aside: Vec::new(),
     })
 }
@@ -291,6 +332,14 @@ pub fn base_plan(opts: &IngestOptions) -> Result<FieldPlan, IngestError> {
     }
 }
 
+/// What an input gave besides flows: DNS answers (captures, Resolver query
+/// logs) and API calls (CloudTrail).
+#[derive(Debug, Default)]
+pub struct Evidence {
+    pub dns: Vec<DnsRecord>,
+    pub calls: Vec<ApiCall>,
+}
+
 /// Read one input (a file, or `-` for stdin). Never fails: an unreadable
 /// input has `tally.error` set.
 pub fn read_input<S, F>(
@@ -300,7 +349,7 @@ pub fn read_input<S, F>(
     plan: &FieldPlan,
     chunk_bytes: usize,
     new_sink: &F,
-) -> (SourceSummary, S, Vec<DnsRecord>)
+) -> (SourceSummary, S, Evidence)
 where
     S: FlowSink,
     F: Fn() -> S + Sync,
@@ -327,7 +376,7 @@ where
                     kind: SourceKind::Unknown,
                     tally,
                 };
-                return (summary, new_sink(), Vec::new());
+                return (summary, new_sink(), Evidence::default());
             }
         }
     };
@@ -347,7 +396,7 @@ pub fn read_named<S, F>(
     plan: &FieldPlan,
     chunk_bytes: usize,
     new_sink: &F,
-) -> (SourceSummary, S, Vec<DnsRecord>)
+) -> (SourceSummary, S, Evidence)
 where
     S: FlowSink,
     F: Fn() -> S + Sync,
@@ -366,7 +415,11 @@ where
         kind: out.kind,
         tally: out.tally,
     };
-    (summary, out.sink, out.dns)
+    let evidence = Evidence {
+        dns: out.dns,
+        calls: out.calls,
+    };
+    (summary, out.sink, evidence)
 }
 
 struct Ctx<'a> {
@@ -382,6 +435,7 @@ struct StreamOut<S> {
     sink: S,
     tally: SourceTally,
     dns: Vec<DnsRecord>,
+    calls: Vec<ApiCall>,
 }
 
 fn io_message(e: &std::io::Error) -> String {
@@ -413,6 +467,7 @@ where
             ..SourceTally::default()
         },
         dns: Vec::new(),
+        calls: Vec::new(),
     };
     let text_kind = if gzipped {
         SourceKind::FlowLogGzip
@@ -433,6 +488,7 @@ where
                 sink: new_sink(),
                 tally,
                 dns: Vec::new(),
+                calls: Vec::new(),
             }
         }
         Sniffed::Unknown(what) => {
@@ -445,6 +501,7 @@ where
                 sink: new_sink(),
                 tally,
                 dns: Vec::new(),
+                calls: Vec::new(),
             }
         }
         Sniffed::TopologyJson | Sniffed::ExpectToml => StreamOut {
@@ -458,6 +515,7 @@ where
             sink: new_sink(),
             tally: SourceTally::default(),
             dns: Vec::new(),
+            calls: Vec::new(),
         },
         Sniffed::Text | Sniffed::Parquet if ctx.opts.dns_only => {
             let mut tally = SourceTally::default();
@@ -474,6 +532,7 @@ where
                 sink: new_sink(),
                 tally,
                 dns: Vec::new(),
+                calls: Vec::new(),
             }
         }
         Sniffed::Gzip | Sniffed::Base64Gzip if depth >= 2 => {
@@ -521,6 +580,7 @@ where
                 sink,
                 tally: cap.tally,
                 dns: cap.dns,
+                calls: Vec::new(),
             }
         }
         Sniffed::Parquet => {
@@ -536,9 +596,25 @@ where
                 sink,
                 tally,
                 dns: Vec::new(),
+                calls: Vec::new(),
             }
         }
         Sniffed::Json => {
+            // Resolver query logs and CloudTrail, by their members.
+            let head = match peek(&mut reader, 64 << 10) {
+                Ok(h) => h,
+                Err(e) => return fail(io_message(&e), SourceKind::FlowLogJson),
+            };
+            if let Some(shape) = aws_logs::detect(&head) {
+                let out = aws_logs::read_aws_log(reader, shape, ctx.name, ctx.id);
+                return StreamOut {
+                    kind: out.kind,
+                    sink: new_sink(),
+                    tally: out.tally,
+                    dns: out.dns,
+                    calls: out.calls,
+                };
+            }
             let mut bytes = Vec::new();
             let read_err = reader.read_to_end(&mut bytes).err();
             let mut sink = new_sink();
@@ -560,6 +636,7 @@ where
                     sink,
                     tally,
                     dns: Vec::new(),
+                    calls: Vec::new(),
                 };
             }
             // JSON Lines with some bad lines, or text that starts with `{`.
@@ -572,6 +649,7 @@ where
                 sink,
                 tally,
                 dns: Vec::new(),
+                calls: Vec::new(),
             }
         }
         Sniffed::Text => {
@@ -581,6 +659,7 @@ where
                 sink,
                 tally,
                 dns: Vec::new(),
+                calls: Vec::new(),
             }
         }
     }

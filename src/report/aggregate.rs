@@ -92,7 +92,9 @@ pub fn build_report(input: ReportInput) -> Result<Report, AggregateError> {
         },
     };
 
-    dns.sort_by(|a, b| (&a.name, &a.host, a.first).cmp(&(&b.name, &b.host, b.first)));
+    dns.sort_by(|a, b| {
+        (&a.name, &a.host, a.source, a.first).cmp(&(&b.name, &b.host, b.source, b.first))
+    });
     private_dns.sort_by(|a, b| a.endpoint_id.cmp(&b.endpoint_id));
     findings.sort();
     findings.dedup();
@@ -124,6 +126,8 @@ pub fn build_report(input: ReportInput) -> Result<Report, AggregateError> {
         findings,
         inputs,
         flows: finished.kept,
+        pricing: None,
+        api_calls: Vec::new(),
     })
 }
 
@@ -276,7 +280,20 @@ fn verdict_rows(
             .evidence
             .get(&(Text::from(svc.as_str()), host_value.clone(), p));
         let evidence = kept
-            .map(|pe| pe.lines.iter().cloned().collect())
+            .map(|pe| {
+                pe.lines
+                    .iter()
+                    .map(|(text, t)| super::EvidenceLine {
+                        text: text.clone(),
+                        flows: t.flows,
+                        examples: t
+                            .examples
+                            .iter()
+                            .map(|&e| super::collect::example_name(&finished.source_names, e))
+                            .collect(),
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         let examples = kept.map(|pe| pe.examples.clone()).unwrap_or_default();
         by_key.entry((svc, h)).or_default().push(PathRow {
@@ -292,6 +309,7 @@ fn verdict_rows(
                 rejected: at(&rejected, "rejected")?,
                 unknown: at(&unknown, "unknown")?,
             },
+            calls: 0,
             evidence,
             examples,
         });
@@ -517,7 +535,11 @@ fn dns_expectations(finished: &Finished, dns: &[DnsRow]) -> Vec<ExpectationResul
                             "resolved to {what} addresses ({} responses)",
                             row.responses
                         ),
-                        source: "dns".to_owned(),
+                        source: if row.source == super::DNS_SOURCE_CAPTURE {
+                            "dns".to_owned()
+                        } else {
+                            format!("dns ({})", row.source)
+                        },
                     });
                 }
             }

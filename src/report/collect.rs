@@ -167,8 +167,9 @@ pub struct HostTally {
 /// What is kept of one (service, host, path) besides its counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PathEvidence {
-    /// Distinct evidence lines: the smallest [`MAX_EVIDENCE`].
-    pub lines: BTreeSet<String>,
+    /// Distinct evidence lines with the flows each covers: the smallest
+    /// [`MAX_EVIDENCE`].
+    pub lines: BTreeMap<String, EvidenceTally>,
     /// The first K flows (examples): described at [`Collector::finish`].
     pub examples: FirstK<Example>,
 }
@@ -176,10 +177,40 @@ pub struct PathEvidence {
 /// What a finished collector keeps of one (service, host, path).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PathKept {
-    pub lines: BTreeSet<String>,
+    /// Distinct evidence lines with the flows each covers.
+    pub lines: BTreeMap<String, EvidenceTally>,
     /// The first K flows, with their input file and line, by time.
     pub examples: Vec<Violation>,
 }
+
+/// How many flows carried one evidence line, and the first few of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvidenceTally {
+    pub flows: u64,
+    /// The first [`MAX_EXAMPLES`] flows by (time, record index, input):
+    /// where to look. Time first, so the choice does not depend on the
+    /// order the inputs were given in.
+    pub examples: BTreeSet<(u64, u64, SourceId)>,
+}
+
+impl EvidenceTally {
+    fn merge(&mut self, other: EvidenceTally) {
+        self.flows += other.flows;
+        for e in other.examples {
+            self.examples.insert(e);
+            while self.examples.len() > MAX_EXAMPLES {
+                self.examples.pop_last();
+            }
+        }
+    }
+}
+
+/// Example flows kept per evidence line.
+pub const MAX_EXAMPLES: usize = 3;
+
+/// Distinct evidence lines with their tallies, per (service, host, path),
+/// while collecting.
+pub type EvidenceMap = BTreeMap<(Text, Host, PathKind), PathEvidence>;
 
 /// Per-worker accumulator. `'a` borrows the run's expectations and input names.
 #[derive(Debug, Clone)]
@@ -194,8 +225,11 @@ pub struct Collector<'a> {
     /// Hashed with foldhash (seeded per run: the keys come from the input);
     /// sorted by key when finished, so the order never shows.
     pub groups: HashMap<GroupKey, Counters, foldhash::fast::RandomState>,
-    /// Evidence lines and example flows per (service, host, path).
-    pub evidence: BTreeMap<(Text, Host, PathKind), PathEvidence>,
+    /// Evidence lines, each with its flows counted (the smallest
+    /// [`MAX_EVIDENCE`]: a line dropped here has `MAX_EVIDENCE` smaller ones
+    /// in every merge, so the kept counts are exact for any split of the
+    /// input), and example flows per (service, host, path).
+    pub evidence: EvidenceMap,
     /// Per expectation (index into `expect.flows`), per host.
     pub expectations: Vec<BTreeMap<Host, HostTally>>,
     /// Flows counted per input.
@@ -313,8 +347,17 @@ impl<'a> Collector<'a> {
         let ev_key = (Text::from(f.service), f.host.clone(), f.path);
         let k = self.examples;
         let pe = self.evidence.entry(ev_key).or_default();
-        if !f.evidence.is_empty() && !pe.lines.contains(f.evidence) {
-            insert_capped(&mut pe.lines, f.evidence.to_owned(), MAX_EVIDENCE);
+        if !f.evidence.is_empty() {
+            let example = (time, f.flow.provenance.index, f.flow.provenance.source);
+            let tally = EvidenceTally {
+                flows: 1,
+                examples: BTreeSet::from([example]),
+            };
+            if let Some(t) = pe.lines.get_mut(f.evidence) {
+                t.merge(tally);
+            } else {
+                insert_capped(&mut pe.lines, f.evidence.to_owned(), tally, MAX_EVIDENCE);
+            }
         }
         if pe.examples.wants(time, k) {
             let flow = f.flow;
@@ -391,8 +434,12 @@ impl<'a> Collector<'a> {
         let k = self.examples;
         for (key, pe) in other.evidence {
             let mine = self.evidence.entry(key).or_default();
-            for e in pe.lines {
-                insert_capped(&mut mine.lines, e, MAX_EVIDENCE);
+            for (e, t) in pe.lines {
+                if let Some(m) = mine.lines.get_mut(&e) {
+                    m.merge(t);
+                } else {
+                    insert_capped(&mut mine.lines, e, t, MAX_EVIDENCE);
+                }
             }
             mine.examples.merge(pe.examples, k);
         }
@@ -481,6 +528,7 @@ impl<'a> Collector<'a> {
             expect: self.expect.clone(),
             groups,
             evidence,
+            source_names: self.source_names.to_vec(),
             expectations: self.expectations,
             flows_per_source: self.flows_per_source,
             outside_window: self.outside_window,
@@ -511,6 +559,8 @@ pub struct Finished {
     pub expect: ExpectSet,
     pub groups: Vec<(GroupKey, Counters)>,
     pub evidence: BTreeMap<(Text, Host, PathKind), PathKept>,
+    /// The inputs' names, by [`SourceId`], for the evidence examples.
+    pub source_names: Vec<String>,
     pub expectations: Vec<BTreeMap<Host, HostTally>>,
     pub flows_per_source: BTreeMap<SourceId, u64>,
     pub outside_window: u64,
@@ -518,11 +568,16 @@ pub struct Finished {
     pub kept: Vec<FlowRecord>,
 }
 
-fn insert_capped(set: &mut BTreeSet<String>, value: String, cap: usize) {
-    set.insert(value);
-    while set.len() > cap {
-        set.pop_last();
+fn insert_capped(map: &mut BTreeMap<String, EvidenceTally>, key: String, value: EvidenceTally, cap: usize) {
+    map.insert(key, value);
+    while map.len() > cap {
+        map.pop_last();
     }
+}
+
+/// `file:line` of an evidence example.
+pub fn example_name(names: &[String], (_, index, source): (u64, u64, SourceId)) -> String {
+    format!("{}:{index}", source_name(names, source))
 }
 
 fn source_name(names: &[String], id: SourceId) -> String {
@@ -619,7 +674,7 @@ mod tests {
                 } else {
                     PathKind::GatewayEndpoint
                 };
-                let ev = format!("route {}", i % 9);
+                let ev = format!("route {:02}", i % 19);
                 c.add(Facts {
                     flow: f,
                     index: usize::try_from(i).unwrap(),
@@ -657,6 +712,10 @@ mod tests {
         assert!(tally.violations.items.windows(2).all(|w| w[0] <= w[1]));
         let pe = fin.evidence.values().next().unwrap();
         assert_eq!(pe.lines.len(), MAX_EVIDENCE);
+        // Kept lines count every flow that carried them, whatever the split:
+        // on the gateway endpoint (i % 3 != 0), i % 19 == 0 for 16 - 6 flows.
+        assert_eq!(pe.lines["route 00"].flows, 10);
+        assert_eq!(pe.lines["route 00"].examples.len(), MAX_EXAMPLES);
         assert_eq!(pe.examples.len(), DEFAULT_EXAMPLES);
     }
 

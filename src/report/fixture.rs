@@ -275,6 +275,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             host: private_host(),
             name: cfn.clone(),
             service: Some("cloudformation".into()),
+            source: super::DNS_SOURCE_CAPTURE,
             endpoint_specific: false,
             answers: vec![
                 Answer {
@@ -294,6 +295,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             host: public_host(),
             name: cfn,
             service: Some("cloudformation".into()),
+            source: super::DNS_SOURCE_CAPTURE,
             endpoint_specific: false,
             answers: vec![Answer {
                 address: "10.0.0.100".parse().unwrap(),
@@ -307,6 +309,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             host: public_host(),
             name: HOSTILE_SNI.to_owned(),
             service: Some("s3".into()),
+            source: super::DNS_SOURCE_CAPTURE,
             endpoint_specific: false,
             answers: vec![Answer {
                 address: "52.219.60.1".parse().unwrap(),
@@ -382,7 +385,7 @@ pub fn report_with(keep_flows: bool) -> Report {
             service: Some("cloudformation".into()),
         },
     ];
-    build_report(ReportInput {
+    let mut report = build_report(ReportInput {
         finished: c.finish(flows),
         dns,
         private_dns,
@@ -390,5 +393,11 @@ pub fn report_with(keep_flows: bool) -> Report {
         inputs,
         marks,
     })
-    .unwrap()
+    .unwrap();
+    report.pricing = Some(
+        crate::report::cost::PriceTable::builtin()
+            .unwrap()
+            .for_region(Some("ap-northeast-2")),
+    );
+    report
 }

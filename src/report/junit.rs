@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::escape::xml;
-use super::{Report, format_time};
+use super::Report;
 
 pub fn render_junit(r: &Report) -> Vec<u8> {
     let cases: usize = r.expectations.iter().map(|e| e.hosts.len()).sum();
@@ -56,21 +56,10 @@ pub fn render_junit(r: &Report) -> Vec<u8> {
                 let _ = writeln!(body, "{n}");
             }
             for v in &h.violations {
-                let _ = writeln!(
-                    body,
-                    "{}  {}  {}  {} {}  {}  [{}]",
-                    format_time(v.time),
-                    v.host.label(),
-                    v.destination,
-                    v.path.map_or("-", |p| p.as_str()),
-                    v.outcome.map_or("-", |x| x.as_str()),
-                    v.evidence,
-                    v.source
-                );
+                let _ = writeln!(body, "{}", super::view::ViolationCells::of(v).line());
             }
-            let shown = u64::try_from(h.violations.len()).unwrap_or(u64::MAX);
-            if h.violations_total > shown {
-                let _ = writeln!(body, "… and {} more", h.violations_total - shown);
+            if let Some(n) = super::view::more(h.violations_total, h.violations.len()) {
+                let _ = writeln!(body, "… and {n} more");
             }
             o.push_str(&xml(&body));
             o.push_str("</failure>\n    </testcase>\n");

@@ -1,10 +1,18 @@
 //! `-o markdown`: the post-lab audit report; fits a CI job summary
-//! (`>> $GITHUB_STEP_SUMMARY`). Every input-derived string is escaped.
+//! (`>> $GITHUB_STEP_SUMMARY`): the important sections first, and cut with a
+//! note below GitHub's 1 MiB job-summary limit ([`SUMMARY_LIMIT`]). Every
+//! input-derived string is escaped.
 
 use std::fmt::Write as _;
 
 use super::escape::markdown as md;
+use super::view::{self, ViolationCells};
 use super::{Report, Verdict, format_bytes, format_time};
+
+/// The most bytes `-o markdown` writes: GitHub rejects a job summary over
+/// 1 MiB (1,048,576 bytes); this leaves room for the cut note and for a
+/// heading the job adds.
+pub const SUMMARY_LIMIT: usize = 1_000_000;
 
 /// How many offending flows per expectation and host are listed.
 pub const SHOWN_VIOLATIONS: usize = 20;
@@ -21,6 +29,29 @@ fn verdict_badge(v: Verdict) -> &'static str {
 }
 
 pub fn render_markdown(r: &Report) -> Vec<u8> {
+    cut_to(render_full(r), SUMMARY_LIMIT).into_bytes()
+}
+
+/// `s` cut at the last line break that leaves room for the note, with the
+/// note appended; unchanged when it fits.
+pub fn cut_to(s: String, limit: usize) -> String {
+    if s.len() <= limit {
+        return s;
+    }
+    const NOTE: &str = "\n\n> **Cut here**: the report is longer than a GitHub job summary may be (1 MiB). \
+The full report is in `-o json` / `-o html`.\n";
+    let room = limit.saturating_sub(NOTE.len());
+    let mut end = room.min(s.len());
+    while end > 0 && !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = s.get(..end).and_then(|h| h.rfind('\n')).unwrap_or(0);
+    let mut out = s.get(..cut).unwrap_or("").to_owned();
+    out.push_str(NOTE);
+    out
+}
+
+fn render_full(r: &Report) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# privpath audit\n");
     let flows: u64 = r
@@ -145,25 +176,16 @@ pub fn render_markdown(r: &Report) -> Vec<u8> {
                 }
                 o.push('\n');
                 if !h.violations.is_empty() {
-                    o.push_str("\n    | Time | Host | Destination | Path | Outcome | Evidence | Source |\n");
+                    let _ = writeln!(o, "\n    | {} |", view::VIOLATION_HEADER.join(" | "));
                     o.push_str("    |---|---|---|---|---|---|---|\n");
                     for v in h.violations.iter().take(SHOWN_VIOLATIONS) {
-                        let _ = writeln!(
-                            o,
-                            "    | {} | {} | {} | {} | {} | {} | {} |",
-                            format_time(v.time),
-                            md(&v.host.label()),
-                            md(&v.destination),
-                            v.path.map_or("-", |p| p.as_str()),
-                            v.outcome.map_or("-", |x| x.as_str()),
-                            md(&v.evidence),
-                            md(&v.source)
-                        );
+                        let cells: Vec<String> =
+                            ViolationCells::of(v).cells().iter().map(|c| md(c)).collect();
+                        let _ = writeln!(o, "    | {} |", cells.join(" | "));
                     }
-                    let shown =
-                        u64::try_from(h.violations.len().min(SHOWN_VIOLATIONS)).unwrap_or(u64::MAX);
-                    if h.violations_total > shown {
-                        let _ = writeln!(o, "\n    … and {} more.", h.violations_total - shown);
+                    let shown = h.violations.len().min(SHOWN_VIOLATIONS);
+                    if let Some(n) = view::more(h.violations_total, shown) {
+                        let _ = writeln!(o, "\n    … and {n} more.");
                     }
                     o.push('\n');
                 }
@@ -171,18 +193,53 @@ pub fn render_markdown(r: &Report) -> Vec<u8> {
         }
     }
 
+    if let Some(pricing) = &r.pricing {
+        let rows = super::cost::cost_rows(r);
+        let rows: Vec<_> = rows
+            .iter()
+            .filter(|c| c.instead.is_some() || c.cost.as_ref().is_some_and(|x| x.usd > 0.0))
+            .collect();
+        if !rows.is_empty() {
+            let _ = writeln!(o, "\n## Cost (estimate)\n");
+            for c in rows {
+                let _ = writeln!(o, "- {}", md(&c.sentence()));
+            }
+            let _ = writeln!(o, "\n_{}_", md(&super::cost::estimate_note(pricing)));
+        }
+    }
+
     let _ = writeln!(o, "\n## Evidence\n");
     for v in &r.verdicts {
         for p in &v.paths {
-            for e in &p.evidence {
-                let _ = writeln!(
-                    o,
-                    "- {} · {} · `{}`: {}",
-                    md(&v.service),
-                    md(&v.host.label()),
-                    p.path,
-                    md(e)
-                );
+            let g = view::evidence_groups(p);
+            if g.groups.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                o,
+                "- **{} · {} · `{}`** ({} flows)",
+                md(&v.service),
+                md(&v.host.label()),
+                p.path,
+                p.flows
+            );
+            for (kind, items) in &g.groups {
+                for it in items {
+                    let ex = it
+                        .examples
+                        .first()
+                        .map_or_else(String::new, |e| format!("; e.g. {}", md(e)));
+                    let _ = writeln!(
+                        o,
+                        "  - {}: {} ({} flows{ex})",
+                        kind.title(),
+                        md(&it.text),
+                        it.flows
+                    );
+                }
+            }
+            if g.untold > 0 {
+                let _ = writeln!(o, "  - other: {} flows with further distinct evidence", g.untold);
             }
         }
     }
@@ -278,7 +335,7 @@ pub fn render_markdown(r: &Report) -> Vec<u8> {
             i.error.as_deref().map(md).unwrap_or_default()
         );
     }
-    o.into_bytes()
+    o
 }
 
 #[cfg(test)]
@@ -296,6 +353,26 @@ mod tests {
     fn render_markdown_fixture_snapshot() {
         let out = String::from_utf8(render_markdown(&fixture::report())).unwrap();
         insta::assert_snapshot!(out);
+    }
+
+    /// A report bigger than a job summary may be is cut below 1 MiB, on a
+    /// line break, with the note saying so.
+    #[test]
+    fn render_markdown_stays_under_the_job_summary_limit() {
+        let mut r = fixture::report();
+        let row = r.dns[0].clone();
+        for i in 0..40_000 {
+            let mut d = row.clone();
+            d.name = format!("name-{i}.example.com");
+            r.dns.push(d);
+        }
+        let out = String::from_utf8(render_markdown(&r)).unwrap();
+        assert!(out.len() <= SUMMARY_LIMIT, "{} bytes", out.len());
+        assert!(out.len() > SUMMARY_LIMIT - 2_000, "cut close to the limit");
+        assert!(out.ends_with("The full report is in `-o json` / `-o html`.\n"));
+        assert!(out.contains("## Verdicts"), "the summary comes first");
+        let small = String::from_utf8(render_markdown(&fixture::report())).unwrap();
+        assert!(!small.contains("Cut here"));
     }
 
     #[test]

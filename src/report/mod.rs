@@ -18,10 +18,14 @@ use serde::Serialize;
 use crate::flow::{Flow, Text};
 
 pub mod aggregate;
+pub mod api_calls;
+pub mod chart;
 pub mod collect;
+pub mod cost;
 pub mod csv;
 pub mod escape;
 pub mod expect;
+pub mod github;
 pub mod host;
 pub mod html;
 pub mod json;
@@ -30,6 +34,7 @@ pub mod markdown;
 pub mod parquet;
 pub mod records;
 pub mod table;
+pub mod view;
 pub mod wire;
 
 #[cfg(test)]
@@ -80,12 +85,19 @@ impl Verdict {
         let mut private = false;
         let mut known = false;
         for p in paths {
-            if p.flows == 0 {
+            if p.flows == 0 && p.calls == 0 {
                 continue;
             }
             any = true;
             if p.path != PathKind::Unknown {
                 known = true;
+            }
+            // An API call CloudTrail recorded was made: on a public path it
+            // left the VPC, on a private one it stayed (a call the endpoint
+            // policy denied still went through the endpoint).
+            if p.calls > 0 {
+                public |= p.path.is_public();
+                private |= p.path.is_private();
             }
             // A flow rejected at the interface never left it.
             let left = p.outcomes.answered + p.outcomes.unanswered + p.outcomes.unknown > 0;
@@ -162,9 +174,12 @@ pub struct PathRow {
     pub first: u64,
     pub last: u64,
     pub outcomes: OutcomeCounts,
+    /// API calls CloudTrail recorded on this path (see [`api_calls`]).
+    pub calls: u64,
     /// Distinct evidence lines (route table, route, target, endpoint, how the
-    /// service was attributed), sorted, at most [`MAX_EVIDENCE`].
-    pub evidence: Vec<String>,
+    /// service was attributed), sorted, at most [`MAX_EVIDENCE`], each with
+    /// the flows it covers; then the CloudTrail calls' (at most as many again).
+    pub evidence: Vec<EvidenceLine>,
     /// The first `--examples` flows of this path (by time), with their input
     /// file and line; `flows - examples.len()` more are counted, not listed.
     pub examples: Vec<Violation>,
@@ -179,7 +194,18 @@ impl PathRow {
 }
 
 /// How many distinct evidence lines are kept per path row.
-pub const MAX_EVIDENCE: usize = 4;
+pub const MAX_EVIDENCE: usize = 12;
+
+/// One distinct evidence line of a path row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceLine {
+    /// `rtb-… 0.0.0.0/0 -> igw-…; service s3 by DNS answer …`: parts joined by `; `.
+    pub text: String,
+    /// The flows that carried exactly this evidence.
+    pub flows: u64,
+    /// A few of them: `file:line`, sorted.
+    pub examples: Vec<String>,
+}
 
 /// The verdict for one service × host, with the paths behind it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -273,6 +299,9 @@ pub struct DnsRow {
     pub name: String,
     /// The AWS service the name belongs to, when it is an AWS name.
     pub service: Option<Text>,
+    /// Where the answers were seen: [`DNS_SOURCE_CAPTURE`] or
+    /// [`DNS_SOURCE_RESOLVER`].
+    pub source: &'static str,
     /// An endpoint-specific name (`vpce-….<service>.<region>.vpce.amazonaws.com`):
     /// private by construction, so `--expect-dns` leaves it out.
     pub endpoint_specific: bool,
@@ -300,6 +329,11 @@ impl DnsRow {
         }
     }
 }
+
+/// DNS answers seen in a capture.
+pub const DNS_SOURCE_CAPTURE: &str = "capture";
+/// DNS answers of a Route 53 Resolver query log.
+pub const DNS_SOURCE_RESOLVER: &str = "resolver-query-log";
 
 /// Whether an interface endpoint's private DNS worked, from DNS evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -482,6 +516,10 @@ pub struct Report {
     /// Every classified flow, only when a per-flow format was asked for
     /// (CSV, Parquet); sorted by start time, then source and line.
     pub flows: Vec<FlowRecord>,
+    /// The prices the cost estimates use (`None`: no estimate).
+    pub pricing: Option<cost::Pricing>,
+    /// API calls CloudTrail recorded, grouped; sorted (see [`api_calls`]).
+    pub api_calls: Vec<api_calls::ApiCallRow>,
 }
 
 impl Report {
@@ -565,6 +603,9 @@ impl Format {
 pub struct RenderOptions {
     /// ANSI colour in the table output.
     pub color: bool,
+    /// The terminal's width in columns: the table output's tables wrap (and
+    /// long lines are cut with `…`) to fit. `None`: not a terminal, no limit.
+    pub width: Option<u16>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -656,6 +697,7 @@ mod tests {
                 rejected,
                 unknown: 0,
             },
+            calls: 0,
             evidence: vec![],
             examples: vec![],
         }

@@ -4,10 +4,11 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::{Cell, CellAlignment, Color, Table, presets};
+use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table, presets};
 use owo_colors::OwoColorize;
 
 use super::escape::terminal;
+use super::view::{self, ViolationCells};
 use super::{RenderOptions, Report, Verdict, format_bytes, format_time};
 
 /// How many offending flows per expectation and host the table lists.
@@ -25,6 +26,10 @@ fn new_table(opts: RenderOptions, header: &[&str]) -> Table {
     if opts.color {
         t.enforce_styling();
     }
+    if let Some(w) = opts.width {
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+        t.set_width(w);
+    }
     t.set_header(header.iter().map(Cell::new).collect::<Vec<_>>());
     t
 }
@@ -41,6 +46,24 @@ fn verdict_color(v: Verdict) -> Color {
 
 fn num(n: u64) -> Cell {
     Cell::new(n).set_alignment(CellAlignment::Right)
+}
+
+/// One line cut to the terminal's width (counted in characters) with `…`.
+fn fit(opts: RenderOptions, line: &str) -> String {
+    match opts.width.map(usize::from) {
+        Some(w) if w > 1 && line.chars().count() > w => {
+            let mut s: String = line.chars().take(w - 1).collect();
+            s.push('…');
+            s
+        }
+        _ => line.to_owned(),
+    }
+}
+
+/// Write `line` and a newline, cut to the width.
+fn put(out: &mut String, opts: RenderOptions, line: &str) {
+    out.push_str(&fit(opts, line));
+    out.push('\n');
 }
 
 fn push_table(out: &mut String, t: &Table) {
@@ -67,15 +90,11 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
         .iter()
         .flat_map(|v| v.paths.iter().map(|p| p.flows))
         .sum();
-    let _ = write!(
-        out,
-        "privpath audit: {flows} flows from {} inputs",
-        r.inputs.len()
-    );
-    if let (Some(a), Some(b)) = (r.window.first, r.window.last) {
-        let _ = write!(out, ", {} .. {}", format_time(a), format_time(b));
+    let mut first = format!("privpath audit: {flows} flows from {} inputs", r.inputs.len());
+    if let Some(w) = view::window_text(r) {
+        first.push_str(&format!(", {w}"));
     }
-    out.push('\n');
+    put(&mut out, opts, &first);
     if r.window.since.is_some() || r.window.until.is_some() {
         let _ = writeln!(
             out,
@@ -89,12 +108,15 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
     if r.verdicts.is_empty() {
         out.push_str("no flows\n");
     } else {
-        let mut t = new_table(
-            opts,
-            &[
-                "SERVICE", "HOST", "VERDICT", "PATH", "FLOWS", "BYTES", "OUTCOME", "FIRST", "LAST",
-            ],
-        );
+        // A CALLS column only when CloudTrail calls joined the verdicts.
+        let with_calls = r.verdicts.iter().any(|v| v.paths.iter().any(|p| p.calls > 0));
+        let mut header = vec![
+            "SERVICE", "HOST", "VERDICT", "PATH", "FLOWS", "BYTES", "OUTCOME", "FIRST", "LAST",
+        ];
+        if with_calls {
+            header.insert(5, "CALLS");
+        }
+        let mut t = new_table(opts, &header);
         for v in &r.verdicts {
             for (i, p) in v.paths.iter().enumerate() {
                 let (svc, host, verdict) = if i == 0 {
@@ -111,7 +133,7 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
                 } else {
                     Cell::new(p.path.as_str())
                 };
-                t.add_row(vec![
+                let mut row = vec![
                     svc,
                     host,
                     verdict,
@@ -121,7 +143,11 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
                     Cell::new(p.outcomes.summary()),
                     Cell::new(format_time(p.first)),
                     Cell::new(format_time(p.last)),
-                ]);
+                ];
+                if with_calls {
+                    row.insert(5, num(p.calls));
+                }
+                t.add_row(row);
             }
         }
         push_table(&mut out, &t);
@@ -137,19 +163,75 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
         }
     }
 
+    // Evidence: per service × host × path, each distinct piece once with
+    // the flows it covers and where to see one.
     heading(&mut out, opts, "Evidence");
+    let full: Vec<String> = r.inputs.iter().map(|i| i.path.clone()).collect();
+    let short: std::collections::BTreeMap<String, String> =
+        full.iter().cloned().zip(view::short_names(&full)).collect();
     for v in &r.verdicts {
         for p in &v.paths {
-            for e in &p.evidence {
-                let _ = writeln!(
-                    out,
-                    "{} {} {}: {}",
+            let g = view::evidence_groups(p);
+            if g.groups.is_empty() {
+                continue;
+            }
+            put(
+                &mut out,
+                opts,
+                &format!(
+                    "{} {} via {} ({} flow{})",
                     terminal(&v.service, NAME_MAX),
                     terminal(&v.host.label(), NAME_MAX),
                     p.path,
-                    terminal(e, 400)
+                    p.flows,
+                    if p.flows == 1 { "" } else { "s" }
+                ),
+            );
+            for (kind, items) in &g.groups {
+                for it in items {
+                    let ex = it.examples.first().map_or_else(String::new, |e| {
+                        let e = match e.rsplit_once(':') {
+                            Some((f, l)) => short
+                                .get(f)
+                                .map_or_else(|| e.clone(), |s| format!("{s}:{l}")),
+                            None => e.clone(),
+                        };
+                        format!("  [{}]", terminal(&e, 200))
+                    });
+                    put(
+                        &mut out,
+                        opts,
+                        &format!(
+                            "  {:<13} {:>6}  {}{ex}",
+                            kind.title().split(' ').next().unwrap_or(""),
+                            it.flows,
+                            terminal(&it.text, 400)
+                        ),
+                    );
+                }
+            }
+            if g.untold > 0 {
+                put(
+                    &mut out,
+                    opts,
+                    &format!("  {:<13} {:>6}  further distinct evidence not kept", "other", g.untold),
                 );
             }
+        }
+    }
+
+    if let Some(pricing) = &r.pricing {
+        let rows = super::cost::cost_rows(r);
+        let rows: Vec<_> = rows
+            .iter()
+            .filter(|c| c.instead.is_some() || c.cost.as_ref().is_some_and(|x| x.usd > 0.0))
+            .collect();
+        if !rows.is_empty() {
+            heading(&mut out, opts, "Cost (estimate)");
+            for c in rows {
+                put(&mut out, opts, &terminal(&c.sentence(), 400));
+            }
+            put(&mut out, opts, &super::cost::estimate_note(pricing));
         }
     }
 
@@ -210,17 +292,8 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
                 }
                 out.push('\n');
                 for v in h.violations.iter().take(SHOWN_VIOLATIONS) {
-                    let path = v.path.map_or("-", |p| p.as_str());
-                    let outcome = v.outcome.map_or("-", |o| o.as_str());
-                    let _ = writeln!(
-                        out,
-                        "        {}  {}  {}  {path} {outcome}  {}  [{}]",
-                        format_time(v.time),
-                        terminal(&v.host.label(), NAME_MAX),
-                        terminal(&v.destination, 200),
-                        terminal(&v.evidence, 300),
-                        terminal(&v.source, 200),
-                    );
+                    let line = terminal(&ViolationCells::of(v).line(), 900);
+                    put(&mut out, opts, &format!("        {line}"));
                 }
                 let shown =
                     u64::try_from(h.violations.len().min(SHOWN_VIOLATIONS)).unwrap_or(u64::MAX);
@@ -242,12 +315,53 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
         );
     }
 
-    if !r.dns.is_empty() {
-        heading(&mut out, opts, "DNS");
+    if !r.api_calls.is_empty() {
+        heading(&mut out, opts, "API calls (CloudTrail)");
         let mut t = new_table(
             opts,
-            &["NAME", "HOST", "RESOLVES", "ANSWERS", "FIRST", "RESPONSES"],
+            &[
+                "SERVICE", "HOST", "PRINCIPAL", "EVENT", "PATH", "ENDPOINT", "CALLS", "SOURCE IP",
+                "FIRST", "LAST",
+            ],
         );
+        for c in &r.api_calls {
+            let calls = if c.denied > 0 {
+                format!("{} ({} denied)", c.calls, c.denied)
+            } else {
+                c.calls.to_string()
+            };
+            t.add_row(vec![
+                Cell::new(terminal(&c.service, NAME_MAX)),
+                Cell::new(c.host.as_ref().map_or_else(
+                    || "unknown".to_owned(),
+                    |h| terminal(&h.label(), NAME_MAX),
+                )),
+                Cell::new(terminal(&c.principal, NAME_MAX)),
+                Cell::new(if c.network_activity {
+                    format!("{} (network)", terminal(&c.event_name, NAME_MAX))
+                } else {
+                    terminal(&c.event_name, NAME_MAX)
+                }),
+                Cell::new(c.path.as_str()),
+                Cell::new(c.endpoint.as_deref().map_or_else(String::new, |e| terminal(e, NAME_MAX))),
+                Cell::new(calls).set_alignment(CellAlignment::Right),
+                Cell::new(terminal(&c.source_ip, NAME_MAX)),
+                Cell::new(format_time(c.first)),
+                Cell::new(format_time(c.last)),
+            ]);
+        }
+        push_table(&mut out, &t);
+    }
+
+    if !r.dns.is_empty() {
+        heading(&mut out, opts, "DNS");
+        // A SOURCE column once answers come from more than captures.
+        let with_source = r.dns.iter().any(|d| d.source != super::DNS_SOURCE_CAPTURE);
+        let mut header = vec!["NAME", "HOST", "RESOLVES", "ANSWERS", "FIRST", "RESPONSES"];
+        if with_source {
+            header.push("SOURCE");
+        }
+        let mut t = new_table(opts, &header);
         for d in &r.dns {
             let answers: Vec<String> = d
                 .answers
@@ -260,14 +374,18 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
                     )
                 })
                 .collect();
-            t.add_row(vec![
+            let mut row = vec![
                 Cell::new(terminal(&d.name, NAME_MAX)),
                 Cell::new(terminal(&d.host.label(), NAME_MAX)),
                 Cell::new(d.summary()),
                 Cell::new(answers.join(", ")),
                 Cell::new(format_time(d.first)),
                 num(d.responses),
-            ]);
+            ];
+            if with_source {
+                row.push(Cell::new(d.source));
+            }
+            t.add_row(row);
         }
         push_table(&mut out, &t);
     }
@@ -339,7 +457,7 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
     );
     for i in &r.inputs {
         t.add_row(vec![
-            Cell::new(terminal(&i.path, 200)),
+            Cell::new(terminal(short.get(&i.path).unwrap_or(&i.path), 200)),
             Cell::new(&i.kind),
             num(i.records),
             num(i.packets),
@@ -393,7 +511,7 @@ mod tests {
 
     #[test]
     fn render_table_colour_only_when_asked() {
-        let out = render_table(&fixture::report(), RenderOptions { color: true });
+        let out = render_table(&fixture::report(), RenderOptions { color: true, width: None });
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("\u{1b}["), "colour codes present");
         // The hostile ESC from input is still escaped, never raw: every raw

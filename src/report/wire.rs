@@ -21,9 +21,60 @@ pub struct AuditV1<'a> {
     pub timeline: TimelineW<'a>,
     pub dns: Vec<DnsW<'a>>,
     pub private_dns: Vec<PrivateDnsW<'a>>,
+    pub api_calls: Vec<ApiCallW<'a>>,
     pub expectations: Vec<ExpectationW<'a>>,
     pub findings: Vec<FindingW<'a>>,
     pub inputs: Vec<InputW<'a>>,
+    /// The cost estimate per service × path (absent without prices).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub costs: Option<CostsW>,
+}
+
+/// What a path's bytes cost, estimated from list prices.
+#[derive(Debug, Serialize)]
+pub struct CostW {
+    pub usd: f64,
+    pub per_gb: f64,
+    pub basis: String,
+}
+
+impl CostW {
+    fn from(c: super::cost::Cost) -> CostW {
+        CostW {
+            usd: c.usd,
+            per_gb: c.per_gb,
+            basis: c.basis,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CostsW {
+    /// Always true: list prices times bytes, not a bill.
+    pub estimate: bool,
+    pub note: String,
+    pub region: String,
+    pub prices: String,
+    pub rows: Vec<CostRowW>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CostRowW {
+    pub service: String,
+    pub path: &'static str,
+    pub flows: u64,
+    pub bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostW>,
+    /// The endpoint that would carry these bytes privately, and its charge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_instead: Option<InsteadW>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InsteadW {
+    pub path: &'static str,
+    pub cost: CostW,
 }
 
 #[derive(Debug, Serialize)]
@@ -93,7 +144,14 @@ pub struct PathW<'a> {
     /// `answered`, `unanswered`, `rejected`, `unknown` or `mixed`.
     pub outcome: &'static str,
     pub outcomes: OutcomesW,
-    pub evidence: &'a [String],
+    /// API calls CloudTrail recorded on this path.
+    pub calls: u64,
+    pub evidence: Vec<&'a str>,
+    /// The same lines with the flows each covers and example records.
+    pub evidence_detail: &'a [super::EvidenceLine],
+    /// The estimated charge of these bytes (absent where no price applies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostW>,
     /// The first `--examples` flows (default 20) by time, with their input
     /// file and line.
     pub examples: Vec<ExampleW<'a>>,
@@ -109,6 +167,32 @@ pub struct ExampleW<'a> {
     pub outcome: Option<&'static str>,
     /// `file:line` (the input and the record index).
     pub source: &'a str,
+}
+
+/// Calls of one service × host × principal × event × path (CloudTrail).
+#[derive(Debug, Serialize)]
+pub struct ApiCallW<'a> {
+    pub service: &'a str,
+    /// `null` when the calling host is not known (a NAT shared by hosts).
+    pub host: Option<HostW<'a>>,
+    pub principal: &'a str,
+    pub event_name: &'a str,
+    /// `interface-endpoint`, `gateway-endpoint`, `nat-gateway`,
+    /// `internet-gateway`, `aws-internal`, `external` or `unknown`.
+    pub path: &'static str,
+    /// The VPC endpoint or NAT gateway the calls went through.
+    pub endpoint: Option<&'a str>,
+    pub calls: u64,
+    pub denied: u64,
+    /// Network activity events of the endpoint (the same calls may also be
+    /// in a row of management events).
+    pub network_activity: bool,
+    pub first: String,
+    pub last: String,
+    pub source_ip: &'a str,
+    pub evidence: &'a str,
+    /// Where the first call was read (`file:line`, `file:Records[i]`).
+    pub example: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -158,6 +242,8 @@ pub struct DnsW<'a> {
     pub host: HostW<'a>,
     pub name: &'a str,
     pub service: Option<&'a str>,
+    /// `capture` or `resolver-query-log`.
+    pub source: &'static str,
     /// `vpce-….<service>.<region>.vpce.amazonaws.com`: not checked by `--expect-dns`.
     pub endpoint_specific: bool,
     /// `private`, `public`, `mixed` or `none`.
@@ -246,8 +332,9 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-fn path_w(p: &PathRow) -> PathW<'_> {
+fn path_w<'a>(p: &'a PathRow, pricing: Option<&super::cost::Pricing>) -> PathW<'a> {
     PathW {
+        cost: pricing.and_then(|c| c.cost(p.path, p.bytes)).map(CostW::from),
         path: p.path.as_str(),
         flows: p.flows,
         packets: p.packets,
@@ -261,7 +348,9 @@ fn path_w(p: &PathRow) -> PathW<'_> {
             rejected: p.outcomes.rejected,
             unknown: p.outcomes.unknown,
         },
-        evidence: &p.evidence,
+        calls: p.calls,
+        evidence: p.evidence.iter().map(|e| e.text.as_str()).collect(),
+        evidence_detail: &p.evidence,
         examples: p
             .examples
             .iter()
@@ -276,14 +365,14 @@ fn path_w(p: &PathRow) -> PathW<'_> {
     }
 }
 
-fn verdict_w(v: &VerdictRow) -> VerdictW<'_> {
+fn verdict_w<'a>(v: &'a VerdictRow, pricing: Option<&super::cost::Pricing>) -> VerdictW<'a> {
     VerdictW {
         service: &v.service,
         host: HostW::from(&v.host),
         verdict: v.verdict.as_str(),
         last_public: v.last_public.map(format_time),
         first_private: v.first_private.map(format_time),
-        paths: v.paths.iter().map(path_w).collect(),
+        paths: v.paths.iter().map(|p| path_w(p, pricing)).collect(),
     }
 }
 
@@ -305,6 +394,7 @@ fn dns_w(d: &DnsRow) -> DnsW<'_> {
         host: HostW::from(&d.host),
         name: &d.name,
         service: d.service.as_deref(),
+        source: d.source,
         endpoint_specific: d.endpoint_specific,
         resolution: d.summary(),
         answers: d
@@ -422,7 +512,11 @@ pub fn to_wire(r: &Report) -> AuditV1<'_> {
             first: r.window.first.map(format_time),
             last: r.window.last.map(format_time),
         },
-        verdicts: r.verdicts.iter().map(verdict_w).collect(),
+        verdicts: r
+            .verdicts
+            .iter()
+            .map(|v| verdict_w(v, r.pricing.as_ref()))
+            .collect(),
         endpoints: r.endpoints.iter().map(endpoint_w).collect(),
         timeline: TimelineW {
             bucket_seconds: r.timeline.bucket_secs,
@@ -463,8 +557,48 @@ pub fn to_wire(r: &Report) -> AuditV1<'_> {
                 detail: &p.detail,
             })
             .collect(),
+        api_calls: r
+            .api_calls
+            .iter()
+            .map(|c| ApiCallW {
+                service: &c.service,
+                host: c.host.as_ref().map(HostW::from),
+                principal: &c.principal,
+                event_name: &c.event_name,
+                path: c.path.as_str(),
+                endpoint: c.endpoint.as_deref(),
+                calls: c.calls,
+                denied: c.denied,
+                network_activity: c.network_activity,
+                first: format_time(c.first),
+                last: format_time(c.last),
+                source_ip: &c.source_ip,
+                evidence: &c.evidence,
+                example: &c.example,
+            })
+            .collect(),
         expectations: r.expectations.iter().map(expectation_w).collect(),
         findings: r.findings.iter().map(finding_w).collect(),
         inputs: r.inputs.iter().map(input_w).collect(),
+        costs: r.pricing.as_ref().map(|p| CostsW {
+            estimate: true,
+            note: super::cost::estimate_note(p),
+            region: p.region.clone(),
+            prices: format!("{} ({})", p.file, p.date),
+            rows: super::cost::cost_rows(r)
+                .into_iter()
+                .map(|c| CostRowW {
+                    path: c.path.as_str(),
+                    flows: c.flows,
+                    bytes: c.bytes,
+                    cost: c.cost.map(CostW::from),
+                    endpoint_instead: c.instead.map(|(path, cost)| InsteadW {
+                        path: path.as_str(),
+                        cost: CostW::from(cost),
+                    }),
+                    service: c.service,
+                })
+                .collect(),
+        }),
     }
 }

@@ -16,6 +16,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod aws_logs;
 pub mod capture;
 pub mod flowlog;
 pub mod json;
@@ -112,6 +113,17 @@ fn build_case(case: &Case) -> Result<Vec<SampleFile>, SamplesError> {
     );
     for (key, bytes) in flowlog::s3_objects(&records)? {
         file(&format!("flowlogs/{key}"), bytes);
+    }
+    // Resolver query logs and CloudTrail: the evidence AWS already keeps
+    // (phases 3 and 4).
+    if let [phase @ (Phase::CfnInterface | Phase::PrivateDnsOff)] = case.phases {
+        let exchanges = lab::exchanges(*phase);
+        for (key, bytes) in aws_logs::resolver_objects(&exchanges)? {
+            file(&format!("resolver-query-logs/{key}"), bytes);
+        }
+        for (key, bytes) in aws_logs::cloudtrail_files(*phase, &exchanges)? {
+            file(&format!("cloudtrail/{key}"), bytes);
+        }
     }
     file("expect.toml", expect_toml(case).into_bytes());
     Ok(files)

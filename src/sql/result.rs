@@ -17,7 +17,7 @@ use std::path::Path;
 
 use crate::flow::{SourceId, Text};
 use crate::report::aggregate::{AggregateError, ReportInput, build_report};
-use crate::report::collect::{Counters, Finished, GroupKey, HostTally, PathKept};
+use crate::report::collect::{Counters, EvidenceTally, Finished, GroupKey, HostTally, PathKept};
 use crate::report::expect::ExpectSet;
 use crate::report::{
     Finding, FindingKind, Host, InputRow, Outcome, PathKind, Report, Violation,
@@ -353,7 +353,9 @@ pub fn report(
                     .entry((row.service.clone(), row.host.clone(), row.path))
                     .or_default()
                     .lines
-                    .insert(ev.clone());
+                    .entry(ev.clone())
+                    .or_insert_with(EvidenceTally::default)
+                    .flows += row.flows;
             }
         }
         if let Some(msg) = bad_first {
@@ -383,6 +385,7 @@ pub fn report(
         expect: expect.clone(),
         groups: groups.into_iter().collect(),
         evidence,
+        source_names: Vec::new(),
         expectations: tallies,
         flows_per_source,
         outside_window: outside,

@@ -162,6 +162,20 @@ pub struct NatGatewayAddress {
     pub public_ip: S,
 }
 
+// ---- describe-addresses (Elastic IPs) --------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct Address {
+    pub public_ip: S,
+    pub allocation_id: S,
+    pub association_id: S,
+    pub domain: S,
+    pub instance_id: S,
+    pub network_interface_id: S,
+    pub private_ip_address: S,
+}
+
 // ---- describe-vpc-endpoints ------------------------------------------------
 
 #[derive(Debug, Default, Deserialize)]

@@ -10,6 +10,7 @@
 //! | `RouteTables` | `aws ec2 describe-route-tables` |
 //! | `InternetGateways` | `aws ec2 describe-internet-gateways` |
 //! | `NatGateways` | `aws ec2 describe-nat-gateways` |
+//! | `Addresses` | `aws ec2 describe-addresses` (Elastic IPs) |
 //! | `VpcEndpoints` | `aws ec2 describe-vpc-endpoints` |
 //! | `NetworkInterfaces` | `aws ec2 describe-network-interfaces` |
 //! | `Reservations` | `aws ec2 describe-instances` |
@@ -34,7 +35,7 @@ use serde_json::{Map, Value};
 
 use super::aws_json as j;
 use super::{
-    EndpointKind, Eni, EniKind, Instance, InternetGateway, IpRangePrefix, IpRanges, NatGateway,
+    ElasticIp, EndpointKind, Eni, EniKind, Instance, InternetGateway, IpRangePrefix, IpRanges, NatGateway,
     PrefixList, Route, RouteDestination, RouteState, RouteTable, RouteTarget, Snapshot,
     SnapshotTimeSource, Subnet, Text, Topology, TopologyError, Vpc, VpcEndpoint, parse_timestamp,
     split_service_name,
@@ -169,6 +170,7 @@ pub const TOPOLOGY_MEMBERS: &[&str] = &[
     "RouteTables",
     "InternetGateways",
     "NatGateways",
+    "Addresses",
     "VpcEndpoints",
     "NetworkInterfaces",
     "Reservations",
@@ -411,6 +413,13 @@ impl Acc {
             {
                 self.add_nat(p, i, n)?;
             }
+        } else if obj.contains_key("Addresses") {
+            for (i, a) in items::<j::Address>(p, &obj, "Addresses")?
+                .into_iter()
+                .enumerate()
+            {
+                self.add_address(p, i, a)?;
+            }
         } else if obj.contains_key("VpcEndpoints") {
             for (i, e) in items::<j::VpcEndpoint>(p, &obj, "VpcEndpoints")?
                 .into_iter()
@@ -632,6 +641,29 @@ impl Acc {
             }
         }
         self.snap.nat_gateways.insert(id, nat);
+        Ok(())
+    }
+
+    fn add_address(&mut self, p: &str, i: usize, a: j::Address) -> Result<(), TopologyError> {
+        let jp = format!("Addresses[{i}]");
+        let public = req(p, &jp, &a.public_ip, "PublicIp")?;
+        let public_ip = addr(p, format!("{jp}.PublicIp"), &public)?;
+        let private_ip = match a.private_ip_address.as_deref() {
+            Some(s) if !s.is_empty() => Some(addr(p, format!("{jp}.PrivateIpAddress"), s)?),
+            _ => None,
+        };
+        let text = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(Text::from);
+        self.snap.elastic_ips.insert(
+            public_ip,
+            ElasticIp {
+                public_ip: Some(public_ip),
+                allocation_id: text(&a.allocation_id),
+                association_id: text(&a.association_id),
+                instance_id: text(&a.instance_id),
+                eni_id: text(&a.network_interface_id),
+                private_ip,
+            },
+        );
         Ok(())
     }
 

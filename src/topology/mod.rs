@@ -130,6 +130,8 @@ pub struct Snapshot {
     pub enis: BTreeMap<Text, Eni>,
     pub instances: BTreeMap<Text, Instance>,
     pub prefix_lists: BTreeMap<Text, PrefixList>,
+    /// Elastic IPs (`describe-addresses`) by public address.
+    pub elastic_ips: BTreeMap<IpAddr, ElasticIp>,
     /// Duplicate ids, entries files that could not be tied to a list, …
     pub notes: Vec<String>,
 }
@@ -150,6 +152,7 @@ impl Snapshot {
             enis: BTreeMap::new(),
             instances: BTreeMap::new(),
             prefix_lists: BTreeMap::new(),
+            elastic_ips: BTreeMap::new(),
             notes: Vec::new(),
         }
     }
@@ -407,6 +410,18 @@ pub struct NatGateway {
     pub eni_ids: Vec<Text>,
     pub private_ips: Vec<IpAddr>,
     pub public_ips: Vec<IpAddr>,
+}
+
+/// One Elastic IP and what it is associated with (if anything).
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ElasticIp {
+    pub public_ip: Option<IpAddr>,
+    pub allocation_id: Option<Text>,
+    pub association_id: Option<Text>,
+    pub instance_id: Option<Text>,
+    pub eni_id: Option<Text>,
+    pub private_ip: Option<IpAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,7 +1,9 @@
 //! The one integration test binary: whole-CLI runs of `privpath`.
 
 mod audit;
+mod browser;
 mod audit_stream;
+mod aws_logs;
 mod capture_opts;
 #[cfg(feature = "aws")]
 mod cloudwatch;
@@ -11,6 +13,7 @@ mod fuzz_replay;
 mod harness;
 mod inputs;
 mod pcap;
+mod report_extras;
 #[cfg(feature = "aws")]
 mod s3;
 mod samples;

@@ -11,13 +11,14 @@ use privpath::classify::{
     self, AttributionSource, Classification, NameIndex, PathClass, PrivateDnsState, TimeRule,
     TrafficPathVerdict,
 };
-use privpath::flow::{DnsRecord, Flow, SourceId};
+use privpath::classify::api_calls::NatUses;
+use privpath::flow::{DnsRecord, Flow, SourceId, SourceKind};
 use privpath::ingest::{FlowSink, IngestOptions, Parts, SourceSummary};
 use privpath::report::aggregate::{ReportInput, build_report};
 use privpath::report::collect::{Collector, Facts};
 use privpath::report::{
-    Answer, DnsRow, Finding, FindingKind, Host, HostTable, InputRow, Mark, PathKind, PrivateDnsRow,
-    Report, Resolution,
+    Answer, DNS_SOURCE_CAPTURE, DNS_SOURCE_RESOLVER, DnsRow, Finding, FindingKind, Host,
+    HostTable, InputRow, Mark, PathKind, PrivateDnsRow, Report, Resolution,
 };
 use privpath::topology::{self, EndpointKind, EniRole, Text, TimeGate, TopologyIndex};
 
@@ -30,6 +31,9 @@ pub(super) struct Notes {
     unknown_hosts: BTreeMap<String, u64>,
     /// Capture flows with no capturing host, per input.
     untied: BTreeMap<SourceId, u64>,
+    /// When hosts' flows went through NAT gateways: ties CloudTrail calls
+    /// from a NAT's address to their host.
+    pub(super) nat_uses: NatUses,
 }
 
 impl Notes {
@@ -43,6 +47,7 @@ impl Notes {
         for (k, v) in other.untied {
             *self.untied.entry(k).or_insert(0) += v;
         }
+        self.nat_uses.merge(other.nat_uses);
     }
 
     /// The notes as findings, in a fixed order.
@@ -226,6 +231,27 @@ fn is_vpc_resolver(flow: &Flow, index: &TopologyIndex) -> bool {
     })
 }
 
+/// The topology's region, for prices: its endpoints' region, else a subnet's
+/// availability zone without the zone letter (the latest snapshot first).
+pub(super) fn region_of(topo: &topology::Topology) -> Option<String> {
+    for s in topo.snapshots.iter().rev() {
+        if let Some(r) = s.endpoints.values().find_map(|e| e.region.as_deref()) {
+            return Some(r.to_owned());
+        }
+        if let Some(az) = s
+            .subnets
+            .values()
+            .find_map(|n| n.availability_zone.as_deref())
+        {
+            let r = az.trim_end_matches(|c: char| c.is_ascii_lowercase());
+            if r.len() < az.len() && r.ends_with(|c: char| c.is_ascii_digit()) {
+                return Some(r.to_owned());
+            }
+        }
+    }
+    None
+}
+
 /// The service name for queries to the VPC's own resolver (not `external`).
 pub const RESOLVER_SERVICE: &str = "dns";
 
@@ -262,6 +288,14 @@ pub(super) fn describe(
                 tp.replayed.as_str().to_owned(),
             );
             *notes.disagreements.entry(key).or_insert(0) += 1;
+        }
+    }
+    if path == PathKind::NatGateway {
+        if let (Some(nat), Some(addr)) = (cl.evidence.route_target(), cl.host) {
+            let start = flow.start.unwrap_or(0);
+            notes
+                .nat_uses
+                .add(nat, service, addr, start, flow.end.unwrap_or(start));
         }
     }
     if path == PathKind::Unknown && host.enis.is_empty() {
@@ -314,7 +348,12 @@ pub(super) fn millis(secs: u64) -> Option<i64> {
     i64::try_from(secs).ok().and_then(|s| s.checked_mul(1000))
 }
 
-fn host_of_addr(index: &TopologyIndex, hosts: &HostTable, addr: IpAddr, t: Option<i64>) -> Host {
+pub(super) fn host_of_addr(
+    index: &TopologyIndex,
+    hosts: &HostTable,
+    addr: IpAddr,
+    t: Option<i64>,
+) -> Host {
     let eni = index.snapshot_at(t).and_then(|s| s.eni_at(addr, t));
     hosts.of(eni, Some(addr))
 }
@@ -339,19 +378,34 @@ fn resolution(index: &TopologyIndex, addr: IpAddr, t: Option<i64>) -> Resolution
 }
 
 /// Each name as each host resolved it (a dual-stack host's queries over
-/// IPv4 and IPv6 are one row).
-pub(super) fn dns_rows(index: &TopologyIndex, hosts: &HostTable, dns: &[DnsRecord]) -> Vec<DnsRow> {
-    let mut rows: BTreeMap<(Host, String), DnsRow> = BTreeMap::new();
+/// IPv4 and IPv6 are one row), per source: captures or Resolver query logs
+/// (`kinds[i]` is the kind of `SourceId(i)`).
+pub(super) fn dns_rows(
+    index: &TopologyIndex,
+    hosts: &HostTable,
+    dns: &[DnsRecord],
+    kinds: &[SourceKind],
+) -> Vec<DnsRow> {
+    let mut rows: BTreeMap<(Host, String, &'static str), DnsRow> = BTreeMap::new();
     for r in dns.iter().filter(|r| !r.answers.is_empty()) {
         let t = millis(r.time);
         let name = r.query.trim_end_matches('.').to_ascii_lowercase();
         let named = classify::service_from_name(&name);
         let host = host_of_addr(index, hosts, r.client, t);
+        let kind = usize::try_from(r.provenance.source.0)
+            .ok()
+            .and_then(|i| kinds.get(i));
+        let source = if kind == Some(&SourceKind::ResolverQueryLog) {
+            DNS_SOURCE_RESOLVER
+        } else {
+            DNS_SOURCE_CAPTURE
+        };
         let row = rows
-            .entry((host.clone(), name.clone()))
+            .entry((host.clone(), name.clone(), source))
             .or_insert_with(|| DnsRow {
                 host,
                 service: named.as_ref().map(|n| n.service.clone()),
+                source,
                 endpoint_specific: named.as_ref().is_some_and(|n| n.endpoint_specific),
                 name,
                 answers: Vec::new(),
@@ -627,7 +681,7 @@ fn build_held(plan: &Plan) -> anyhow::Result<Report> {
             Notes::default(),
         )
     };
-    let (collector, notes) = convs
+    let (collector, mut notes) = convs
         .par_iter()
         .fold(new, |(mut c, mut n), conv| {
             if let Some(flow) = flows.get(conv.flow) {
@@ -653,6 +707,7 @@ fn build_held(plan: &Plan) -> anyhow::Result<Report> {
 
     let mut findings = Vec::new();
     let inputs = input_rows(&ingested.sources, &mut findings);
+    let notes_nat = std::mem::take(&mut notes.nat_uses);
     notes.into_findings(&source_names, &mut findings);
     let unpaired = convs.unpaired.len();
     // The flows move into the kept records (for `-o csv|parquet`); the
@@ -671,14 +726,25 @@ fn build_held(plan: &Plan) -> anyhow::Result<Report> {
         b.set_message("aggregating");
     }
     let private_dns = private_dns_rows(&index, &ingested.dns, &mut findings);
-    let report = build_report(ReportInput {
+    let kinds: Vec<SourceKind> = ingested.sources.iter().map(|s| s.kind).collect();
+    let nat_uses = notes_nat;
+    let mut report = build_report(ReportInput {
         finished: collector.finish(flows),
-        dns: dns_rows(&index, &hosts, &ingested.dns),
+        dns: dns_rows(&index, &hosts, &ingested.dns, &kinds),
         private_dns,
         findings,
         inputs,
         marks: endpoint_marks(&index),
     })?;
+    report.pricing = Some(plan.prices.for_region(region_of(&topo).as_deref()));
+    super::api_calls::add_to_report(
+        &mut report,
+        &ingested.api_calls,
+        (&topo, &index, &hosts),
+        &nat_uses.to_vec(),
+        (&plan.expect, plan.examples),
+        &source_names,
+    );
     if let Some(b) = bar {
         b.finish_and_clear();
     }

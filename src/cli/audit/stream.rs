@@ -169,10 +169,8 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
         .enumerate()
         .map(|(i, p)| (SourceId(u32::try_from(i).unwrap_or(u32::MAX)), p))
         .collect();
-    let (captures, logs): (Vec<_>, Vec<_>) = files
-        .iter()
-        .cloned()
-        .partition(|(_, p)| ingest::is_capture(p));
+    let (captures, logs): (Vec<_>, Vec<_>) =
+        files.iter().cloned().partition(|(_, p)| ingest::is_name_evidence(p));
 
     // Captures first: their DNS answers, SNI and Host names attribute the
     // services of every flow, so the name index is built before any flow
@@ -187,7 +185,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     );
     let hosts = Interner::default();
     let classes = Interner::default();
-    let (notes, status_rows, has_ingress, logged) = {
+    let (mut notes, status_rows, has_ingress, logged) = {
         let run = Run {
             index: &index,
             host_table: &host_table,
@@ -216,7 +214,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
             sink.notes,
             sink.status_rows,
             sink.has_ingress,
-            (logged.sources, logged.dns),
+            (logged.sources, logged.dns, logged.api_calls),
         )
     };
     let mut sources = caps.sources;
@@ -224,6 +222,8 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     sources.sort_by_key(|s| s.id);
     let mut dns = caps.dns;
     dns.extend(logged.1);
+    let mut api_calls = caps.api_calls;
+    api_calls.extend(logged.2);
 
     if let Some(b) = &bar {
         b.set_message("pairing");
@@ -238,6 +238,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
 
     let mut findings = Vec::new();
     let mut inputs = input_rows(&sources, &mut findings);
+    let nat_uses = std::mem::take(&mut notes.nat_uses);
     notes.into_findings(&source_names, &mut findings);
     if drained.unpaired > 0 {
         findings.push(Finding {
@@ -261,14 +262,27 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
         b.set_message("aggregating");
     }
     let private_dns = private_dns_rows(&index, &dns, &mut findings);
-    let report = build_report(ReportInput {
+    let kinds: Vec<privpath::flow::SourceKind> = sources.iter().map(|s| s.kind).collect();
+    let mut report = build_report(ReportInput {
         finished: collector.finish(Vec::new()),
-        dns: dns_rows(&index, &host_table, &dns),
+        dns: dns_rows(&index, &host_table, &dns, &kinds),
         private_dns,
         findings,
         inputs,
         marks: endpoint_marks(&index),
     })?;
+    report.pricing = Some(
+        plan.prices
+            .for_region(super::pipeline::region_of(&topo).as_deref()),
+    );
+    super::api_calls::add_to_report(
+        &mut report,
+        &api_calls,
+        (&topo, &index, &host_table),
+        &nat_uses.to_vec(),
+        (&plan.expect, plan.examples),
+        &source_names,
+    );
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -5,7 +5,8 @@ use rayon::prelude::*;
 
 use super::fetch::{PageSink, drive};
 use super::{CloudWatchError, CloudWatchSource, Event};
-use crate::flow::{Flow, Provenance, SourceId, SourceKind, SourceTally};
+use crate::flow::{ApiCall, DnsRecord, Flow, Provenance, SourceId, SourceKind, SourceTally};
+use crate::ingest::aws_logs::{self, Record};
 use crate::ingest::flowlog::{FieldId, FieldPlan, PlanState, Where};
 use crate::ingest::{FlowSink, IngestOptions, Ingested, SourceSummary};
 
@@ -68,6 +69,8 @@ where
                 sink: None,
                 tally: SourceTally::default(),
                 events: 0,
+                dns: Vec::new(),
+                calls: Vec::new(),
             });
         }
         Ok(GroupReader {
@@ -79,21 +82,34 @@ where
     })?;
     let mut sink = make_sink();
     let mut sources = Vec::with_capacity(reader.streams.len());
+    let mut dns = Vec::new();
+    let mut api_calls = Vec::new();
     for st in reader.streams {
         if let Some(s) = st.sink {
             sink.merge(s);
         }
+        // A Resolver or CloudTrail log group: its streams say so.
+        let kind = if !st.dns.is_empty() {
+            SourceKind::ResolverQueryLog
+        } else if !st.calls.is_empty() {
+            SourceKind::CloudTrail
+        } else {
+            SourceKind::CloudWatch
+        };
         sources.push(SourceSummary {
             id: st.id,
             path: st.path,
-            kind: SourceKind::CloudWatch,
+            kind,
             tally: st.tally,
         });
+        dns.extend(st.dns);
+        api_calls.extend(st.calls);
     }
     Ok(Ingested {
         sink,
         sources,
-        dns: Vec::new(),
+        dns,
+        api_calls,
         aside: Vec::new(),
     })
 }
@@ -123,6 +139,17 @@ struct StreamState<S> {
     tally: SourceTally,
     /// Events seen so far: the next event's index is this + 1.
     events: u64,
+    /// Resolver query log records and CloudTrail records among the events.
+    dns: Vec<DnsRecord>,
+    calls: Vec<ApiCall>,
+}
+
+/// What one chunk of events gave.
+struct Parsed<S> {
+    sink: S,
+    tally: SourceTally,
+    dns: Vec<DnsRecord>,
+    calls: Vec<ApiCall>,
 }
 
 struct GroupReader<'a, S, F> {
@@ -144,12 +171,14 @@ where
         let (plan, fill_start, make_sink) = (self.plan, self.fill_start, self.make_sink);
         let (id, base, name) = (st.id, st.events, st.path.as_str());
         // Chunks are parsed in parallel and merged back in order.
-        let parts: Vec<(S, SourceTally)> = events
+        let parts: Vec<Parsed<S>> = events
             .par_chunks(PARSE_CHUNK)
             .enumerate()
             .map(|(c, chunk)| {
                 let mut sink = make_sink();
                 let mut tally = SourceTally::default();
+                let mut dns = Vec::new();
+                let mut calls = Vec::new();
                 let mut held: Vec<Flow> = Vec::new();
                 // One layout state per chunk: its records share equal contexts.
                 let mut state = PlanState::fixed(plan);
@@ -159,6 +188,23 @@ where
                         .saturating_add(u64::try_from(j).unwrap_or(u64::MAX))
                         .saturating_add(1);
                     let prov = Provenance { source: id, index };
+                    // Resolver query logs and CloudTrail delivered to CloudWatch Logs.
+                    if let Some(rec) = aws_logs::parse_message(&e.message, prov) {
+                        match rec {
+                            Ok(Record::Dns(d)) => {
+                                tally.records += 1;
+                                dns.push(d);
+                            }
+                            Ok(Record::Call(c)) => {
+                                tally.records += 1;
+                                calls.push(c);
+                            }
+                            Err(err) => {
+                                tally.skip(err.reason, || format!("{name}:{index}: {}", err.detail))
+                            }
+                        }
+                        continue;
+                    }
                     if fill_start {
                         state.ingest(&e.message, prov, name, Where::Line, &mut tally, &mut held);
                         let start = u64::try_from(e.timestamp.div_euclid(1000)).ok();
@@ -172,15 +218,22 @@ where
                         state.ingest(&e.message, prov, name, Where::Line, &mut tally, &mut sink);
                     }
                 }
-                (sink, tally)
+                Parsed {
+                    sink,
+                    tally,
+                    dns,
+                    calls,
+                }
             })
             .collect();
-        for (sink, tally) in parts {
+        for part in parts {
             match st.sink.as_mut() {
-                Some(s) => s.merge(sink),
-                None => st.sink = Some(sink),
+                Some(s) => s.merge(part.sink),
+                None => st.sink = Some(part.sink),
             }
-            st.tally += tally;
+            st.tally += part.tally;
+            st.dns.extend(part.dns);
+            st.calls.extend(part.calls);
         }
         st.events = st
             .events
@@ -240,6 +293,8 @@ mod tests {
                     sink: None,
                     tally: SourceTally::default(),
                     events: 0,
+                    dns: Vec::new(),
+                    calls: Vec::new(),
                 })
                 .collect(),
         }
@@ -314,6 +369,23 @@ mod tests {
         let mut r = reader(&plan, &make, 1);
         r.page(0, vec![ev(5, &v2("eni-a", 443, 77))]).unwrap();
         assert_eq!(r.streams[0].sink.as_ref().unwrap()[0].start, Some(77));
+    }
+
+    #[test]
+    fn resolver_and_cloudtrail_messages_become_dns_and_calls() {
+        let plan = FieldPlan::default_v2();
+        let make: fn() -> Vec<Flow> = Vec::new;
+        let mut r = reader(&plan, &make, 1);
+        let resolver = r#"{"version":"1.100000","query_timestamp":"2026-11-25T13:40:02Z","query_name":"cloudformation.ap-northeast-2.amazonaws.com.","query_type":"A","rcode":"NOERROR","answers":[{"Rdata":"10.0.1.87","Type":"A","Class":"IN"}],"srcaddr":"10.0.1.148","srcids":{}}"#;
+        let trail = r#"{"eventVersion":"1.11","eventTime":"2026-11-25T13:40:03Z","eventSource":"cloudformation.amazonaws.com","eventName":"DescribeStacks","sourceIPAddress":"10.0.1.148"}"#;
+        let bad = r#"{"eventVersion":"1.11","eventSource":"cloudformation.amazonaws.com"}"#;
+        r.page(0, vec![ev(1, resolver), ev(2, trail), ev(3, bad), ev(4, &v2("eni-a", 443, 4))])
+            .unwrap();
+        let st = &r.streams[0];
+        assert_eq!((st.dns.len(), st.calls.len(), st.tally.records), (1, 1, 3));
+        assert_eq!(st.calls[0].provenance.index, 2);
+        assert_eq!(st.tally.examples, ["cloudwatch:/g/s0:3: missing field 'eventTime'"]);
+        assert_eq!(st.sink.as_ref().unwrap().len(), 1);
     }
 
     #[test]

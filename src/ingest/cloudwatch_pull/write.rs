@@ -1,6 +1,8 @@
 //! `pull`: one gzip file per log stream, starting with a header line that
 //! names the record format, so the file readers parse the saved records
 //! exactly as [`read_log_group`](super::read_log_group) parses them live.
+//! A log group of Resolver query logs or CloudTrail (JSON messages) is saved
+//! as JSON lines, one record per line, without the header.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -124,6 +126,7 @@ pub fn pull_to_dir(
                     name: name.clone(),
                     path: dir.join(file),
                     open: None,
+                    json: false,
                     events: 0,
                     bytes: 0,
                     error: None,
@@ -176,6 +179,9 @@ struct StreamFile {
     name: String,
     path: PathBuf,
     open: Option<GzEncoder<BufWriter<File>>>,
+    /// The stream holds JSON records (Resolver query logs, CloudTrail): no
+    /// flow-log header and no appended start, one record per line.
+    json: bool,
     events: u64,
     bytes: u64,
     error: Option<String>,
@@ -193,9 +199,11 @@ impl StreamFile {
             let part = self.part_path();
             let file = File::create(&part).map_err(|e| io_error(&part, e))?;
             let mut enc = GzEncoder::new(BufWriter::new(file), Compression::default());
-            enc.write_all(header.as_bytes())
-                .and_then(|()| enc.write_all(b"\n"))
-                .map_err(|e| io_error(&part, e))?;
+            if !self.json {
+                enc.write_all(header.as_bytes())
+                    .and_then(|()| enc.write_all(b"\n"))
+                    .map_err(|e| io_error(&part, e))?;
+            }
             self.open = Some(enc);
         }
         match self.open.as_mut() {
@@ -229,6 +237,14 @@ impl PageSink for DirWriter {
             return Ok(());
         };
         let part = file.part_path();
+        if file.open.is_none() {
+            // The first event tells a log group of JSON records (Resolver
+            // query logs, CloudTrail) from one of flow-log lines.
+            file.json = events
+                .first()
+                .is_some_and(|e| e.message.trim_start().starts_with('{'));
+        }
+        let append_start = self.append_start && !file.json;
         let enc = file.writer(header)?;
         let mut bytes = 0usize;
         for e in &events {
@@ -236,7 +252,7 @@ impl PageSink for DirWriter {
             let line = e.message.trim_end_matches(['\n', '\r']);
             bytes += e.message.len();
             enc.write_all(line.as_bytes())
-                .and_then(|()| match self.append_start {
+                .and_then(|()| match append_start {
                     true => write!(enc, " {}", e.timestamp.div_euclid(1000)),
                     false => Ok(()),
                 })
@@ -342,6 +358,7 @@ mod tests {
                     name: name.clone(),
                     path: tmp.path().join(f),
                     open: None,
+                    json: false,
                     events: 0,
                     bytes: 0,
                     error: None,

@@ -126,6 +126,7 @@ impl S3Reader {
         let mut sink = make_sink();
         let mut sources = Vec::with_capacity(objects.len());
         let mut dns = Vec::new();
+        let mut api_calls = Vec::new();
         let bar = Progress::new(opts.progress, sel);
         let names = Arc::clone(&objects);
         self.run(
@@ -146,10 +147,11 @@ impl S3Reader {
                     &make_sink,
                 )
             },
-            |_, (summary, s, d)| {
+            |_, (summary, s, ev)| {
                 sink.merge(s);
                 sources.push(summary);
-                join(&mut dns, d);
+                join(&mut dns, ev.dns);
+                join(&mut api_calls, ev.calls);
                 bar.update(&self.counters);
             },
         );
@@ -158,6 +160,7 @@ impl S3Reader {
             sink,
             sources,
             dns,
+            api_calls,
             aside: Vec::new(),
         })
     }
