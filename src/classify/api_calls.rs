@@ -182,7 +182,10 @@ impl CallTopology {
                 }
             }
             for (a, e) in &s.elastic_ips {
-                let alloc = e.allocation_id.clone().unwrap_or_else(|| a.to_string().into());
+                let alloc = e
+                    .allocation_id
+                    .clone()
+                    .unwrap_or_else(|| a.to_string().into());
                 let nat = e.eni_id.as_ref().and_then(|id| {
                     s.enis.get(id).and_then(|eni| match &eni.kind {
                         EniKind::NatGateway(n) => Some(n.clone()),
@@ -373,13 +376,17 @@ pub fn classify_call(c: &ApiCall, topo: &CallTopology, nat_uses: &[NatUse]) -> C
                 ApiPath::Unknown,
                 Some(id.clone()),
                 our_host,
-                format!("vpcEndpointId {id} is not an endpoint of the topology, though the source is a host of the VPC"),
+                format!(
+                    "vpcEndpointId {id} is not an endpoint of the topology, though the source is a host of the VPC"
+                ),
             ),
             _ => out(
                 ApiPath::External,
                 Some(id.clone()),
                 None,
-                format!("vpcEndpointId {id} is not an endpoint of the topology (another VPC or account)"),
+                format!(
+                    "vpcEndpointId {id} is not an endpoint of the topology (another VPC or account)"
+                ),
             ),
         };
     }
@@ -411,7 +418,10 @@ pub fn classify_call(c: &ApiCall, topo: &CallTopology, nat_uses: &[NatUse]) -> C
                         c.service
                     ),
                 ),
-                0 => (None, format!("no flow through {nat} at that time: host unknown")),
+                0 => (
+                    None,
+                    format!("no flow through {nat} at that time: host unknown"),
+                ),
                 n => (
                     None,
                     format!("{n} hosts had flows through {nat} at that time: host unknown"),
@@ -493,7 +503,9 @@ pub fn classify_call(c: &ApiCall, topo: &CallTopology, nat_uses: &[NatUse]) -> C
             ApiPath::External,
             None,
             None,
-            format!("private source {a} is no host of the VPC (on-premises, a peered VPC or a private NAT)"),
+            format!(
+                "private source {a} is no host of the VPC (on-premises, a peered VPC or a private NAT)"
+            ),
         ),
         None => out(
             ApiPath::External,

@@ -6,7 +6,10 @@ use super::*;
 use crate::flow::{Provenance, SourceId};
 
 const TOPO: &[(&str, &str)] = &[
-    ("vpcs.json", r#"{"Vpcs":[{"VpcId":"vpc-1","CidrBlock":"10.0.0.0/16"}]}"#),
+    (
+        "vpcs.json",
+        r#"{"Vpcs":[{"VpcId":"vpc-1","CidrBlock":"10.0.0.0/16"}]}"#,
+    ),
     (
         "endpoints.json",
         r#"{"VpcEndpoints":[
@@ -86,7 +89,10 @@ fn classify_call_follows_every_path_rule() {
     let one_nat = [nat_use("10.0.1.148", "aws", T - 30)];
     let other_svc = [nat_use("10.0.1.148", "s3", T)];
     let long_before = [nat_use("10.0.1.148", "aws", T - 3600)];
-    let two_nat = [nat_use("10.0.1.148", "aws", T - 30), nat_use("10.0.1.149", "cloudformation", T)];
+    let two_nat = [
+        nat_use("10.0.1.148", "aws", T - 30),
+        nat_use("10.0.1.149", "cloudformation", T),
+    ];
     let mut svc = call("ec2", "cloudformation.amazonaws.com", None);
     svc.identity_type = Some("AWSService".into());
     svc.invoked_by = Some("cloudformation.amazonaws.com".into());
@@ -94,30 +100,198 @@ fn classify_call_follows_every_path_rule() {
     internal.identity_type = None;
     let mut netact = call("s3", "10.0.1.148", None);
     netact.event_category = Some("NetworkActivity".into());
-    let rows: Vec<(&str, ApiCall, &[NatUse], ApiPath, Option<&str>, Option<IpAddr>)> = vec![
-        ("interface endpoint by vpcEndpointId", call("cloudformation", "10.0.1.148", Some("vpce-cfn")), &[], ApiPath::InterfaceEndpoint, Some("vpce-cfn"), ip("10.0.1.148")),
-        ("gateway endpoint by vpcEndpointId (S3 data event)", call("s3", "10.0.1.148", Some("vpce-s3gw")), &[], ApiPath::GatewayEndpoint, Some("vpce-s3gw"), ip("10.0.1.148")),
-        ("dynamodb data event via its gateway endpoint", call("dynamodb", "10.0.1.148", Some("vpce-ddb")), &[], ApiPath::GatewayEndpoint, Some("vpce-ddb"), ip("10.0.1.148")),
-        ("another VPC's endpoint", call("s3", "172.16.0.9", Some("vpce-other")), &[], ApiPath::External, Some("vpce-other"), None),
-        ("unknown endpoint from one of our hosts", call("s3", "10.0.1.148", Some("vpce-other")), &[], ApiPath::Unknown, Some("vpce-other"), ip("10.0.1.148")),
-        ("private source, service that does not log the id", call("cloudformation", "10.0.1.148", None), &[], ApiPath::InterfaceEndpoint, Some("vpce-cfn"), ip("10.0.1.148")),
-        ("private source, no endpoint of the service", call("sts", "10.0.1.148", None), &[], ApiPath::InterfaceEndpoint, None, ip("10.0.1.148")),
-        ("private source, kms logs the id: ambiguous", call("kms", "10.0.1.148", None), &[], ApiPath::Unknown, None, ip("10.0.1.148")),
-        ("private source, s3 logs the id: ambiguous", call("s3", "10.0.1.148", None), &[], ApiPath::Unknown, None, ip("10.0.1.148")),
-        ("s3 network activity event from a private source", netact, &[], ApiPath::GatewayEndpoint, Some("vpce-s3gw"), ip("10.0.1.148")),
-        ("NAT address, host by its flow through the NAT", call("cloudformation", "43.200.5.18", None), &one_nat, ApiPath::NatGateway, Some("nat-1"), ip("10.0.1.148")),
-        ("NAT address, no flow: host unknown, NAT named", call("cloudformation", "43.200.5.18", None), &[], ApiPath::NatGateway, Some("nat-1"), None),
-        ("NAT address, two candidate hosts: unknown", call("cloudformation", "43.200.5.18", None), &two_nat, ApiPath::NatGateway, Some("nat-1"), None),
-        ("NAT flow to another service does not count", call("cloudformation", "43.200.5.18", None), &other_svc, ApiPath::NatGateway, Some("nat-1"), None),
-        ("NAT flow long before the call does not count", call("cloudformation", "43.200.5.18", None), &long_before, ApiPath::NatGateway, Some("nat-1"), None),
-        ("instance public IP: internet gateway", call("cloudformation", "43.201.112.57", None), &[], ApiPath::InternetGateway, None, ip("10.0.0.10")),
-        ("Elastic IP of an instance: internet gateway", call("cloudformation", "3.35.0.2", None), &[], ApiPath::InternetGateway, None, ip("10.0.1.148")),
-        ("Elastic IP associated with nothing", call("cloudformation", "3.35.0.1", None), &[], ApiPath::External, None, None),
-        ("AWS service principal", svc, &[], ApiPath::AwsInternal, None, None),
-        ("AWS Internal source", internal, &[], ApiPath::AwsInternal, None, None),
-        ("a laptop", call("cloudformation", "198.51.100.7", None), &[], ApiPath::External, None, None),
-        ("private address outside the VPC (on-premises)", call("cloudformation", "192.168.40.17", None), &[], ApiPath::External, None, None),
-        ("source that is not an address", call("cloudformation", "", None), &[], ApiPath::Unknown, None, None),
+    let rows: Vec<(
+        &str,
+        ApiCall,
+        &[NatUse],
+        ApiPath,
+        Option<&str>,
+        Option<IpAddr>,
+    )> = vec![
+        (
+            "interface endpoint by vpcEndpointId",
+            call("cloudformation", "10.0.1.148", Some("vpce-cfn")),
+            &[],
+            ApiPath::InterfaceEndpoint,
+            Some("vpce-cfn"),
+            ip("10.0.1.148"),
+        ),
+        (
+            "gateway endpoint by vpcEndpointId (S3 data event)",
+            call("s3", "10.0.1.148", Some("vpce-s3gw")),
+            &[],
+            ApiPath::GatewayEndpoint,
+            Some("vpce-s3gw"),
+            ip("10.0.1.148"),
+        ),
+        (
+            "dynamodb data event via its gateway endpoint",
+            call("dynamodb", "10.0.1.148", Some("vpce-ddb")),
+            &[],
+            ApiPath::GatewayEndpoint,
+            Some("vpce-ddb"),
+            ip("10.0.1.148"),
+        ),
+        (
+            "another VPC's endpoint",
+            call("s3", "172.16.0.9", Some("vpce-other")),
+            &[],
+            ApiPath::External,
+            Some("vpce-other"),
+            None,
+        ),
+        (
+            "unknown endpoint from one of our hosts",
+            call("s3", "10.0.1.148", Some("vpce-other")),
+            &[],
+            ApiPath::Unknown,
+            Some("vpce-other"),
+            ip("10.0.1.148"),
+        ),
+        (
+            "private source, service that does not log the id",
+            call("cloudformation", "10.0.1.148", None),
+            &[],
+            ApiPath::InterfaceEndpoint,
+            Some("vpce-cfn"),
+            ip("10.0.1.148"),
+        ),
+        (
+            "private source, no endpoint of the service",
+            call("sts", "10.0.1.148", None),
+            &[],
+            ApiPath::InterfaceEndpoint,
+            None,
+            ip("10.0.1.148"),
+        ),
+        (
+            "private source, kms logs the id: ambiguous",
+            call("kms", "10.0.1.148", None),
+            &[],
+            ApiPath::Unknown,
+            None,
+            ip("10.0.1.148"),
+        ),
+        (
+            "private source, s3 logs the id: ambiguous",
+            call("s3", "10.0.1.148", None),
+            &[],
+            ApiPath::Unknown,
+            None,
+            ip("10.0.1.148"),
+        ),
+        (
+            "s3 network activity event from a private source",
+            netact,
+            &[],
+            ApiPath::GatewayEndpoint,
+            Some("vpce-s3gw"),
+            ip("10.0.1.148"),
+        ),
+        (
+            "NAT address, host by its flow through the NAT",
+            call("cloudformation", "43.200.5.18", None),
+            &one_nat,
+            ApiPath::NatGateway,
+            Some("nat-1"),
+            ip("10.0.1.148"),
+        ),
+        (
+            "NAT address, no flow: host unknown, NAT named",
+            call("cloudformation", "43.200.5.18", None),
+            &[],
+            ApiPath::NatGateway,
+            Some("nat-1"),
+            None,
+        ),
+        (
+            "NAT address, two candidate hosts: unknown",
+            call("cloudformation", "43.200.5.18", None),
+            &two_nat,
+            ApiPath::NatGateway,
+            Some("nat-1"),
+            None,
+        ),
+        (
+            "NAT flow to another service does not count",
+            call("cloudformation", "43.200.5.18", None),
+            &other_svc,
+            ApiPath::NatGateway,
+            Some("nat-1"),
+            None,
+        ),
+        (
+            "NAT flow long before the call does not count",
+            call("cloudformation", "43.200.5.18", None),
+            &long_before,
+            ApiPath::NatGateway,
+            Some("nat-1"),
+            None,
+        ),
+        (
+            "instance public IP: internet gateway",
+            call("cloudformation", "43.201.112.57", None),
+            &[],
+            ApiPath::InternetGateway,
+            None,
+            ip("10.0.0.10"),
+        ),
+        (
+            "Elastic IP of an instance: internet gateway",
+            call("cloudformation", "3.35.0.2", None),
+            &[],
+            ApiPath::InternetGateway,
+            None,
+            ip("10.0.1.148"),
+        ),
+        (
+            "Elastic IP associated with nothing",
+            call("cloudformation", "3.35.0.1", None),
+            &[],
+            ApiPath::External,
+            None,
+            None,
+        ),
+        (
+            "AWS service principal",
+            svc,
+            &[],
+            ApiPath::AwsInternal,
+            None,
+            None,
+        ),
+        (
+            "AWS Internal source",
+            internal,
+            &[],
+            ApiPath::AwsInternal,
+            None,
+            None,
+        ),
+        (
+            "a laptop",
+            call("cloudformation", "198.51.100.7", None),
+            &[],
+            ApiPath::External,
+            None,
+            None,
+        ),
+        (
+            "private address outside the VPC (on-premises)",
+            call("cloudformation", "192.168.40.17", None),
+            &[],
+            ApiPath::External,
+            None,
+            None,
+        ),
+        (
+            "source that is not an address",
+            call("cloudformation", "", None),
+            &[],
+            ApiPath::Unknown,
+            None,
+            None,
+        ),
     ];
     for (name, c, uses, path, endpoint, host) in rows {
         let got = classify_call(&c, &topo, uses);

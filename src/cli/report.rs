@@ -21,11 +21,13 @@ use privpath::sql::result;
 /// expectation failed, 2 error (unreadable result, bad expectation, bad
 /// rows under --strict).
 #[derive(Debug, Args)]
-#[command(after_help = "RESULT: CSV as Athena writes query results to S3, or Parquet; a folder \
+#[command(
+    after_help = "RESULT: CSV as Athena writes query results to S3, or Parquet; a folder \
 reads every .csv/.parquet file in it (Spark writes part files). Give the verdicts result and, \
 optionally, the findings result.\n\
 Exit codes: 0 every expectation held (or none was given), 1 an expectation failed, 2 error.\n\
-Example: privpath report verdicts.csv --expect s3=gateway-endpoint -o markdown")]
+Example: privpath report verdicts.csv --expect s3=gateway-endpoint -o markdown"
+)]
 pub struct ReportArgs {
     /// Result files or folders of them
     #[arg(required = true, value_name = "RESULT")]
@@ -64,7 +66,10 @@ fn result_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
                 .filter(|e| e.file_type().is_file())
                 .map(|e| e.into_path())
                 .filter(|f| {
-                    let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                    let name = f
+                        .file_name()
+                        .map(|n| n.to_string_lossy().to_string())
+                        .unwrap_or_default();
                     !name.starts_with('.')
                         && !name.starts_with('_')
                         && (name.ends_with(".csv") || name.ends_with(".parquet"))
@@ -72,7 +77,10 @@ fn result_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
                 .collect();
             found.sort();
             if found.is_empty() {
-                bail!("{}: no .csv or .parquet result files in the folder", p.display());
+                bail!(
+                    "{}: no .csv or .parquet result files in the folder",
+                    p.display()
+                );
             }
             out.extend(found);
         } else {
@@ -83,7 +91,12 @@ fn result_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let mut expect = ExpectSet::parse_cli(&args.expect, &[], args.since.as_deref(), args.until.as_deref())?;
+    let mut expect = ExpectSet::parse_cli(
+        &args.expect,
+        &[],
+        args.since.as_deref(),
+        args.until.as_deref(),
+    )?;
     for f in &args.expect_file {
         expect.extend(ExpectSet::load_toml(f)?)?;
     }
@@ -98,7 +111,9 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     let mut seen = std::collections::BTreeSet::new();
     formats.retain(|f| seen.insert(*f));
     if formats.iter().any(|f| f.needs_flows()) {
-        bail!("-o csv|parquet lists every flow: the engine's result has rows per path, not flows (run the --select flows query instead)");
+        bail!(
+            "-o csv|parquet lists every flow: the engine's result has rows per path, not flows (run the --select flows query instead)"
+        );
     }
     if formats.is_empty() {
         formats.push(Format::Table);
@@ -142,7 +157,11 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     if !global.quiet {
         let mut err = std::io::stderr().lock();
         for i in report.inputs.iter().filter(|i| i.error.is_some()) {
-            writeln!(err, "privpath: {}", privpath::error::sanitize(i.error.as_deref().unwrap_or(""), 500))?;
+            writeln!(
+                err,
+                "privpath: {}",
+                privpath::error::sanitize(i.error.as_deref().unwrap_or(""), 500)
+            )?;
         }
         if !report.expectations.is_empty() {
             writeln!(

@@ -9,9 +9,11 @@ use privpath::report::expect::{parse_time, parse_time_ceil};
 use privpath::sql::{Dialect, Select, SqlOptions, script, statement};
 
 #[derive(Debug, Args)]
-#[command(after_help = "Without --select: the whole script (the classified flows as a view, then \
+#[command(
+    after_help = "Without --select: the whole script (the classified flows as a view, then \
 the verdicts, flows and findings queries). With --select: one statement whose result is that table.\n\
-Example: privpath sql --dialect athena --select verdicts --flow-table vpc_flow_logs --topology-schema privpath")]
+Example: privpath sql --dialect athena --select verdicts --flow-table vpc_flow_logs --topology-schema privpath"
+)]
 pub struct SqlArgs {
     /// The engine
     #[arg(long, value_enum)]

@@ -13,10 +13,12 @@ use privpath::sql::ddl::{FileFormat, ddl};
 use privpath::topology::{self, TopologyIndex, export};
 
 #[derive(Debug, Args)]
-#[command(after_help = "Writes DIR/<table>.<format> for snapshots, enis, hosts, routes, \
+#[command(
+    after_help = "Writes DIR/<table>.<format> for snapshots, enis, hosts, routes, \
 subnet_route_tables, endpoints, nat_gateways, prefix_list_entries, aws_ranges, vpc_cidrs, and \
 DIR/ddl/<dialect>.sql declaring them (athena, trino, spark, duckdb).\n\
-Example: privpath topology export --topology samples/lab/2-s3-gateway-endpoint/topology --out topo/")]
+Example: privpath topology export --topology samples/lab/2-s3-gateway-endpoint/topology --out topo/"
+)]
 pub struct ExportArgs {
     /// Files or folders of AWS CLI JSON output (as for `topology show`)
     #[arg(long = "topology", value_name = "PATH", required = true, num_args = 1..)]
@@ -29,7 +31,11 @@ pub struct ExportArgs {
     pub out: PathBuf,
     /// Where the tables will live for Athena/Trino (an S3 prefix; each table in
     /// its own folder below it)
-    #[arg(long, value_name = "S3_PREFIX", default_value = "s3://BUCKET/privpath/topology")]
+    #[arg(
+        long,
+        value_name = "S3_PREFIX",
+        default_value = "s3://BUCKET/privpath/topology"
+    )]
     pub location: String,
     /// Schema (database) to declare the tables in
     #[arg(long, value_name = "NAME")]
@@ -59,7 +65,12 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitStatus> {
         .unwrap_or_else(|_| args.out.clone())
         .display()
         .to_string();
-    for d in [Dialect::Athena, Dialect::Trino, Dialect::Spark, Dialect::Duckdb] {
+    for d in [
+        Dialect::Athena,
+        Dialect::Trino,
+        Dialect::Spark,
+        Dialect::Duckdb,
+    ] {
         let location = match d {
             Dialect::Athena | Dialect::Trino => args.location.as_str(),
             Dialect::Spark | Dialect::Duckdb => local.as_str(),
@@ -69,8 +80,17 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitStatus> {
                 anyhow::bail!("--topology-schema '{s}' is not a plain SQL name");
             }
         }
-        let sql = ddl(&tables, d, args.format, location, args.topology_schema.as_deref());
-        write(&args.out.join("ddl").join(format!("{}.sql", d.as_str())), sql.as_bytes())?;
+        let sql = ddl(
+            &tables,
+            d,
+            args.format,
+            location,
+            args.topology_schema.as_deref(),
+        );
+        write(
+            &args.out.join("ddl").join(format!("{}.sql", d.as_str())),
+            sql.as_bytes(),
+        )?;
     }
     let mut err = std::io::stderr().lock();
     let rows: usize = tables.iter().map(|t| t.rows.len()).sum();

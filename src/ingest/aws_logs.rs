@@ -53,8 +53,7 @@ pub enum Envelope {
 /// Occurrences of `"key"` not preceded by a backslash (a member of the
 /// record itself, not text inside an escaped message string).
 fn has_key(head: &[u8], key: &[u8]) -> bool {
-    memchr::memmem::find_iter(head, key)
-        .any(|i| i == 0 || head.get(i - 1) != Some(&b'\\'))
+    memchr::memmem::find_iter(head, key).any(|i| i == 0 || head.get(i - 1) != Some(&b'\\'))
 }
 
 /// The first member name of the object `head` starts with.
@@ -184,7 +183,10 @@ fn parse_any(bytes: &[u8], prov: Provenance) -> Result<Record, RecordError> {
         match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
             Err(e) => Err(RecordError::new(
                 "invalid json",
-                format!("invalid json: {}", crate::error::sanitize(&e.to_string(), 100)),
+                format!(
+                    "invalid json: {}",
+                    crate::error::sanitize(&e.to_string(), 100)
+                ),
             )),
             Ok(_) => Err(RecordError::new(
                 "not a record",
@@ -284,13 +286,15 @@ fn read_lines<R: BufRead>(
 fn message_of(bytes: &[u8]) -> Result<String, RecordError> {
     match serde_json::from_slice::<Event>(bytes) {
         Ok(Event { message: Some(m) }) => Ok(m),
-        Ok(Event { message: None }) => Err(RecordError::new(
-            "missing field",
-            "missing field 'message'",
-        )),
+        Ok(Event { message: None }) => {
+            Err(RecordError::new("missing field", "missing field 'message'"))
+        }
         Err(e) => Err(RecordError::new(
             "invalid json",
-            format!("invalid json: {}", crate::error::sanitize(&e.to_string(), 100)),
+            format!(
+                "invalid json: {}",
+                crate::error::sanitize(&e.to_string(), 100)
+            ),
         )),
     }
 }
@@ -313,7 +317,8 @@ fn read_values<R: BufRead>(
         match scan.next_value()? {
             Scanned::TooLarge(n) => out.too_large(name, &at, n),
             Scanned::Record => {
-                let rec = cloudtrail::parse_record(&scan.record, prov(source, line)).map(Record::Call);
+                let rec =
+                    cloudtrail::parse_record(&scan.record, prov(source, line)).map(Record::Call);
                 out.take(rec, name, &at);
             }
         }
@@ -343,7 +348,9 @@ fn read_arrays<R: BufRead>(
                     Scanned::TooLarge(n) => out.too_large(name, &at, n),
                     Scanned::Record => {
                         let rec = match key {
-                            "Records" => cloudtrail::parse_record(&scan.record, p).map(Record::Call),
+                            "Records" => {
+                                cloudtrail::parse_record(&scan.record, p).map(Record::Call)
+                            }
                             "Events" => {
                                 cloudtrail::parse_lookup_item(&scan.record, p).map(Record::Call)
                             }

@@ -78,7 +78,10 @@ pub fn parse_record(bytes: &[u8], provenance: Provenance) -> Result<ApiCall, Rec
     let r: Record = serde_json::from_slice(bytes).map_err(|e| {
         RecordError::new(
             "invalid json",
-            format!("invalid json: {}", crate::error::sanitize(&e.to_string(), 100)),
+            format!(
+                "invalid json: {}",
+                crate::error::sanitize(&e.to_string(), 100)
+            ),
         )
     })?;
     if let Some(v) = &r.event_version {
@@ -93,7 +96,10 @@ pub fn parse_record(bytes: &[u8], provenance: Provenance) -> Result<ApiCall, Rec
         }
     }
     let missing = |f: &str| RecordError::new("missing field", format!("missing field '{f}'"));
-    let t = r.event_time.as_deref().ok_or_else(|| missing("eventTime"))?;
+    let t = r
+        .event_time
+        .as_deref()
+        .ok_or_else(|| missing("eventTime"))?;
     let (time, _) = parse_timestamp(t).ok_or_else(|| {
         RecordError::new(
             "invalid time",
@@ -155,7 +161,10 @@ pub fn parse_lookup_item(bytes: &[u8], provenance: Provenance) -> Result<ApiCall
     let item: LookupItem = serde_json::from_slice(bytes).map_err(|e| {
         RecordError::new(
             "invalid json",
-            format!("invalid json: {}", crate::error::sanitize(&e.to_string(), 100)),
+            format!(
+                "invalid json: {}",
+                crate::error::sanitize(&e.to_string(), 100)
+            ),
         )
     })?;
     let inner = item
@@ -215,7 +224,10 @@ pub(crate) mod tests {
     /// §2.4 (c): (a) via the NAT: the NAT's EIP, no vpcEndpointId.
     pub fn example_c() -> String {
         EXAMPLE_A
-            .replace("\"sourceIPAddress\":\"10.0.1.148\"", "\"sourceIPAddress\":\"43.200.5.18\"")
+            .replace(
+                "\"sourceIPAddress\":\"10.0.1.148\"",
+                "\"sourceIPAddress\":\"43.200.5.18\"",
+            )
             .replace(",\"vpcEndpointId\":\"vpce-04b9d1f7a3c5e2860\"", "")
     }
 
@@ -230,8 +242,9 @@ pub(crate) mod tests {
                 event_name: "DescribeStacks".into(),
                 source_ip: "10.0.1.148".into(),
                 source_addr: Some("10.0.1.148".parse().unwrap()),
-                principal: "arn:aws:sts::240917365018:assumed-role/privpath-lab-ec2/i-05e2b8d4a1c9f7036"
-                    .into(),
+                principal:
+                    "arn:aws:sts::240917365018:assumed-role/privpath-lab-ec2/i-05e2b8d4a1c9f7036"
+                        .into(),
                 identity_type: Some("AssumedRole".into()),
                 invoked_by: None,
                 vpc_endpoint_id: Some("vpce-04b9d1f7a3c5e2860".into()),
@@ -251,22 +264,35 @@ pub(crate) mod tests {
     fn cloudtrail_examples_b_c_e_parse() {
         let b = parse_record(example_b().as_bytes(), P).unwrap();
         assert_eq!(
-            (b.service.as_str(), b.event_name.as_str(), b.event_category.as_deref()),
+            (
+                b.service.as_str(),
+                b.event_name.as_str(),
+                b.event_category.as_deref()
+            ),
             ("s3", "GetObject", Some("Data"))
         );
         assert_eq!(b.vpc_endpoint_id.as_deref(), Some("vpce-0e5a3c7d9b1f24680"));
         let c = parse_record(example_c().as_bytes(), P).unwrap();
-        assert_eq!((c.source_ip.as_str(), c.vpc_endpoint_id), ("43.200.5.18", None));
+        assert_eq!(
+            (c.source_ip.as_str(), c.vpc_endpoint_id),
+            ("43.200.5.18", None)
+        );
         let e = parse_record(EXAMPLE_E.as_bytes(), P).unwrap();
         assert!(e.is_network_activity());
         assert_eq!(e.vpc_endpoint_account_id.as_deref(), Some("012345678910"));
         assert_eq!(e.vpc_endpoint_id.as_deref(), Some("vpce-03y53r4ukkkuygzg0"));
-        assert_eq!(e.principal, "arn:aws:sts::012345678910:assumed-role/admin/user@domain.com");
+        assert_eq!(
+            e.principal,
+            "arn:aws:sts::012345678910:assumed-role/admin/user@domain.com"
+        );
         assert_eq!(e.time, 1_740_588_095);
         assert!(!e.denied());
         let denied = parse_record(
             EXAMPLE_E
-                .replace("\"eventCategory\"", "\"errorCode\":\"VpceAccessDenied\",\"eventCategory\"")
+                .replace(
+                    "\"eventCategory\"",
+                    "\"errorCode\":\"VpceAccessDenied\",\"eventCategory\"",
+                )
                 .as_bytes(),
             P,
         )
@@ -280,19 +306,32 @@ pub(crate) mod tests {
         let c = parse_record(svc.as_bytes(), P).unwrap();
         assert_eq!(
             (c.principal.as_str(), c.source_addr, c.invoked_by.as_deref()),
-            ("cloudformation.amazonaws.com", None, Some("cloudformation.amazonaws.com"))
+            (
+                "cloudformation.amazonaws.com",
+                None,
+                Some("cloudformation.amazonaws.com")
+            )
         );
         let item = serde_json::json!({"EventId": "x", "EventName": "DescribeStacks", "CloudTrailEvent": EXAMPLE_A}).to_string();
         let c = parse_lookup_item(item.as_bytes(), P).unwrap();
         assert_eq!(c.event_name, "DescribeStacks");
         let bad = r#"{"EventId": "x", "CloudTrailEvent": "{not json"}"#;
         let e = parse_lookup_item(bad.as_bytes(), P).unwrap_err();
-        assert!(e.detail.starts_with("'CloudTrailEvent' is not a JSON record: invalid json"), "{}", e.detail);
+        assert!(
+            e.detail
+                .starts_with("'CloudTrailEvent' is not a JSON record: invalid json"),
+            "{}",
+            e.detail
+        );
         let e = parse_lookup_item(br#"{"EventId": "x"}"#, P).unwrap_err();
         assert_eq!(e.detail, "missing field 'CloudTrailEvent'");
         let e = parse_record(br#"{"eventVersion":"2.0","eventTime":"x"}"#, P).unwrap_err();
         assert_eq!(e.reason, "unsupported version");
-        let e = parse_record(br#"{"eventVersion":"1.0","eventSource":"s3.amazonaws.com"}"#, P).unwrap_err();
+        let e = parse_record(
+            br#"{"eventVersion":"1.0","eventSource":"s3.amazonaws.com"}"#,
+            P,
+        )
+        .unwrap_err();
         assert_eq!(e.detail, "missing field 'eventTime'");
     }
 }

@@ -226,7 +226,10 @@ mod tests {
         touch(&case.join("topology/vpcs.json"), br#"{"Vpcs": []}"#);
         touch(&case.join("expect.toml"), b"expect = []\n");
         touch(&case.join("README.md"), b"# notes\n");
-        touch(&case.join("flows/a.log"), b"2 1 eni-1 - - - - - - - 1 2 - NODATA\n");
+        touch(
+            &case.join("flows/a.log"),
+            b"2 1 eni-1 - - - - - - - 1 2 - NODATA\n",
+        );
         touch(&case.join("cap.pcap"), b"\xd4\xc3\xb2\xa1");
         touch(&case.join(".hidden"), b"x");
         let plan = plan(&[case.clone()]).unwrap();

@@ -428,9 +428,7 @@ mod tests {
         let mut first = true;
         loop {
             match s.next_element(first) {
-                Ok(Some(Scanned::Record)) => {
-                    out.push(String::from_utf8(s.record.clone()).unwrap())
-                }
+                Ok(Some(Scanned::Record)) => out.push(String::from_utf8(s.record.clone()).unwrap()),
                 Ok(Some(Scanned::TooLarge(n))) => out.push(format!("<{n} bytes>")),
                 Ok(None) => return (out, None),
                 Err(e) => return (out, Some(e)),

@@ -26,8 +26,8 @@ pub mod cloudtrail;
 #[cfg(feature = "aws")]
 pub mod cloudwatch_pull;
 pub mod flowlog;
-pub mod json_records;
 pub mod inputs;
+pub mod json_records;
 mod parts;
 pub mod pcap;
 pub mod resolver;
@@ -100,8 +100,7 @@ pub fn is_name_evidence(path: &Path) -> bool {
                 reader = Box::new(BufReader::with_capacity(1 << 16, dec));
             }
             Sniffed::Json => {
-                return peek(&mut reader, 64 << 10)
-                    .is_ok_and(|h| aws_logs::detect(&h).is_some());
+                return peek(&mut reader, 64 << 10).is_ok_and(|h| aws_logs::detect(&h).is_some());
             }
             _ => return false,
         }

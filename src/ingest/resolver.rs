@@ -64,12 +64,18 @@ pub fn looks_like_record(bytes: &[u8]) -> bool {
 /// `"1.100000"` → major 1.
 fn check_version(v: Option<&str>) -> Result<(), RecordError> {
     let Some(v) = v else { return Ok(()) };
-    let major = v.split('.').next().and_then(|m| m.trim().parse::<u32>().ok());
+    let major = v
+        .split('.')
+        .next()
+        .and_then(|m| m.trim().parse::<u32>().ok());
     match major {
         Some(1) => Ok(()),
         _ => Err(RecordError::new(
             "unsupported version",
-            format!("version {:?} (privpath reads 1.x)", crate::error::sanitize(v, 20)),
+            format!(
+                "version {:?} (privpath reads 1.x)",
+                crate::error::sanitize(v, 20)
+            ),
         )),
     }
 }
@@ -148,7 +154,10 @@ pub fn parse_record(bytes: &[u8], provenance: Provenance) -> Result<DnsRecord, R
     let r: Record = serde_json::from_slice(bytes).map_err(|e| {
         RecordError::new(
             "invalid json",
-            format!("invalid json: {}", crate::error::sanitize(&e.to_string(), 100)),
+            format!(
+                "invalid json: {}",
+                crate::error::sanitize(&e.to_string(), 100)
+            ),
         )
     })?;
     check_version(r.version.as_deref())?;
@@ -167,7 +176,10 @@ pub fn parse_record(bytes: &[u8], provenance: Provenance) -> Result<DnsRecord, R
     let client: IpAddr = src.parse().map_err(|_| {
         RecordError::new(
             "invalid address",
-            format!("field 'srcaddr': invalid address {:?}", crate::error::sanitize(src, 40)),
+            format!(
+                "field 'srcaddr': invalid address {:?}",
+                crate::error::sanitize(src, 40)
+            ),
         )
     })?;
     let mut answers = Vec::new();
@@ -259,7 +271,10 @@ mod tests {
         assert_eq!((r.rcode, r.answers.len(), r.time), (3, 0, 1_639_262_783));
         assert_eq!(r.query, "does-not-exist.abc.com");
         let r = parse_record(EXAMPLE_4.as_bytes(), P).unwrap();
-        assert_eq!((r.client, r.answers.clone()), (ip("192.168.40.17"), vec![ip("10.0.0.214")]));
+        assert_eq!(
+            (r.client, r.answers.clone()),
+            (ip("192.168.40.17"), vec![ip("10.0.0.214")])
+        );
         for e in [EXAMPLE_1, EXAMPLE_2, EXAMPLE_3, EXAMPLE_4] {
             assert!(looks_like_record(e.as_bytes()));
         }
@@ -267,15 +282,24 @@ mod tests {
 
     #[test]
     fn resolver_times_accept_a_fraction_and_the_documented_typo() {
-        assert_eq!(parse_timestamp("2021-12-11T22:46:23.177Z"), Some((1_639_262_783, 177_000_000)));
-        assert_eq!(parse_timestamp("2021-12-11T19:20:177Z").map(|t| t.1), Some(700_000_000));
+        assert_eq!(
+            parse_timestamp("2021-12-11T22:46:23.177Z"),
+            Some((1_639_262_783, 177_000_000))
+        );
+        assert_eq!(
+            parse_timestamp("2021-12-11T19:20:177Z").map(|t| t.1),
+            Some(700_000_000)
+        );
         assert_eq!(parse_timestamp("yesterday"), None);
     }
 
     #[test]
     fn resolver_bad_records_say_which_field() {
         let cases: &[(&str, &str)] = &[
-            (r#"{"query_name":"a.","srcaddr":"10.0.0.1"}"#, "missing field 'query_timestamp'"),
+            (
+                r#"{"query_name":"a.","srcaddr":"10.0.0.1"}"#,
+                "missing field 'query_timestamp'",
+            ),
             (
                 r#"{"query_timestamp":"2026-11-25T13:40:02Z","query_name":"a.","srcaddr":"x"}"#,
                 "field 'srcaddr': invalid address \"x\"",
@@ -288,7 +312,10 @@ mod tests {
                 r#"{"query_timestamp":"2026-11-25T13:40:02Z","query_name":"a.","srcaddr":"10.0.0.1","answers":[{"Rdata":"nope","Type":"A"}]}"#,
                 "field 'answers[0].Rdata': invalid address \"nope\"",
             ),
-            (r#"{"query_timestamp":"#, "invalid json: EOF while parsing a value at line 1 column 19"),
+            (
+                r#"{"query_timestamp":"#,
+                "invalid json: EOF while parsing a value at line 1 column 19",
+            ),
         ];
         for (input, want) in cases {
             let e = parse_record(input.as_bytes(), P).unwrap_err();

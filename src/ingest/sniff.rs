@@ -264,7 +264,8 @@ mod tests {
         assert_eq!(sniff(events), Sniffed::Json);
         let escaped = br#"{"a\"Vpcs": 1, "logEvents": []}"#;
         assert_eq!(sniff(escaped), Sniffed::Json);
-        let toml = b"# Timeline\n\nsince = \"2026-11-02T09:10:27Z\"\nexpect = [\"s3=gateway-endpoint\"]\n";
+        let toml =
+            b"# Timeline\n\nsince = \"2026-11-02T09:10:27Z\"\nexpect = [\"s3=gateway-endpoint\"]\n";
         assert_eq!(sniff(toml), Sniffed::ExpectToml);
         assert_eq!(sniff(b"expect-dns = []"), Sniffed::ExpectToml);
         assert_eq!(sniff(b"# comment\n2 123 eni-1"), Sniffed::Text);

@@ -58,7 +58,16 @@ pub struct ApiCallRow {
     pub example: String,
 }
 
-type Key = (Text, Option<Host>, String, Text, ApiPath, Option<Text>, String, bool);
+type Key = (
+    Text,
+    Option<Host>,
+    String,
+    Text,
+    ApiPath,
+    Option<Text>,
+    String,
+    bool,
+);
 
 /// Group the calls (any order in, sorted out).
 pub fn group_calls(facts: &[CallFacts<'_>]) -> Vec<ApiCallRow> {
@@ -239,9 +248,7 @@ pub fn join_verdicts(verdicts: &mut Vec<VerdictRow>, rows: &[ApiCallRow]) {
                         .max(),
                     v.paths
                         .iter()
-                        .filter(|p| {
-                            p.path.is_private() && (p.outcomes.answered > 0 || p.calls > 0)
-                        })
+                        .filter(|p| p.path.is_private() && (p.outcomes.answered > 0 || p.calls > 0))
                         .map(|p| p.first)
                         .min(),
                 )
@@ -312,10 +319,7 @@ pub fn apply_expectations(
                     destination: format!("{} {} (CloudTrail)", c.service, c.event_name),
                     path: Some(path),
                     outcome: Some(Outcome::Answered),
-                    evidence: format!(
-                        "{} from {}: {}",
-                        c.principal, c.source_ip, f.path.evidence
-                    ),
+                    evidence: format!("{} from {}: {}", c.principal, c.source_ip, f.path.evidence),
                     source: f.source.clone(),
                 });
             }

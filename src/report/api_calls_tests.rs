@@ -39,7 +39,12 @@ fn call(t: u64, source_ip: &str, denied: bool) -> ApiCall {
     }
 }
 
-fn facts<'a>(c: &'a ApiCall, path: ApiPath, endpoint: Option<&str>, h: Option<Host>) -> CallFacts<'a> {
+fn facts<'a>(
+    c: &'a ApiCall,
+    path: ApiPath,
+    endpoint: Option<&str>,
+    h: Option<Host>,
+) -> CallFacts<'a> {
     CallFacts {
         call: c,
         path: CallPath {
@@ -90,12 +95,25 @@ fn group_calls_counts_per_principal_event_path_and_source() {
     let b = call(250, "10.0.1.148", true);
     let c = call(400, "43.200.5.18", false);
     let rows = group_calls(&[
-        facts(&a, ApiPath::InterfaceEndpoint, Some("vpce-cfn"), Some(h.clone())),
-        facts(&b, ApiPath::InterfaceEndpoint, Some("vpce-cfn"), Some(h.clone())),
+        facts(
+            &a,
+            ApiPath::InterfaceEndpoint,
+            Some("vpce-cfn"),
+            Some(h.clone()),
+        ),
+        facts(
+            &b,
+            ApiPath::InterfaceEndpoint,
+            Some("vpce-cfn"),
+            Some(h.clone()),
+        ),
         facts(&c, ApiPath::NatGateway, Some("nat-1"), None),
     ]);
     assert_eq!(rows.len(), 2);
-    let r = rows.iter().find(|r| r.path == ApiPath::InterfaceEndpoint).unwrap();
+    let r = rows
+        .iter()
+        .find(|r| r.path == ApiPath::InterfaceEndpoint)
+        .unwrap();
     assert_eq!((r.calls, r.denied, r.first, r.last), (2, 1, 250, 300));
     assert_eq!(r.example, "trail.json:Records[250]");
     assert!(evidence_line(r).contains("2 calls DescribeStacks by arn:aws:sts::1:assumed-role/lab/i-priv from 10.0.1.148 via vpce-cfn (1 denied)"));
@@ -107,14 +125,29 @@ fn a_nat_call_makes_private_flows_mixed_with_the_call_as_evidence() {
     let mut verdicts = vec![private_verdict(&h)];
     assert_eq!(verdicts[0].verdict, Verdict::Private);
     let c = call(50, "43.200.5.18", false);
-    let rows = group_calls(&[facts(&c, ApiPath::NatGateway, Some("nat-1"), Some(h.clone()))]);
+    let rows = group_calls(&[facts(
+        &c,
+        ApiPath::NatGateway,
+        Some("nat-1"),
+        Some(h.clone()),
+    )]);
     join_verdicts(&mut verdicts, &rows);
     let v = &verdicts[0];
     assert_eq!(v.verdict, Verdict::Mixed);
     assert_eq!((v.last_public, v.first_private), (Some(50), Some(100)));
-    let nat = v.paths.iter().find(|p| p.path == PathKind::NatGateway).unwrap();
+    let nat = v
+        .paths
+        .iter()
+        .find(|p| p.path == PathKind::NatGateway)
+        .unwrap();
     assert_eq!((nat.flows, nat.calls), (0, 1));
-    assert!(nat.evidence[0].text.starts_with("CloudTrail: 1 call DescribeStacks by "), "{:?}", nat.evidence);
+    assert!(
+        nat.evidence[0]
+            .text
+            .starts_with("CloudTrail: 1 call DescribeStacks by "),
+        "{:?}",
+        nat.evidence
+    );
     assert!(nat.evidence[0].text.contains("from 43.200.5.18 via nat-1"));
     // A host with calls only gets a verdict of its own; aws-internal never joins.
     let other = host("i-pub", "10.0.0.10");
@@ -136,7 +169,10 @@ fn expectations_fail_on_a_call_off_the_endpoint_and_hold_on_one_through_it() {
     use crate::report::expect::ExpectSet;
     let h = host("i-priv", "10.0.1.148");
     let set = ExpectSet::parse_cli(
-        &["cloudformation=interface-endpoint".into(), "cloudformation@i-priv=private".into()],
+        &[
+            "cloudformation=interface-endpoint".into(),
+            "cloudformation@i-priv=private".into(),
+        ],
         &[],
         None,
         None,
@@ -157,7 +193,17 @@ fn expectations_fail_on_a_call_off_the_endpoint_and_hold_on_one_through_it() {
     };
     let ok = call(10, "10.0.1.148", false);
     let mut results = vec![placeholder("a"), placeholder("b")];
-    apply_expectations(&mut results, &set, &[facts(&ok, ApiPath::InterfaceEndpoint, Some("vpce-cfn"), Some(h.clone()))], 20);
+    apply_expectations(
+        &mut results,
+        &set,
+        &[facts(
+            &ok,
+            ApiPath::InterfaceEndpoint,
+            Some("vpce-cfn"),
+            Some(h.clone()),
+        )],
+        20,
+    );
     assert!(results.iter().all(|r| r.met));
     assert_eq!(results[0].hosts.len(), 1);
     assert_eq!(results[0].hosts[0].flows, 1);
@@ -170,7 +216,12 @@ fn expectations_fail_on_a_call_off_the_endpoint_and_hold_on_one_through_it() {
         &mut results,
         &set,
         &[
-            facts(&ok, ApiPath::InterfaceEndpoint, Some("vpce-cfn"), Some(h.clone())),
+            facts(
+                &ok,
+                ApiPath::InterfaceEndpoint,
+                Some("vpce-cfn"),
+                Some(h.clone()),
+            ),
             facts(&nat, ApiPath::NatGateway, Some("nat-1"), Some(h.clone())),
             facts(&unknown_host, ApiPath::NatGateway, Some("nat-1"), None),
         ],
@@ -178,15 +229,31 @@ fn expectations_fail_on_a_call_off_the_endpoint_and_hold_on_one_through_it() {
     );
     assert!(!results[0].met);
     assert_eq!(results[0].violations_total(), 2);
-    let v = &results[0].hosts.iter().find(|x| x.host.is_some()).unwrap().violations[0];
-    assert_eq!((v.time, v.path, v.source.as_str()), (20, Some(PathKind::NatGateway), "trail.json:Records[20]"));
+    let v = &results[0]
+        .hosts
+        .iter()
+        .find(|x| x.host.is_some())
+        .unwrap()
+        .violations[0];
+    assert_eq!(
+        (v.time, v.path, v.source.as_str()),
+        (20, Some(PathKind::NatGateway), "trail.json:Records[20]")
+    );
     assert_eq!(v.destination, "cloudformation DescribeStacks (CloudTrail)");
     // The scoped one sees only i-priv's NAT call.
     assert!(!results[1].met);
     assert_eq!(results[1].violations_total(), 1);
     // Outside the window: not checked.
-    let late = ExpectSet { since: Some(25), ..set.clone() };
+    let late = ExpectSet {
+        since: Some(25),
+        ..set.clone()
+    };
     let mut results = vec![placeholder("a"), placeholder("b")];
-    apply_expectations(&mut results, &late, &[facts(&nat, ApiPath::NatGateway, Some("nat-1"), Some(h))], 20);
+    apply_expectations(
+        &mut results,
+        &late,
+        &[facts(&nat, ApiPath::NatGateway, Some("nat-1"), Some(h))],
+        20,
+    );
     assert!(results.iter().all(|r| r.met));
 }

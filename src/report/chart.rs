@@ -21,9 +21,7 @@ pub fn path_color(p: PathKind) -> &'static str {
         PathKind::GatewayEndpoint => "#009E73",
         PathKind::InterfaceEndpoint => "#0072B2",
         PathKind::Local => "#56B4E9",
-        PathKind::Peering | PathKind::TransitGateway | PathKind::VirtualPrivateGateway => {
-            "#CC79A7"
-        }
+        PathKind::Peering | PathKind::TransitGateway | PathKind::VirtualPrivateGateway => "#CC79A7",
         PathKind::NoRoute => "#999999",
         PathKind::Unknown => "#333333",
     }
@@ -147,7 +145,12 @@ pub fn render_chart(report: &Report, service: &str) -> String {
     let width = report.timeline.bucket_secs.max(1);
     // bucket start -> path -> bytes
     let mut buckets: BTreeMap<u64, BTreeMap<PathKind, u64>> = BTreeMap::new();
-    for s in report.timeline.series.iter().filter(|s| s.service == service) {
+    for s in report
+        .timeline
+        .series
+        .iter()
+        .filter(|s| s.service == service)
+    {
         for &(t, b) in &s.points {
             let e = buckets.entry(t).or_default().entry(s.path).or_insert(0);
             *e = e.saturating_add(b);
@@ -227,7 +230,11 @@ pub fn render_chart(report: &Report, service: &str) -> String {
     while t <= x1 {
         let x = x_of(t);
         // The last label may not run past the plot's right edge.
-        let anchor = if x > W - RIGHT - 40.0 { "end" } else { "middle" };
+        let anchor = if x > W - RIGHT - 40.0 {
+            "end"
+        } else {
+            "middle"
+        };
         let day = t / 86_400;
         let with_date = multi_day || last_day != Some(day);
         last_day = Some(day);

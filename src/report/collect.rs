@@ -568,7 +568,12 @@ pub struct Finished {
     pub kept: Vec<FlowRecord>,
 }
 
-fn insert_capped(map: &mut BTreeMap<String, EvidenceTally>, key: String, value: EvidenceTally, cap: usize) {
+fn insert_capped(
+    map: &mut BTreeMap<String, EvidenceTally>,
+    key: String,
+    value: EvidenceTally,
+    cap: usize,
+) {
     map.insert(key, value);
     while map.len() > cap {
         map.pop_last();

@@ -25,7 +25,9 @@ const GB: f64 = 1_073_741_824.0;
 pub enum PriceError {
     #[error("{file}: {message}")]
     Parse { file: String, message: String },
-    #[error("{file}: {field} of region {region} is {value}: want a price in USD between 0 and 1000")]
+    #[error(
+        "{file}: {field} of region {region} is {value}: want a price in USD between 0 and 1000"
+    )]
     Value {
         file: String,
         region: String,
@@ -219,9 +221,10 @@ impl Pricing {
                 p.interface_endpoint_per_gb,
                 "interface-endpoint data processing",
             )),
-            PathKind::GatewayEndpoint => {
-                Some((p.gateway_endpoint_per_gb, "gateway endpoint, no data charge"))
-            }
+            PathKind::GatewayEndpoint => Some((
+                p.gateway_endpoint_per_gb,
+                "gateway endpoint, no data charge",
+            )),
             _ => None,
         }
     }
@@ -365,18 +368,33 @@ pub fn estimate_note(p: &Pricing) -> String {
         "Estimate from list prices ({}, {} {}; {}). Bytes are what the hosts sent; \
 a NAT gateway also bills the replies and by the hour, an interface endpoint by the AZ-hour.",
         p.region,
-        if p.file == "built-in" { "built-in table of" } else { "file" },
-        if p.file == "built-in" { &p.date } else { &p.file },
+        if p.file == "built-in" {
+            "built-in table of"
+        } else {
+            "file"
+        },
+        if p.file == "built-in" {
+            &p.date
+        } else {
+            &p.file
+        },
         p.source
     );
     if !p.region_matched {
-        s.push_str(" The audited region has no prices in the table: the default region's are used.");
+        s.push_str(
+            " The audited region has no prices in the table: the default region's are used.",
+        );
     }
     s
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 
@@ -402,7 +420,10 @@ mod tests {
         let c = p.cost(PathKind::NatGateway, bytes).unwrap();
         assert!((c.usd - 18.54).abs() < 1e-9, "{}", c.usd);
         assert_eq!(c.per_gb, 0.045);
-        assert_eq!(c.basis, "nat-gateway data processing, us-east-1, 2026-03 list price");
+        assert_eq!(
+            c.basis,
+            "nat-gateway data processing, us-east-1, 2026-03 list price"
+        );
         let (path, alt) = p.instead("s3", PathKind::NatGateway, bytes).unwrap();
         assert_eq!(path, PathKind::GatewayEndpoint);
         assert_eq!(alt.usd, 0.0);
@@ -421,15 +442,23 @@ mod tests {
             cost: Some(c),
             instead: Some((path, alt)),
         };
-        assert!(row.sentence().starts_with("s3 via nat-gateway: 412.0 GiB ≈ $18.54 in this window"));
+        assert!(
+            row.sentence()
+                .starts_with("s3 via nat-gateway: 412.0 GiB ≈ $18.54 in this window")
+        );
     }
 
     #[test]
     fn price_file_errors_name_the_file_and_field() {
         let bad = "source = \"x\"\ndefault_region = \"r\"\n[regions.r]\ndate = \"d\"\nnat_gateway_per_gb = -1.0\ninterface_endpoint_per_gb = 0.01\n";
         let e = PriceTable::parse("my.toml", bad).unwrap_err().to_string();
-        assert!(e.contains("my.toml") && e.contains("nat_gateway_per_gb"), "{e}");
-        let e = PriceTable::parse("my.toml", "source = 1").unwrap_err().to_string();
+        assert!(
+            e.contains("my.toml") && e.contains("nat_gateway_per_gb"),
+            "{e}"
+        );
+        let e = PriceTable::parse("my.toml", "source = 1")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("my.toml: "), "{e}");
         let nodefault = "source = \"x\"\ndefault_region = \"q\"\n[regions.r]\ndate = \"d\"\nnat_gateway_per_gb = 0.1\ninterface_endpoint_per_gb = 0.01\n";
         assert!(PriceTable::parse("f", nodefault).is_err());

@@ -10,7 +10,9 @@ use super::view::ViolationCells;
 use super::{Report, Verdict};
 
 fn data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn property(s: &str) -> String {
@@ -32,12 +34,18 @@ pub fn render_annotations(r: &Report) -> String {
                 msg.push_str(&format!(" ({})", clean(n)));
             }
             if let Some(v) = hr.violations.first() {
-                msg.push_str(&format!("\nfirst: {}", clean(&ViolationCells::of(v).line())));
+                msg.push_str(&format!(
+                    "\nfirst: {}",
+                    clean(&ViolationCells::of(v).line())
+                ));
             }
             let _ = writeln!(
                 o,
                 "::error title={}::{}",
-                property(&clean(&format!("privpath: expectation {} failed", e.expect))),
+                property(&clean(&format!(
+                    "privpath: expectation {} failed",
+                    e.expect
+                ))),
                 data(&msg)
             );
         }
@@ -81,12 +89,17 @@ mod tests {
         let out = render_annotations(&fixture::report());
         let lines: Vec<&str> = out.lines().collect();
         assert!(
-            lines.iter().any(|l| l.starts_with("::error title=privpath%3A expectation")),
+            lines
+                .iter()
+                .any(|l| l.starts_with("::error title=privpath%3A expectation")),
             "{out}"
         );
         assert!(lines.iter().any(|l| l.starts_with("::warning ")), "{out}");
         for l in &lines {
-            assert!(l.starts_with("::error ") || l.starts_with("::warning "), "{l}");
+            assert!(
+                l.starts_with("::error ") || l.starts_with("::warning "),
+                "{l}"
+            );
         }
         assert_eq!(data("a%b\nc"), "a%25b%0Ac");
         assert_eq!(property("a:b,c"), "a%3Ab%2Cc");

@@ -189,7 +189,13 @@ fn swatch_fill(p: super::PathKind) -> String {
 
 fn anchor_part(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -273,7 +279,10 @@ fn summary(o: &mut String, r: &Report) {
         }
         o.push_str("</table>\n");
         if let Some(pr) = &r.pricing {
-            let worth: Vec<&cost::CostRow> = rows.iter().filter(|c| c.instead.is_some() || c.cost.as_ref().is_some_and(|x| x.usd > 0.0)).collect();
+            let worth: Vec<&cost::CostRow> = rows
+                .iter()
+                .filter(|c| c.instead.is_some() || c.cost.as_ref().is_some_and(|x| x.usd > 0.0))
+                .collect();
             if !worth.is_empty() {
                 o.push_str("<h3>What each path costs (estimate)</h3>\n<ul class=\"costs\">\n");
                 for c in worth {
@@ -300,7 +309,11 @@ fn matrix(o: &mut String, r: &Report) {
     let _ = write!(
         o,
         "<table class=\"matrix\">\n<tr><th>{}</th>",
-        if hosts_across { "Service \\ host" } else { "Host \\ service" }
+        if hosts_across {
+            "Service \\ host"
+        } else {
+            "Host \\ service"
+        }
     );
     for c in cols {
         let _ = write!(o, "<th>{}</th>", h(c));
@@ -393,7 +406,11 @@ fn details(o: &mut String, r: &Report, names: &Names) {
             evidence(o, p, names, v.paths.len() > 1);
         }
         // The first flows of each public path, folded: where to look first.
-        for p in v.paths.iter().filter(|p| p.path.is_public() && !p.examples.is_empty()) {
+        for p in v
+            .paths
+            .iter()
+            .filter(|p| p.path.is_public() && !p.examples.is_empty())
+        {
             let _ = write!(
                 o,
                 "<details class=\"flows\"><summary>First {} of {} flows via {}</summary>\n<table>\n<tr><th>Time</th><th>Destination</th><th>Outcome</th><th>Source</th></tr>\n",
@@ -413,7 +430,11 @@ fn details(o: &mut String, r: &Report, names: &Names) {
             }
             o.push_str("</table>");
             if p.examples_more() > 0 {
-                let _ = write!(o, "<p>… and {} more (<code>-o json</code>, <code>--examples K</code>).</p>", p.examples_more());
+                let _ = write!(
+                    o,
+                    "<p>… and {} more (<code>-o json</code>, <code>--examples K</code>).</p>",
+                    p.examples_more()
+                );
             }
             o.push_str("</details>\n");
         }
@@ -446,7 +467,12 @@ fn evidence(o: &mut String, p: &PathRow, names: &Names, heading: bool) {
                     items.len() - SHOWN_ITEMS
                 );
             }
-            let ex: Vec<String> = it.examples.iter().take(2).map(|e| names.example(e)).collect();
+            let ex: Vec<String> = it
+                .examples
+                .iter()
+                .take(2)
+                .map(|e| names.example(e))
+                .collect();
             let _ = write!(
                 o,
                 "<li><span class=\"cnt\">{} flow{}</span> {}",
@@ -481,7 +507,11 @@ fn expectations(o: &mut String, r: &Report) {
     }
     o.push_str("<h2 id=\"expectations\">Expectations</h2>\n");
     for (i, e) in r.expectations.iter().enumerate() {
-        let (class, mark) = if e.met { ("pass", "✓ PASS") } else { ("fail", "✗ FAIL") };
+        let (class, mark) = if e.met {
+            ("pass", "✓ PASS")
+        } else {
+            ("fail", "✗ FAIL")
+        };
         let flows: u64 = e.hosts.iter().map(|h| h.flows).sum();
         let _ = writeln!(
             o,

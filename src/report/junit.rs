@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::escape::xml;
 use super::Report;
+use super::escape::xml;
 
 pub fn render_junit(r: &Report) -> Vec<u8> {
     let cases: usize = r.expectations.iter().map(|e| e.hosts.len()).sum();

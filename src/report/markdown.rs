@@ -179,8 +179,11 @@ fn render_full(r: &Report) -> String {
                     let _ = writeln!(o, "\n    | {} |", view::VIOLATION_HEADER.join(" | "));
                     o.push_str("    |---|---|---|---|---|---|---|\n");
                     for v in h.violations.iter().take(SHOWN_VIOLATIONS) {
-                        let cells: Vec<String> =
-                            ViolationCells::of(v).cells().iter().map(|c| md(c)).collect();
+                        let cells: Vec<String> = ViolationCells::of(v)
+                            .cells()
+                            .iter()
+                            .map(|c| md(c))
+                            .collect();
                         let _ = writeln!(o, "    | {} |", cells.join(" | "));
                     }
                     let shown = h.violations.len().min(SHOWN_VIOLATIONS);
@@ -239,7 +242,11 @@ fn render_full(r: &Report) -> String {
                 }
             }
             if g.untold > 0 {
-                let _ = writeln!(o, "  - other: {} flows with further distinct evidence", g.untold);
+                let _ = writeln!(
+                    o,
+                    "  - other: {} flows with further distinct evidence",
+                    g.untold
+                );
             }
         }
     }

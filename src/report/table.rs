@@ -90,7 +90,10 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
         .iter()
         .flat_map(|v| v.paths.iter().map(|p| p.flows))
         .sum();
-    let mut first = format!("privpath audit: {flows} flows from {} inputs", r.inputs.len());
+    let mut first = format!(
+        "privpath audit: {flows} flows from {} inputs",
+        r.inputs.len()
+    );
     if let Some(w) = view::window_text(r) {
         first.push_str(&format!(", {w}"));
     }
@@ -109,7 +112,10 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
         out.push_str("no flows\n");
     } else {
         // A CALLS column only when CloudTrail calls joined the verdicts.
-        let with_calls = r.verdicts.iter().any(|v| v.paths.iter().any(|p| p.calls > 0));
+        let with_calls = r
+            .verdicts
+            .iter()
+            .any(|v| v.paths.iter().any(|p| p.calls > 0));
         let mut header = vec![
             "SERVICE", "HOST", "VERDICT", "PATH", "FLOWS", "BYTES", "OUTCOME", "FIRST", "LAST",
         ];
@@ -214,7 +220,10 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
                 put(
                     &mut out,
                     opts,
-                    &format!("  {:<13} {:>6}  further distinct evidence not kept", "other", g.untold),
+                    &format!(
+                        "  {:<13} {:>6}  further distinct evidence not kept",
+                        "other", g.untold
+                    ),
                 );
             }
         }
@@ -320,8 +329,16 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
         let mut t = new_table(
             opts,
             &[
-                "SERVICE", "HOST", "PRINCIPAL", "EVENT", "PATH", "ENDPOINT", "CALLS", "SOURCE IP",
-                "FIRST", "LAST",
+                "SERVICE",
+                "HOST",
+                "PRINCIPAL",
+                "EVENT",
+                "PATH",
+                "ENDPOINT",
+                "CALLS",
+                "SOURCE IP",
+                "FIRST",
+                "LAST",
             ],
         );
         for c in &r.api_calls {
@@ -332,10 +349,11 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
             };
             t.add_row(vec![
                 Cell::new(terminal(&c.service, NAME_MAX)),
-                Cell::new(c.host.as_ref().map_or_else(
-                    || "unknown".to_owned(),
-                    |h| terminal(&h.label(), NAME_MAX),
-                )),
+                Cell::new(
+                    c.host
+                        .as_ref()
+                        .map_or_else(|| "unknown".to_owned(), |h| terminal(&h.label(), NAME_MAX)),
+                ),
                 Cell::new(terminal(&c.principal, NAME_MAX)),
                 Cell::new(if c.network_activity {
                     format!("{} (network)", terminal(&c.event_name, NAME_MAX))
@@ -343,7 +361,11 @@ pub fn render_table(r: &Report, opts: RenderOptions) -> Vec<u8> {
                     terminal(&c.event_name, NAME_MAX)
                 }),
                 Cell::new(c.path.as_str()),
-                Cell::new(c.endpoint.as_deref().map_or_else(String::new, |e| terminal(e, NAME_MAX))),
+                Cell::new(
+                    c.endpoint
+                        .as_deref()
+                        .map_or_else(String::new, |e| terminal(e, NAME_MAX)),
+                ),
                 Cell::new(calls).set_alignment(CellAlignment::Right),
                 Cell::new(terminal(&c.source_ip, NAME_MAX)),
                 Cell::new(format_time(c.first)),
@@ -511,7 +533,13 @@ mod tests {
 
     #[test]
     fn render_table_colour_only_when_asked() {
-        let out = render_table(&fixture::report(), RenderOptions { color: true, width: None });
+        let out = render_table(
+            &fixture::report(),
+            RenderOptions {
+                color: true,
+                width: None,
+            },
+        );
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("\u{1b}["), "colour codes present");
         // The hostile ESC from input is still escaped, never raw: every raw

@@ -92,7 +92,12 @@ pub fn evidence_groups(p: &PathRow) -> EvidenceGroups {
     let mut told = 0u64;
     for line in &p.evidence {
         told = told.saturating_add(line.flows);
-        for part in line.text.split("; ").map(str::trim).filter(|s| !s.is_empty()) {
+        for part in line
+            .text
+            .split("; ")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             let e = by.entry((EvidenceKind::of(part), part)).or_default();
             e.0 = e.0.saturating_add(line.flows);
             e.1.extend(line.examples.iter().map(String::as_str));
@@ -294,7 +299,8 @@ pub fn anchor(v: &VerdictRow) -> String {
 /// that stays unique.
 pub fn short_names(paths: &[String]) -> Vec<String> {
     let split: Vec<Vec<&str>> = paths.iter().map(|p| p.split('/').collect()).collect();
-    let tail = |s: &Vec<&str>, n: usize| s.get(s.len().saturating_sub(n)..).unwrap_or(&[]).join("/");
+    let tail =
+        |s: &Vec<&str>, n: usize| s.get(s.len().saturating_sub(n)..).unwrap_or(&[]).join("/");
     let mut out: Vec<String> = Vec::with_capacity(paths.len());
     for (i, s) in split.iter().enumerate() {
         let min = if paths.len() == 1 { 2 } else { 1 };
@@ -382,7 +388,11 @@ mod tests {
         let kinds: Vec<EvidenceKind> = g.groups.iter().map(|(k, _)| *k).collect();
         assert_eq!(
             kinds,
-            vec![EvidenceKind::Route, EvidenceKind::Service, EvidenceKind::TrafficPath]
+            vec![
+                EvidenceKind::Route,
+                EvidenceKind::Service,
+                EvidenceKind::TrafficPath
+            ]
         );
         let route = &g.groups[0].1;
         assert_eq!(route.len(), 1, "one distinct route line");
@@ -408,7 +418,10 @@ mod tests {
             p(&["…/flowlogs/a.log"])
         );
         assert_eq!(short_names(&p(&["a.log", "b.log"])), p(&["a.log", "b.log"]));
-        assert_eq!(short_names(&p(&["x/a.log", "x/a.log"])), p(&["…/a.log", "…/a.log"]));
+        assert_eq!(
+            short_names(&p(&["x/a.log", "x/a.log"])),
+            p(&["…/a.log", "…/a.log"])
+        );
         assert_eq!(
             short_names(&p(&["d1/flowlogs/a.log", "d2/flowlogs/a.log", "d2/b.log"])),
             p(&["d1/flowlogs/a.log", "d2/flowlogs/a.log", "…/b.log"])

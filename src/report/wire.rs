@@ -334,7 +334,9 @@ fn is_zero(n: &u64) -> bool {
 
 fn path_w<'a>(p: &'a PathRow, pricing: Option<&super::cost::Pricing>) -> PathW<'a> {
     PathW {
-        cost: pricing.and_then(|c| c.cost(p.path, p.bytes)).map(CostW::from),
+        cost: pricing
+            .and_then(|c| c.cost(p.path, p.bytes))
+            .map(CostW::from),
         path: p.path.as_str(),
         flows: p.flows,
         packets: p.packets,

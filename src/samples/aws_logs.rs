@@ -41,7 +41,10 @@ fn ip(v: [u8; 4]) -> String {
 /// One Resolver query log record (evidence-sources.md §1.1), as one line.
 fn resolver_record(ex: &Exchange) -> Result<Option<String>, SamplesError> {
     let Kind::Dns {
-        qname, cname, addrs, ..
+        qname,
+        cname,
+        addrs,
+        ..
     } = &ex.kind
     else {
         return Ok(None);
@@ -183,7 +186,11 @@ fn trail_record(c: &Call<'_>) -> Result<String, SamplesError> {
     }
     m.push(format!(
         r#""eventCategory":"{}""#,
-        if c.network { "NetworkActivity" } else { "Management" }
+        if c.network {
+            "NetworkActivity"
+        } else {
+            "Management"
+        }
     ));
     if !c.network {
         let host = match &c.ex.kind {
@@ -271,8 +278,8 @@ pub fn cloudtrail_files(
         // newest first, each record a string.
         let mut events = Vec::new();
         for (c, r) in calls.iter().zip(&records).rev() {
-            let v: serde_json::Value = serde_json::from_str(r)
-                .map_err(|e| SamplesError::Time(format!("record: {e}")))?;
+            let v: serde_json::Value =
+                serde_json::from_str(r).map_err(|e| SamplesError::Time(format!("record: {e}")))?;
             let id = v.get("eventID").and_then(|x| x.as_str()).unwrap_or("");
             let time = time_text(c.ex.at_us + 180_000, false)?;
             events.push(o(vec![
@@ -288,7 +295,10 @@ pub fn cloudtrail_files(
             ]));
         }
         let doc = o(vec![("Events", a(events))]);
-        return Ok(vec![("lookup-events.json".to_owned(), doc.to_pretty(4).into_bytes())]);
+        return Ok(vec![(
+            "lookup-events.json".to_owned(),
+            doc.to_pretty(4).into_bytes(),
+        )]);
     }
     let text = format!("{{\"Records\":[{}]}}", records.join(","));
     let secs = first.div_euclid(1_000_000) + 300;
@@ -335,7 +345,14 @@ mod tests {
         assert_eq!(sources, ["3.35.142.77", "10.0.0.10", "10.0.1.20"]);
         for ex in &p4 {
             if let Some(line) = resolver_record(ex).unwrap() {
-                let d = resolver::parse_record(line.as_bytes(), Provenance { source: SourceId(0), index: 1 }).unwrap();
+                let d = resolver::parse_record(
+                    line.as_bytes(),
+                    Provenance {
+                        source: SourceId(0),
+                        index: 1,
+                    },
+                )
+                .unwrap();
                 assert_eq!(d.client.to_string(), ip(ex.host.ip));
                 assert!(!d.answers.is_empty());
             }

@@ -106,9 +106,13 @@ pub fn ddl(
                     ),
                 };
                 if schema.is_some() {
-                    format!("CREATE TABLE IF NOT EXISTS {name} (\n{cols}\n) USING {using} OPTIONS ({opts});")
+                    format!(
+                        "CREATE TABLE IF NOT EXISTS {name} (\n{cols}\n) USING {using} OPTIONS ({opts});"
+                    )
                 } else {
-                    format!("CREATE OR REPLACE TEMPORARY VIEW {name} (\n{cols}\n) USING {using} OPTIONS ({opts});")
+                    format!(
+                        "CREATE OR REPLACE TEMPORARY VIEW {name} (\n{cols}\n) USING {using} OPTIONS ({opts});"
+                    )
                 }
             }
             (Dialect::Athena, FileFormat::Parquet) => format!(

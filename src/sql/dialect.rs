@@ -75,9 +75,8 @@ impl Dialect {
             return format!("upper(to_hex(CAST(TRY_CAST({s} AS IPADDRESS) AS VARBINARY)))");
         }
         let v4 = {
-            let octet = |i: u8| {
-                format!("lpad(hex(CAST(split_part({s}, '.', {i}) AS INT)), 2, '0')")
-            };
+            let octet =
+                |i: u8| format!("lpad(hex(CAST(split_part({s}, '.', {i}) AS INT)), 2, '0')");
             format!(
                 "concat('00000000000000000000FFFF', {}, {}, {}, {})",
                 octet(1),
@@ -102,12 +101,8 @@ impl Dialect {
             Dialect::Duckdb => format!("lambda {var}: {body}"),
             _ => format!("{var} -> {body}"),
         };
-        let groups = |part: &str| {
-            format!(
-                "{filter}({split}({part}, ':'), {})",
-                lambda("g", "g <> ''")
-            )
-        };
+        let groups =
+            |part: &str| format!("{filter}({split}({part}, ':'), {})", lambda("g", "g <> ''"));
         let padded = |part: &str| {
             format!(
                 "{join}({transform}({}, {}), '')",

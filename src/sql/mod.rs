@@ -134,20 +134,21 @@ fn header(o: &SqlOptions, what: &str) -> String {
     } else {
         String::new()
     };
-    spark + &format!(
-        "-- privpath {} ({} dialect): {what}\n\
+    spark
+        + &format!(
+            "-- privpath {} ({} dialect): {what}\n\
          -- Reads {} (AWS's Athena flow-log columns) and the tables of `privpath topology export`{}.\n\
          -- Capture evidence (DNS answers, TLS SNI, HTTP Host) is not in flow logs: services are\n\
          -- attributed by endpoint ENI, prefix list, ip-ranges and pkt-dst-aws-service only;\n\
          -- run `privpath audit` on captures for the rest.\n",
-        env!("CARGO_PKG_VERSION"),
-        o.dialect.as_str(),
-        o.flow_table,
-        o.topology_schema
-            .as_deref()
-            .map(|s| format!(" in schema {s}"))
-            .unwrap_or_default(),
-    )
+            env!("CARGO_PKG_VERSION"),
+            o.dialect.as_str(),
+            o.flow_table,
+            o.topology_schema
+                .as_deref()
+                .map(|s| format!(" in schema {s}"))
+                .unwrap_or_default(),
+        )
 }
 
 /// One statement whose result is the `select`ed table (CTEs inline).

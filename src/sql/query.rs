@@ -82,7 +82,8 @@ impl<'a> Query<'a> {
     /// and, when a day partition is named, on it (partition pruning).
     fn where_clause(&self) -> String {
         let d = self.o.dialect;
-        let mut w = vec!["(log_status IS NULL OR log_status NOT IN ('NODATA', 'SKIPDATA'))".to_owned()];
+        let mut w =
+            vec!["(log_status IS NULL OR log_status NOT IN ('NODATA', 'SKIPDATA'))".to_owned()];
         let time = format!(
             "COALESCE(CAST({} AS BIGINT), CAST({} AS BIGINT))",
             d.ident("start"),
@@ -132,7 +133,11 @@ impl<'a> Query<'a> {
     fn traffic_path_meaning(&self) -> String {
         let mut s = String::from("CASE traffic_path");
         for code in 1u8..=8 {
-            let _ = write!(s, " WHEN {code} THEN '{}'", rules::traffic_path_meaning(code));
+            let _ = write!(
+                s,
+                " WHEN {code} THEN '{}'",
+                rules::traffic_path_meaning(code)
+            );
         }
         s.push_str(" ELSE 'unknown code' END");
         s
@@ -142,7 +147,10 @@ impl<'a> Query<'a> {
     fn ctes(&self) -> String {
         let d = self.o.dialect;
         let ids = ID.join(", ");
-        let synack = format!("(tcp_flags IS NOT NULL AND {} = 18)", d.bit_and("tcp_flags", "18"));
+        let synack = format!(
+            "(tcp_flags IS NOT NULL AND {} = 18)",
+            d.bit_and("tcp_flags", "18")
+        );
         let synonly = format!(
             "(tcp_flags IS NOT NULL AND {} <> 0 AND {} = 0)",
             d.bit_and("tcp_flags", "2"),
@@ -187,8 +195,9 @@ impl<'a> Query<'a> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let service_label =
-            |e: &str| format!("CASE WHEN upper({e}) IN ('AMAZON', 'EC2') THEN 'aws' ELSE lower({e}) END");
+        let service_label = |e: &str| {
+            format!("CASE WHEN upper({e}) IN ('AMAZON', 'EC2') THEN 'aws' ELSE lower({e}) END")
+        };
         let resolver4 = crate::topology::export::addr_key([169, 254, 169, 253].into());
         let resolver6 =
             crate::topology::export::addr_key([0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x253].into());

@@ -19,9 +19,7 @@ use crate::flow::{SourceId, Text};
 use crate::report::aggregate::{AggregateError, ReportInput, build_report};
 use crate::report::collect::{Counters, EvidenceTally, Finished, GroupKey, HostTally, PathKept};
 use crate::report::expect::ExpectSet;
-use crate::report::{
-    Finding, FindingKind, Host, InputRow, Outcome, PathKind, Report, Violation,
-};
+use crate::report::{Finding, FindingKind, Host, InputRow, Outcome, PathKind, Report, Violation};
 
 /// A table read from a result file: column names and rows of optional text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,7 +46,11 @@ pub fn parse_csv(text: &str, path: &str) -> Result<ResultTable, ResultError> {
     let mut any = false;
     let end_cell = |row: &mut Vec<Option<String>>, cell: &mut String, quoted: &mut bool| {
         let v = std::mem::take(cell);
-        row.push(if v.is_empty() && !*quoted { None } else { Some(v) });
+        row.push(if v.is_empty() && !*quoted {
+            None
+        } else {
+            Some(v)
+        });
         *quoted = false;
     };
     while let Some(c) = chars.next() {
@@ -133,11 +135,7 @@ pub fn parse_parquet(bytes: Vec<u8>, path: &str) -> Result<ResultTable, ResultEr
         cols.push(s);
     }
     let rows = (0..df.height())
-        .map(|i| {
-            cols.iter()
-                .map(|c| c.get(i).cloned().flatten())
-                .collect()
-        })
+        .map(|i| cols.iter().map(|c| c.get(i).cloned().flatten()).collect())
         .collect();
     Ok(ResultTable { columns, rows })
 }
@@ -197,13 +195,22 @@ fn typed_row(t: &ResultTable, r: &[Option<String>]) -> Result<Row, String> {
             Some(v) => v
                 .parse::<u64>()
                 .or_else(|_| v.parse::<f64>().map(|f| f as u64))
-                .map_err(|_| format!("column {name}: '{}' is not a count", crate::error::sanitize(v, 40))),
+                .map_err(|_| {
+                    format!(
+                        "column {name}: '{}' is not a count",
+                        crate::error::sanitize(v, 40)
+                    )
+                }),
         }
     };
     let service = get("service").ok_or("column service is empty")?;
     let path_s = get("path").ok_or("column path is empty")?;
-    let path = PathKind::parse(path_s)
-        .ok_or_else(|| format!("column path: unknown path '{}'", crate::error::sanitize(path_s, 40)))?;
+    let path = PathKind::parse(path_s).ok_or_else(|| {
+        format!(
+            "column path: unknown path '{}'",
+            crate::error::sanitize(path_s, 40)
+        )
+    })?;
     // The host's lists (the primary first), else its primary values.
     let list = |many: &str, one: &str| -> Vec<String> {
         get(many)
@@ -214,7 +221,10 @@ fn typed_row(t: &ResultTable, r: &[Option<String>]) -> Result<Row, String> {
     let mut addresses = Vec::new();
     for a in list("addresses", "address") {
         addresses.push(a.parse::<IpAddr>().map_err(|_| {
-            format!("column addresses: '{}' is not an address", crate::error::sanitize(&a, 60))
+            format!(
+                "column addresses: '{}' is not an address",
+                crate::error::sanitize(&a, 60)
+            )
         })?);
     }
     let flows = num("flows")?;
@@ -255,7 +265,10 @@ fn typed_row(t: &ResultTable, r: &[Option<String>]) -> Result<Row, String> {
             instance_id: get("instance_id").map(Text::from),
             enis: list("enis", "eni").into_iter().map(Text::from).collect(),
             addresses: addresses.into(),
-            subnet_ids: list("subnet_ids", "subnet_id").into_iter().map(Text::from).collect(),
+            subnet_ids: list("subnet_ids", "subnet_id")
+                .into_iter()
+                .map(Text::from)
+                .collect(),
         },
         verdict: get("verdict").map(str::to_owned),
         path,
@@ -347,7 +360,15 @@ pub fn report(
             if let Some(v) = &row.verdict {
                 claimed.insert((row.service.clone(), row.host.clone()), v.clone());
             }
-            add_row(&row, expect, &mut groups, &mut tallies, &mut outside, name, ri);
+            add_row(
+                &row,
+                expect,
+                &mut groups,
+                &mut tallies,
+                &mut outside,
+                name,
+                ri,
+            );
             if let Some(ev) = &row.evidence {
                 evidence
                     .entry((row.service.clone(), row.host.clone(), row.path))
@@ -458,14 +479,21 @@ fn add_row(
             last: row.last.max(row.first),
         };
         carried = true;
-        let g = groups.entry(key).or_insert(Counters { flows: 0, packets: 0, bytes: 0, first: c.first, last: c.last });
+        let g = groups.entry(key).or_insert(Counters {
+            flows: 0,
+            packets: 0,
+            bytes: 0,
+            first: c.first,
+            last: c.last,
+        });
         g.flows += c.flows;
         g.packets += c.packets;
         g.bytes += c.bytes;
         g.first = g.first.min(c.first);
         g.last = g.last.max(c.last);
     }
-    let in_window = expect.since.is_none_or(|s| row.last >= s) && expect.until.is_none_or(|u| row.first <= u);
+    let in_window =
+        expect.since.is_none_or(|s| row.last >= s) && expect.until.is_none_or(|u| row.first <= u);
     if !in_window {
         *outside += 1;
         return;
@@ -474,7 +502,9 @@ fn add_row(
         if !e.matches(&row.service, &row.host) {
             continue;
         }
-        let Some(per_host) = tallies.get_mut(i) else { continue };
+        let Some(per_host) = tallies.get_mut(i) else {
+            continue;
+        };
         let t = per_host.entry(row.host.clone()).or_default();
         t.flows += row.counts.iter().map(|c| c.1).sum::<u64>();
         for &(o, n) in &row.counts {
@@ -482,15 +512,18 @@ fn add_row(
                 continue;
             }
             t.violations_total += n;
-            t.violations.push(Violation {
-                time: row.first,
-                host: row.host.clone(),
-                destination: format!("{n} {} flows", o.as_str()),
-                path: Some(row.path),
-                outcome: Some(o),
-                evidence: row.evidence.clone().unwrap_or_default(),
-                source: format!("{name}:{}", ri + 2),
-            }, EXAMPLES);
+            t.violations.push(
+                Violation {
+                    time: row.first,
+                    host: row.host.clone(),
+                    destination: format!("{n} {} flows", o.as_str()),
+                    path: Some(row.path),
+                    outcome: Some(o),
+                    evidence: row.evidence.clone().unwrap_or_default(),
+                    source: format!("{name}:{}", ri + 2),
+                },
+                EXAMPLES,
+            );
         }
     }
 }
@@ -534,7 +567,10 @@ mod tests {
             "s3,i-3,eni-3,bad-address,private,gateway-endpoint,1,1,1,100,100,answered,subnet-2,1,0,0,0,vpce-1,eni-3,bad-address,subnet-2,ev c",
         ]);
         let expect = ExpectSet::parse_cli(
-            &["s3=gateway-endpoint".into(), "s3@2406:da1c::10=private".into()],
+            &[
+                "s3=gateway-endpoint".into(),
+                "s3@2406:da1c::10=private".into(),
+            ],
             &[],
             None,
             None,
@@ -545,7 +581,11 @@ mod tests {
         assert_eq!(r.verdicts[0].verdict.as_str(), "mixed");
         assert_eq!(r.verdicts[0].paths.len(), 2);
         assert_eq!(r.verdicts[0].paths[1].outcomes.unanswered, 1);
-        assert_eq!(r.verdicts[0].host.addresses.len(), 2, "every address of the host");
+        assert_eq!(
+            r.verdicts[0].host.addresses.len(),
+            2,
+            "every address of the host"
+        );
         assert_eq!(r.verdicts[1].verdict.as_str(), "private");
         assert!(!r.all_met());
         assert_eq!(r.expectations[0].violations_total(), 2);

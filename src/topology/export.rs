@@ -433,13 +433,25 @@ pub fn export(topo: &Topology, index: &TopologyIndex) -> Vec<Table> {
                 let h = index.host_of(e);
                 let join = |v: Vec<String>| Val::from(Some(v.join(" ")).filter(|s| !s.is_empty()));
                 row.extend([
-                    Val::from(h.and_then(|h| h.instance_id.as_ref()).map(|i| i.to_string())),
+                    Val::from(
+                        h.and_then(|h| h.instance_id.as_ref())
+                            .map(|i| i.to_string()),
+                    ),
                     Val::from(h.and_then(|h| h.enis.first()).map(|i| i.to_string())),
                     Val::from(h.and_then(|h| h.addrs.first()).map(|a| a.to_string())),
                     Val::from(h.and_then(|h| h.subnets.first()).map(|i| i.to_string())),
-                    join(h.map(|h| h.enis.iter().map(|x| x.to_string()).collect()).unwrap_or_default()),
-                    join(h.map(|h| h.addrs.iter().map(|x| x.to_string()).collect()).unwrap_or_default()),
-                    join(h.map(|h| h.subnets.iter().map(|x| x.to_string()).collect()).unwrap_or_default()),
+                    join(
+                        h.map(|h| h.enis.iter().map(|x| x.to_string()).collect())
+                            .unwrap_or_default(),
+                    ),
+                    join(
+                        h.map(|h| h.addrs.iter().map(|x| x.to_string()).collect())
+                            .unwrap_or_default(),
+                    ),
+                    join(
+                        h.map(|h| h.subnets.iter().map(|x| x.to_string()).collect())
+                            .unwrap_or_default(),
+                    ),
                 ]);
             };
             let mut row = vec![sid.into()];

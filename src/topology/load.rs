@@ -35,8 +35,8 @@ use serde_json::{Map, Value};
 
 use super::aws_json as j;
 use super::{
-    ElasticIp, EndpointKind, Eni, EniKind, Instance, InternetGateway, IpRangePrefix, IpRanges, NatGateway,
-    PrefixList, Route, RouteDestination, RouteState, RouteTable, RouteTarget, Snapshot,
+    ElasticIp, EndpointKind, Eni, EniKind, Instance, InternetGateway, IpRangePrefix, IpRanges,
+    NatGateway, PrefixList, Route, RouteDestination, RouteState, RouteTable, RouteTarget, Snapshot,
     SnapshotTimeSource, Subnet, Text, Topology, TopologyError, Vpc, VpcEndpoint, parse_timestamp,
     split_service_name,
 };

@@ -213,7 +213,11 @@ fn html_report_of_every_lab_renders_in_chromium() {
             "{}: one chart per service",
             name
         );
-        assert_eq!(doc.select(&sel("script")).count(), 0, "no script in the report");
+        assert_eq!(
+            doc.select(&sel("script")).count(),
+            0,
+            "no script in the report"
+        );
 
         // Widths as the browser lays the page out at 1280 px.
         let measured_page = out.join(format!("{}.measure.html", name));

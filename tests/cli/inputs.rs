@@ -28,7 +28,11 @@ fn flows_on_a_case_folder_reads_the_evidence_and_sets_the_rest_aside() {
         aside[0]
     );
     // Both captures and the flow logs were read.
-    assert!(r.stderr.contains("private-host.pcapng (pcapng)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("private-host.pcapng (pcapng)"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("public-host.pcap (pcap)"), "{}", r.stderr);
     assert!(r.stderr.contains("(cloudwatch logs)"), "{}", r.stderr);
 }
@@ -40,8 +44,15 @@ fn dns_on_a_case_folder_reads_the_captures() {
     let r = run(["dns", "samples/lab/timeline"]);
     r.assert_code(0);
     assert!(r.stdout.lines().count() > 0, "{}", r.snapshot());
-    assert!(r.stdout.contains("\"source_file\":\"samples/lab/timeline/captures/"));
-    assert!(r.stderr.contains("set aside, not evidence: topology"), "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("\"source_file\":\"samples/lab/timeline/captures/")
+    );
+    assert!(
+        r.stderr.contains("set aside, not evidence: topology"),
+        "{}",
+        r.stderr
+    );
     assert!(
         r.stderr.contains("set aside, no DNS answers in flow logs"),
         "{}",
@@ -62,7 +73,11 @@ fn topology_files_among_the_inputs_are_topology_for_audit() {
     assert!(!r.stderr.contains("no topology"), "{}", r.snapshot());
     let r = run(["flows", "samples/lab/timeline/topology/describe-vpcs.json"]);
     r.assert_code(0);
-    assert!(r.stderr.contains("set aside, not evidence: topology"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("set aside, not evidence: topology"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// A path that does not exist is reported before a missing topology.
@@ -70,7 +85,11 @@ fn topology_files_among_the_inputs_are_topology_for_audit() {
 fn audit_reports_a_missing_path_before_a_missing_topology() {
     let r = run(["audit", "no/such/flows.log"]);
     r.assert_code(2);
-    assert!(r.stderr.contains("no/such/flows.log: no such file"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no/such/flows.log: no such file"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("no topology"), "{}", r.stderr);
 }
 
@@ -117,7 +136,8 @@ fn modified_pcap_format_is_read_as_a_capture() {
     let r = run([std::ffi::OsStr::new("flows"), file.as_os_str()]);
     r.assert_code(0);
     assert!(
-        r.stderr.contains("modified-format.pcap (pcap): 1 records from 1 packets"),
+        r.stderr
+            .contains("modified-format.pcap (pcap): 1 records from 1 packets"),
         "{}",
         r.snapshot()
     );

@@ -1,9 +1,9 @@
 //! The one integration test binary: whole-CLI runs of `privpath`.
 
 mod audit;
-mod browser;
 mod audit_stream;
 mod aws_logs;
+mod browser;
 mod capture_opts;
 #[cfg(feature = "aws")]
 mod cloudwatch;

@@ -22,7 +22,12 @@ fn costs(doc: &serde_json::Value) -> Vec<(String, Option<serde_json::Value>)> {
         .unwrap()
         .iter()
         .flat_map(|v| v["paths"].as_array().unwrap().iter())
-        .map(|p| (p["path"].as_str().unwrap().to_owned(), p.get("cost").cloned()))
+        .map(|p| {
+            (
+                p["path"].as_str().unwrap().to_owned(),
+                p.get("cost").cloned(),
+            )
+        })
         .collect()
 }
 
@@ -78,7 +83,12 @@ fn audit_prices_file_overrides_and_bad_file_exits_2() {
         .unwrap();
     assert_eq!(ife["per_gb"], 2.5);
     assert!(ife["basis"].as_str().unwrap().contains("2026-12-01"));
-    assert!(doc["costs"]["prices"].as_str().unwrap().contains("prices.toml"));
+    assert!(
+        doc["costs"]["prices"]
+            .as_str()
+            .unwrap()
+            .contains("prices.toml")
+    );
 
     std::fs::write(&file, "source = \"x\"\n").unwrap();
     let lab = sample("lab/timeline");
@@ -105,7 +115,8 @@ fn audit_every_format_labels_the_cost_an_estimate() {
         assert!(r.stdout.contains(needle), "{format}");
         assert!(r.stdout.contains("Estimate from list prices"), "{format}");
         assert!(
-            r.stdout.contains("a gateway endpoint would carry it at no charge"),
+            r.stdout
+                .contains("a gateway endpoint would carry it at no charge"),
             "{format}"
         );
     }
@@ -123,9 +134,16 @@ fn audit_github_annotations_on_a_failed_expectation() {
         "-q",
     ]);
     r.assert_code(1);
-    let errors: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("::error ")).collect();
+    let errors: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("::error "))
+        .collect();
     assert!(!errors.is_empty(), "{}", r.stderr);
     assert!(errors[0].contains("s3=gateway-endpoint"), "{}", errors[0]);
     assert!(r.stderr.lines().any(|l| l.starts_with("::warning ")));
-    assert!(!r.stdout.contains("::error"), "stdout keeps the report only");
+    assert!(
+        !r.stdout.contains("::error"),
+        "stdout keeps the report only"
+    );
 }

@@ -49,7 +49,10 @@ fn drive(engine: &str, jobs: &serde_json::Value, dir: &Path) -> bool {
     {
         Ok(o) => o,
         Err(e) => {
-            assert!(!required(), "PRIVPATH_TEST_SQL_ENGINES is set but python3 does not run: {e}");
+            assert!(
+                !required(),
+                "PRIVPATH_TEST_SQL_ENGINES is set but python3 does not run: {e}"
+            );
             eprintln!("skipped: python3 does not run ({e})");
             return false;
         }
@@ -67,7 +70,14 @@ fn drive(engine: &str, jobs: &serde_json::Value, dir: &Path) -> bool {
     assert!(
         out.status.success(),
         "{engine} failed:\n{stdout}\n{}",
-        stderr.chars().rev().take(6000).collect::<String>().chars().rev().collect::<String>()
+        stderr
+            .chars()
+            .rev()
+            .take(6000)
+            .collect::<String>()
+            .chars()
+            .rev()
+            .collect::<String>()
     );
     true
 }
@@ -82,12 +92,13 @@ fn write_sql(dir: &Path, dialect: &str, select: &str) -> PathBuf {
 
 /// Flow-log text files of a lab case (the S3 delivery: every column).
 fn lab_flow_files(case: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = walkdir::WalkDir::new(sample(&format!("lab/{case}/flowlogs/AWSLogs")))
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .collect();
+    let mut v: Vec<PathBuf> =
+        walkdir::WalkDir::new(sample(&format!("lab/{case}/flowlogs/AWSLogs")))
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.into_path())
+            .collect();
     v.sort();
     v
 }
@@ -127,7 +138,10 @@ fn json_verdicts(json: &str) -> Verdicts {
                 secs(&s(&p["last"])),
                 s(&p["outcome"]),
             );
-            assert!(out.insert(key.clone(), val).is_none(), "duplicate row {key:?}");
+            assert!(
+                out.insert(key.clone(), val).is_none(),
+                "duplicate row {key:?}"
+            );
         }
     }
     out
@@ -137,12 +151,23 @@ fn json_verdicts(json: &str) -> Verdicts {
 fn csv_verdicts(path: &Path) -> Verdicts {
     let text = std::fs::read_to_string(path).unwrap();
     let t = privpath::sql::result::parse_csv(&text, &path.display().to_string()).unwrap();
-    let ix = |n: &str| t.columns.iter().position(|c| c == n).unwrap_or_else(|| panic!("no column {n}"));
+    let ix = |n: &str| {
+        t.columns
+            .iter()
+            .position(|c| c == n)
+            .unwrap_or_else(|| panic!("no column {n}"))
+    };
     let mut out = Verdicts::new();
     for r in &t.rows {
         let s = |n: &str| r[ix(n)].clone().unwrap_or_default();
         let n = |c: &str| s(c).parse::<u64>().unwrap();
-        let key = (s("service"), s("instance_id"), s("eni"), s("address"), s("path"));
+        let key = (
+            s("service"),
+            s("instance_id"),
+            s("eni"),
+            s("address"),
+            s("path"),
+        );
         let val = (
             s("verdict"),
             n("flows"),
@@ -152,20 +177,29 @@ fn csv_verdicts(path: &Path) -> Verdicts {
             n("last"),
             s("outcome"),
         );
-        assert!(out.insert(key.clone(), val).is_none(), "duplicate row {key:?}");
+        assert!(
+            out.insert(key.clone(), val).is_none(),
+            "duplicate row {key:?}"
+        );
     }
     out
 }
 
 #[track_caller]
 fn assert_same(name: &str, engine: &str, want: &Verdicts, got: &Verdicts) {
-    let missing: Vec<_> = want.iter().filter(|(k, v)| got.get(*k) != Some(*v)).collect();
+    let missing: Vec<_> = want
+        .iter()
+        .filter(|(k, v)| got.get(*k) != Some(*v))
+        .collect();
     let extra: Vec<_> = got.iter().filter(|(k, _)| !want.contains_key(*k)).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
         "{name} on {engine}: the SQL's verdict table differs from the native audit\n\
          native rows not matched: {missing:#?}\nSQL rows: {:#?}\nextra SQL rows: {extra:#?}",
-        missing.iter().map(|(k, _)| (k, got.get(*k))).collect::<Vec<_>>()
+        missing
+            .iter()
+            .map(|(k, _)| (k, got.get(*k)))
+            .collect::<Vec<_>>()
     );
     assert!(!want.is_empty(), "{name}: no verdicts to compare");
 }
@@ -211,7 +245,10 @@ fn cases(dir: &Path) -> Vec<Case> {
             "PRIVPATH_TEST_SQL_ENGINES is set but {} did not run",
             tool.display()
         );
-        eprintln!("note: {} did not run: the generated case is left out", tool.display());
+        eprintln!(
+            "note: {} did not run: the generated case is left out",
+            tool.display()
+        );
         return out;
     }
     let mut texts: Vec<PathBuf> = walkdir::WalkDir::new(scale.join("flowlogs"))
@@ -256,7 +293,10 @@ fn sql_dialect_athena_and_trino_parse_as_trino() {
     let mut queries = serde_json::Map::new();
     for d in ["athena", "trino"] {
         for s in ["verdicts", "flows", "findings"] {
-            queries.insert(format!("{d}-{s}"), write_sql(dir.path(), d, s).display().to_string().into());
+            queries.insert(
+                format!("{d}-{s}"),
+                write_sql(dir.path(), d, s).display().to_string().into(),
+            );
         }
     }
     let jobs = serde_json::json!([{"name": "parse", "queries": queries}]);
@@ -283,7 +323,11 @@ fn sql_verdicts_on_duckdb_and_spark_equal_the_native_audit() {
             topo_out.as_os_str(),
         ])
         .assert_code(0);
-        let mut args: Vec<std::ffi::OsString> = vec!["audit".into(), "--topology".into(), c.topology.clone().into()];
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "audit".into(),
+            "--topology".into(),
+            c.topology.clone().into(),
+        ];
         args.extend(c.audit_inputs.iter().map(|p| p.clone().into_os_string()));
         for e in &c.expect {
             args.push("--expect".into());
@@ -291,7 +335,12 @@ fn sql_verdicts_on_duckdb_and_spark_equal_the_native_audit() {
         }
         args.extend(["-o".into(), "json".into()]);
         let a = run(&args);
-        assert!(a.code == 0 || a.code == 1, "audit of {}: {}", c.name, a.snapshot());
+        assert!(
+            a.code == 0 || a.code == 1,
+            "audit of {}: {}",
+            c.name,
+            a.snapshot()
+        );
         native.push((json_verdicts(&a.stdout), a.code, a.stdout.clone()));
         // Spark plans this query in tens of seconds: it runs the cases that
         // cover the most (both endpoint creations, the generated case as Parquet).
@@ -302,10 +351,25 @@ fn sql_verdicts_on_duckdb_and_spark_equal_the_native_audit() {
         };
         for &engine in engines {
             let mut queries = serde_json::Map::new();
-            queries.insert("verdicts".into(), write_sql(d, engine, "verdicts").display().to_string().into());
-            queries.insert("findings".into(), write_sql(d, engine, "findings").display().to_string().into());
+            queries.insert(
+                "verdicts".into(),
+                write_sql(d, engine, "verdicts")
+                    .display()
+                    .to_string()
+                    .into(),
+            );
+            queries.insert(
+                "findings".into(),
+                write_sql(d, engine, "findings")
+                    .display()
+                    .to_string()
+                    .into(),
+            );
             if engine == "duckdb" {
-                queries.insert("flows".into(), write_sql(d, engine, "flows").display().to_string().into());
+                queries.insert(
+                    "flows".into(),
+                    write_sql(d, engine, "flows").display().to_string().into(),
+                );
             }
             jobs.entry(engine).or_default().push(serde_json::json!({
                 "name": c.name,
@@ -334,7 +398,12 @@ fn sql_verdicts_on_duckdb_and_spark_equal_the_native_audit() {
                 .unwrap()
                 .iter()
                 .filter(|f| f["kind"] == "traffic-path-disagreement")
-                .map(|f| (f["message"].as_str().unwrap().to_owned(), f["count"].as_u64().unwrap()))
+                .map(|f| {
+                    (
+                        f["message"].as_str().unwrap().to_owned(),
+                        f["count"].as_u64().unwrap(),
+                    )
+                })
                 .collect();
             want_findings.sort();
             let ft = privpath::sql::result::parse_csv(
@@ -345,10 +414,19 @@ fn sql_verdicts_on_duckdb_and_spark_equal_the_native_audit() {
             let mut got_findings: Vec<(String, u64)> = ft
                 .rows
                 .iter()
-                .map(|r| (r[1].clone().unwrap(), r[2].clone().unwrap().parse().unwrap()))
+                .map(|r| {
+                    (
+                        r[1].clone().unwrap(),
+                        r[2].clone().unwrap().parse().unwrap(),
+                    )
+                })
                 .collect();
             got_findings.sort();
-            assert_eq!(got_findings, want_findings, "{} on {engine}: findings", c.name);
+            assert_eq!(
+                got_findings, want_findings,
+                "{} on {engine}: findings",
+                c.name
+            );
             // `report` of the engine's result: the audit's verdicts, expectations and exit code.
             let mut args: Vec<std::ffi::OsString> = vec![
                 "report".into(),
@@ -361,8 +439,19 @@ fn sql_verdicts_on_duckdb_and_spark_equal_the_native_audit() {
             }
             args.extend(["-o".into(), "json".into()]);
             let r = run(&args);
-            assert_eq!(r.code, *code, "{} on {engine}: report's exit code\n{}", c.name, r.snapshot());
-            assert_same(&c.name, &format!("{engine} via report"), want, &json_verdicts(&r.stdout));
+            assert_eq!(
+                r.code,
+                *code,
+                "{} on {engine}: report's exit code\n{}",
+                c.name,
+                r.snapshot()
+            );
+            assert_same(
+                &c.name,
+                &format!("{engine} via report"),
+                want,
+                &json_verdicts(&r.stdout),
+            );
             let rj: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
             let summary = |j: &serde_json::Value| -> Vec<(String, bool, u64)> {
                 j["expectations"]
@@ -380,7 +469,12 @@ fn sql_verdicts_on_duckdb_and_spark_equal_the_native_audit() {
                     })
                     .collect()
             };
-            assert_eq!(summary(&rj), summary(&aj), "{} on {engine}: expectations", c.name);
+            assert_eq!(
+                summary(&rj),
+                summary(&aj),
+                "{} on {engine}: expectations",
+                c.name
+            );
         }
     }
 }

@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 
 use privpath::classify::api_calls::{CallTopology, NatUse, classify_call};
 use privpath::flow::ApiCall;
-use privpath::report::{HostTable, Report};
 use privpath::report::api_calls::{CallFacts, apply_expectations, group_calls, join_verdicts};
 use privpath::report::expect::ExpectSet;
+use privpath::report::{HostTable, Report};
 use privpath::topology::{Topology, TopologyIndex};
 
 /// The calls, each once: a call delivered twice (an S3 file and

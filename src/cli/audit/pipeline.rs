@@ -7,18 +7,18 @@ use rayon::prelude::*;
 
 use super::Plan;
 use privpath::audit::Class;
+use privpath::classify::api_calls::NatUses;
 use privpath::classify::{
     self, AttributionSource, Classification, NameIndex, PathClass, PrivateDnsState, TimeRule,
     TrafficPathVerdict,
 };
-use privpath::classify::api_calls::NatUses;
 use privpath::flow::{DnsRecord, Flow, SourceId, SourceKind};
 use privpath::ingest::{FlowSink, IngestOptions, Parts, SourceSummary};
 use privpath::report::aggregate::{ReportInput, build_report};
 use privpath::report::collect::{Collector, Facts};
 use privpath::report::{
-    Answer, DNS_SOURCE_CAPTURE, DNS_SOURCE_RESOLVER, DnsRow, Finding, FindingKind, Host,
-    HostTable, InputRow, Mark, PathKind, PrivateDnsRow, Report, Resolution,
+    Answer, DNS_SOURCE_CAPTURE, DNS_SOURCE_RESOLVER, DnsRow, Finding, FindingKind, Host, HostTable,
+    InputRow, Mark, PathKind, PrivateDnsRow, Report, Resolution,
 };
 use privpath::topology::{self, EndpointKind, EniRole, Text, TimeGate, TopologyIndex};
 

@@ -169,8 +169,10 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
         .enumerate()
         .map(|(i, p)| (SourceId(u32::try_from(i).unwrap_or(u32::MAX)), p))
         .collect();
-    let (captures, logs): (Vec<_>, Vec<_>) =
-        files.iter().cloned().partition(|(_, p)| ingest::is_name_evidence(p));
+    let (captures, logs): (Vec<_>, Vec<_>) = files
+        .iter()
+        .cloned()
+        .partition(|(_, p)| ingest::is_name_evidence(p));
 
     // Captures first: their DNS answers, SNI and Host names attribute the
     // services of every flow, so the name index is built before any flow

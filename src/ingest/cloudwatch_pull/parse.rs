@@ -379,12 +379,23 @@ mod tests {
         let resolver = r#"{"version":"1.100000","query_timestamp":"2026-11-25T13:40:02Z","query_name":"cloudformation.ap-northeast-2.amazonaws.com.","query_type":"A","rcode":"NOERROR","answers":[{"Rdata":"10.0.1.87","Type":"A","Class":"IN"}],"srcaddr":"10.0.1.148","srcids":{}}"#;
         let trail = r#"{"eventVersion":"1.11","eventTime":"2026-11-25T13:40:03Z","eventSource":"cloudformation.amazonaws.com","eventName":"DescribeStacks","sourceIPAddress":"10.0.1.148"}"#;
         let bad = r#"{"eventVersion":"1.11","eventSource":"cloudformation.amazonaws.com"}"#;
-        r.page(0, vec![ev(1, resolver), ev(2, trail), ev(3, bad), ev(4, &v2("eni-a", 443, 4))])
-            .unwrap();
+        r.page(
+            0,
+            vec![
+                ev(1, resolver),
+                ev(2, trail),
+                ev(3, bad),
+                ev(4, &v2("eni-a", 443, 4)),
+            ],
+        )
+        .unwrap();
         let st = &r.streams[0];
         assert_eq!((st.dns.len(), st.calls.len(), st.tally.records), (1, 1, 3));
         assert_eq!(st.calls[0].provenance.index, 2);
-        assert_eq!(st.tally.examples, ["cloudwatch:/g/s0:3: missing field 'eventTime'"]);
+        assert_eq!(
+            st.tally.examples,
+            ["cloudwatch:/g/s0:3: missing field 'eventTime'"]
+        );
         assert_eq!(st.sink.as_ref().unwrap().len(), 1);
     }
 

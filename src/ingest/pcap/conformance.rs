@@ -124,7 +124,6 @@ struct Expected {
     v: Value,
 }
 
-
 /// The fast decode path agrees with etherparse's lax path on every packet
 /// of every corpus file (and is taken for some).
 #[test]

@@ -386,7 +386,10 @@ fn not_a_capture_empty_input_and_a_cut_header_are_counted_as_unknown() {
     assert!(msg.contains("not a pcap"), "{msg}");
     assert!(unknown(b"").contains("empty input"));
     let msg = unknown(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0]);
-    assert!(msg.contains("capture header cut short (10 of 24 bytes)"), "{msg}");
+    assert!(
+        msg.contains("capture header cut short (10 of 24 bytes)"),
+        "{msg}"
+    );
 }
 
 #[test]
