@@ -166,7 +166,8 @@ pub struct Plan {
     pub topology: Vec<PathBuf>,
     pub expect: ExpectSet,
     outputs: Vec<(Format, Target)>,
-    pub color: bool,
+    /// Colour and width of the terminal table.
+    pub style: Style,
     pub progress: bool,
     pub strict: bool,
     pub exit_zero: bool,
@@ -178,8 +179,6 @@ pub struct Plan {
     pub prices: privpath::report::cost::PriceTable,
     /// Print GitHub Actions annotations.
     pub github: bool,
-    /// The terminal's width when stdout is one.
-    pub width: Option<u16>,
     /// `--cloudwatch LOG_GROUP` and its options.
     pub cloudwatch: super::cloudwatch_args::CloudWatchArgs,
     /// `--window` / `--host` for captures.
@@ -203,6 +202,17 @@ impl Plan {
             since: self.expect.since.and_then(|t| i64::try_from(t).ok()),
             until: self.expect.until.and_then(|t| i64::try_from(t).ok()),
         }
+    }
+
+    /// What every reader of this audit is told: the log format, progress,
+    /// the key window and the capture options.
+    pub fn ingest_options(&self) -> privpath::ingest::IngestOptions {
+        self.capture.apply(privpath::ingest::IngestOptions {
+            log_format: self.log_format.clone(),
+            progress: self.progress,
+            key_window: self.key_window(),
+            ..privpath::ingest::IngestOptions::default()
+        })
     }
 }
 
@@ -238,21 +248,7 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
     };
 
     let stdout_tty = std::io::stdout().is_terminal();
-    let color = match global.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    let mut formats: Vec<Format> = args.output.iter().map(|&f| f.into()).collect();
-    formats.dedup();
-    let mut seen = std::collections::BTreeSet::new();
-    formats.retain(|f| seen.insert(*f));
-    if formats.is_empty() {
-        formats.push(Format::Table);
-    }
-    let outputs = plan_outputs(&formats, args.out.as_deref())?;
+    let outputs = plan_outputs(&requested_formats(&args.output), args.out.as_deref())?;
     if stdout_tty
         && outputs
             .iter()
@@ -264,10 +260,7 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
         inputs,
         topology,
         expect,
-        color: color
-            && outputs
-                .iter()
-                .any(|(f, t)| *f == Format::Table && matches!(t, Target::Stdout)),
+        style: terminal_style(global, &outputs),
         outputs,
         progress: !global.quiet && std::io::stderr().is_terminal(),
         strict: global.strict,
@@ -277,6 +270,50 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
         log_format: args.log_format.clone(),
         prices,
         github: args.github,
+        cloudwatch: args.cloudwatch.clone(),
+        memory_budget: args
+            .memory_budget
+            .unwrap_or(privpath::audit::DEFAULT_BUDGET),
+        held: args.held,
+        capture: args.capture.clone(),
+    })
+}
+
+/// The formats asked for, each once in the order given; the table when none.
+pub(super) fn requested_formats(output: &[OutputFormat]) -> Vec<Format> {
+    let mut formats: Vec<Format> = output.iter().map(|&f| f.into()).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    formats.retain(|f| seen.insert(*f));
+    if formats.is_empty() {
+        formats.push(Format::Table);
+    }
+    formats
+}
+
+/// How the terminal table is drawn.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// ANSI colour (only when a table goes to stdout).
+    pub color: bool,
+    /// The terminal's width when stdout is one (else `COLUMNS`, else none).
+    pub width: Option<u16>,
+}
+
+/// Colour from `--color` and `NO_COLOR`, width from the terminal.
+pub(super) fn terminal_style(global: &GlobalArgs, outputs: &[(Format, Target)]) -> Style {
+    let stdout_tty = std::io::stdout().is_terminal();
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let table_to_stdout = outputs
+        .iter()
+        .any(|(f, t)| *f == Format::Table && matches!(t, Target::Stdout));
+    Style {
+        color: color && table_to_stdout,
         width: stdout_tty
             .then(|| terminal_size::terminal_size().map(|(w, _)| w.0))
             .flatten()
@@ -286,13 +323,7 @@ pub fn resolve(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<Plan> {
                     .and_then(|c| c.parse().ok())
                     .filter(|_| stdout_tty)
             }),
-        cloudwatch: args.cloudwatch.clone(),
-        memory_budget: args
-            .memory_budget
-            .unwrap_or(privpath::audit::DEFAULT_BUDGET),
-        held: args.held,
-        capture: args.capture.clone(),
-    })
+    }
 }
 
 /// Decide where each format goes and create the files now, so that a bad
@@ -331,13 +362,17 @@ pub(super) fn plan_outputs(
 }
 
 /// Write every requested format. Returns the files written.
-fn write_outputs(plan: &Plan, report: &Report) -> anyhow::Result<Vec<PathBuf>> {
+pub(super) fn write_outputs(
+    outputs: &[(Format, Target)],
+    style: Style,
+    report: &Report,
+) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    for (format, target) in &plan.outputs {
+    for (format, target) in outputs {
         let opts = RenderOptions {
-            color: plan.color && matches!(target, Target::Stdout),
+            color: style.color && matches!(target, Target::Stdout),
             width: if matches!(target, Target::Stdout) && *format == Format::Table {
-                plan.width
+                style.width
             } else {
                 None
             },
@@ -361,13 +396,13 @@ fn write_outputs(plan: &Plan, report: &Report) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Decide the exit status from the report and the errors seen.
-pub fn exit_status(report: &Report, plan: &Plan) -> ExitStatus {
+pub fn exit_status(report: &Report, strict: bool, exit_zero: bool) -> ExitStatus {
     let errored = report.inputs.iter().any(|i| i.error.is_some());
     let bad = report.inputs.iter().any(|i| i.skipped > 0);
-    if errored || (plan.strict && bad) {
+    if errored || (strict && bad) {
         return ExitStatus::Error;
     }
-    if report.all_met() || plan.exit_zero {
+    if report.all_met() || exit_zero {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
@@ -377,8 +412,8 @@ pub fn exit_status(report: &Report, plan: &Plan) -> ExitStatus {
 pub fn run(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let plan = resolve(args, global)?;
     let report = pipeline::build(&plan)?;
-    let written = write_outputs(&plan, &report)?;
-    let status = exit_status(&report, &plan);
+    let written = write_outputs(&plan.outputs, plan.style, &report)?;
+    let status = exit_status(&report, plan.strict, plan.exit_zero);
     if plan.github {
         // Workflow commands: the runner reads them from either stream;
         // stderr keeps stdout for the report.

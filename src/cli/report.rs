@@ -2,17 +2,19 @@
 //! table, optionally the findings) rendered as `audit` renders its report,
 //! with the same expectations and exit codes.
 
-use std::io::{IsTerminal, Write as _};
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
 
 use super::GlobalArgs;
-use super::audit::{OutputFormat, Target, plan_outputs};
+use super::audit::{
+    OutputFormat, exit_status, plan_outputs, requested_formats, terminal_style, write_outputs,
+};
 use privpath::exit::ExitStatus;
 use privpath::report::expect::ExpectSet;
-use privpath::report::{Format, RenderOptions};
+
 use privpath::sql::result;
 
 /// Render the result of `privpath sql` as the audit's report.
@@ -107,53 +109,15 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         .collect();
     let report = result::report(&tables, &expect)?;
 
-    let mut formats: Vec<Format> = args.output.iter().map(|&f| f.into()).collect();
-    let mut seen = std::collections::BTreeSet::new();
-    formats.retain(|f| seen.insert(*f));
+    let formats = requested_formats(&args.output);
     if formats.iter().any(|f| f.needs_flows()) {
         bail!(
             "-o csv|parquet lists every flow: the engine's result has rows per path, not flows (run the --select flows query instead)"
         );
     }
-    if formats.is_empty() {
-        formats.push(Format::Table);
-    }
     let outputs = plan_outputs(&formats, args.out.as_deref())?;
-    let color = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && !matches!(global.color, super::ColorChoice::Never)
-        || matches!(global.color, super::ColorChoice::Always);
-    for (format, target) in &outputs {
-        let table_out = matches!(target, Target::Stdout) && *format == Format::Table;
-        let opts = RenderOptions {
-            color: color && table_out,
-            // The table fits the terminal as `audit`'s does.
-            width: if table_out && std::io::stdout().is_terminal() {
-                terminal_size::terminal_size().map(|(w, _)| w.0)
-            } else {
-                None
-            },
-        };
-        let bytes = privpath::report::render(*format, &report, opts)?;
-        match target {
-            Target::Stdout => {
-                let mut out = std::io::stdout().lock();
-                out.write_all(&bytes)?;
-                out.flush()?;
-            }
-            Target::File(p) => std::fs::write(p, &bytes)
-                .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", p.display()))?,
-        }
-    }
-    let errored = report.inputs.iter().any(|i| i.error.is_some());
-    let bad = report.inputs.iter().any(|i| i.skipped > 0);
-    let status = if errored || (global.strict && bad) {
-        ExitStatus::Error
-    } else if report.all_met() || args.exit_zero {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    };
+    write_outputs(&outputs, terminal_style(global, &outputs), &report)?;
+    let status = exit_status(&report, global.strict, args.exit_zero);
     if !global.quiet {
         let mut err = std::io::stderr().lock();
         for i in report.inputs.iter().filter(|i| i.error.is_some()) {

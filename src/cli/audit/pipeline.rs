@@ -13,7 +13,7 @@ use privpath::classify::{
     TrafficPathVerdict,
 };
 use privpath::flow::{DnsRecord, Flow, SourceId, SourceKind};
-use privpath::ingest::{FlowSink, IngestOptions, Parts, SourceSummary};
+use privpath::ingest::{FlowSink, Parts, SourceSummary};
 use privpath::report::aggregate::{ReportInput, build_report};
 use privpath::report::collect::{Collector, Facts};
 use privpath::report::{
@@ -648,12 +648,7 @@ fn build_held(plan: &Plan) -> anyhow::Result<Report> {
     let topo = topology::load(&plan.topology)?;
     let index = TopologyIndex::build(&topo);
     let hosts = HostTable::new(&index);
-    let opts = plan.capture.apply(IngestOptions {
-        log_format: plan.log_format.clone(),
-        progress: plan.progress,
-        key_window: plan.key_window(),
-        ..IngestOptions::default()
-    });
+    let opts = plan.ingest_options();
     let bar = progress_bar(plan);
     let ingested = super::super::cloudwatch_args::read_inputs_and_cloudwatch(
         &plan.inputs,

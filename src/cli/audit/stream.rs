@@ -17,7 +17,7 @@ use privpath::audit::{
 };
 use privpath::classify::{self, NameIndex, Role};
 use privpath::flow::{Flow, SourceId};
-use privpath::ingest::{self, FlowSink, IngestOptions};
+use privpath::ingest::{self, FlowSink};
 use privpath::report::aggregate::{ReportInput, build_report};
 use privpath::report::collect::Collector;
 use privpath::report::{Finding, FindingKind, HostTable, Report};
@@ -153,12 +153,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     let topo = topology::load(&plan.topology)?;
     let index = TopologyIndex::build(&topo);
     let host_table = HostTable::new(&index);
-    let opts = plan.capture.apply(IngestOptions {
-        log_format: plan.log_format.clone(),
-        progress: plan.progress,
-        key_window: plan.key_window(),
-        ..IngestOptions::default()
-    });
+    let opts = plan.ingest_options();
     let bar = progress_bar(plan);
 
     // Local files here; s3:// inputs and --cloudwatch after them (their
