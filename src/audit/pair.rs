@@ -2,11 +2,10 @@
 //! records attached to their egress flow, flow-log outcomes settled.
 //!
 //! The same rules as [`crate::classify::classify_conversations`] (which the
-//! record outputs still use on held flows): a reply pairs with an egress
-//! flow of the same host and reversed 5-tuple that starts at most
-//! [`PAIR_BEFORE_SECS`] after it and at most [`PAIR_AFTER_SECS`] after the
-//! egress flow's end, the nearest in time first, then the first in input
-//! order. An egress flow whose own record says `unknown` becomes `answered`
+//! record outputs still use on held flows), through the one
+//! [`nearest_egress`]: a reply pairs with an egress flow of the same host and
+//! reversed 5-tuple whose span it starts within, the nearest in time first,
+//! then the first in input order. An egress flow whose own record says `unknown` becomes `answered`
 //! when its (host, 5-tuple) got an accepted reply, `rejected` when only
 //! rejected replies came back to it, `unanswered` when its host logged any
 //! ingress at all, else stays `unknown`.
@@ -14,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::row::{ConvRow, Delivery};
-use crate::classify::{Outcome, PAIR_AFTER_SECS, PAIR_BEFORE_SECS, Role};
+use crate::classify::{Outcome, Role, nearest_egress};
 use crate::flow::FlowKey;
 
 type State = foldhash::fast::RandomState;
@@ -72,23 +71,7 @@ pub fn pair_partition<S: std::hash::BuildHasher>(
             .as_ref()
             .and_then(|g| egress.get(g))
             .and_then(|cands| {
-                cands
-                    .iter()
-                    .filter(|&&e| {
-                        let Some(ef) = rows.get(e) else { return false };
-                        match (start, ef.start.or(ef.end), ef.end.or(ef.start)) {
-                            (Some(s), Some(es), Some(ee)) => {
-                                s.saturating_add(PAIR_BEFORE_SECS) >= es
-                                    && s <= ee.saturating_add(PAIR_AFTER_SECS)
-                            }
-                            _ => true,
-                        }
-                    })
-                    .min_by_key(|&&e| {
-                        let es = rows.get(e).and_then(|ef| ef.start).unwrap_or(0);
-                        (start.unwrap_or(0).abs_diff(es), e)
-                    })
-                    .copied()
+                nearest_egress(start, cands, |e| rows.get(e).map(|ef| (ef.start, ef.end)))
             });
         match (best, group) {
             (Some(e), Some(g)) => {
@@ -128,6 +111,7 @@ pub fn pair_partition<S: std::hash::BuildHasher>(
 mod tests {
     use super::*;
     use crate::audit::row::NO_CLASS;
+    use crate::classify::PAIR_AFTER_SECS;
 
     fn row(index: u64, role: Role, out: bool, start: u64, rejected: bool) -> ConvRow {
         let a = "10.0.0.1".parse().unwrap();

@@ -105,6 +105,38 @@ pub const PAIR_BEFORE_SECS: u64 = 60;
 /// Seconds after an egress record's end that a reply may start.
 pub const PAIR_AFTER_SECS: u64 = 600;
 
+/// The egress record a reply (or inbound record) starting at `start` pairs
+/// with, among the candidates of its group: those whose span (`span(e)` =
+/// start, end) the reply starts within, [`PAIR_BEFORE_SECS`] before to
+/// [`PAIR_AFTER_SECS`] after (a record with no times is always in); the
+/// nearest by start, then the lowest index. The one rule of the held and the
+/// streamed engines.
+pub fn nearest_egress(
+    start: Option<u64>,
+    cands: &[usize],
+    span: impl Fn(usize) -> Option<(Option<u64>, Option<u64>)>,
+) -> Option<usize> {
+    cands
+        .iter()
+        .copied()
+        .filter(|&e| {
+            let Some((es, ee)) = span(e) else {
+                return false;
+            };
+            match (start, es.or(ee), ee.or(es)) {
+                (Some(s), Some(es), Some(ee)) => {
+                    s.saturating_add(PAIR_BEFORE_SECS) >= es
+                        && s <= ee.saturating_add(PAIR_AFTER_SECS)
+                }
+                _ => true,
+            }
+        })
+        .min_by_key(|&e| {
+            let es = span(e).and_then(|(s, _)| s).unwrap_or(0);
+            (start.unwrap_or(0).abs_diff(es), e)
+        })
+}
+
 /// What the pairing needs of a flow's classification.
 #[derive(Debug, Clone, Copy)]
 struct RoleOutcome {
@@ -190,23 +222,7 @@ pub fn classify_conversations<'a, 'n>(
             .as_ref()
             .and_then(|g| egress.get(g))
             .and_then(|cands| {
-                cands
-                    .iter()
-                    .filter(|&&e| {
-                        let Some(ef) = flows.get(e) else { return false };
-                        match (start, ef.start.or(ef.end), ef.end.or(ef.start)) {
-                            (Some(s), Some(es), Some(ee)) => {
-                                s.saturating_add(PAIR_BEFORE_SECS) >= es
-                                    && s <= ee.saturating_add(PAIR_AFTER_SECS)
-                            }
-                            _ => true,
-                        }
-                    })
-                    .min_by_key(|&&e| {
-                        let es = flows.get(e).and_then(|ef| ef.start).unwrap_or(0);
-                        (start.unwrap_or(0).abs_diff(es), e)
-                    })
-                    .copied()
+                nearest_egress(start, cands, |e| flows.get(e).map(|ef| (ef.start, ef.end)))
             });
         match (best, group) {
             (Some(e), Some(g)) => {

@@ -56,6 +56,7 @@ pub mod rules;
 
 pub use conversations::{
     Conversation, Conversations, PAIR_AFTER_SECS, PAIR_BEFORE_SECS, classify_conversations,
+    nearest_egress,
 };
 pub use private_dns::{PrivateDnsState, PrivateDnsVerdict, private_dns};
 
