@@ -100,9 +100,7 @@ impl<R: BufRead> Scanner<R> {
                 self.bump(b);
                 Ok(b)
             }
-            None => Err(ScanError::Truncated {
-                offset: self.offset,
-            }),
+            None => Err(self.truncated()),
         }
     }
 
@@ -122,6 +120,21 @@ impl<R: BufRead> Scanner<R> {
         }
     }
 
+    /// `expected …, found 'b'` at the current offset.
+    fn unexpected(&self, expected: &str, b: u8) -> ScanError {
+        self.syntax(format!(
+            "expected {expected}, found '{}'",
+            char::from(b).escape_default()
+        ))
+    }
+
+    /// The input ended inside the structure.
+    fn truncated(&self) -> ScanError {
+        ScanError::Truncated {
+            offset: self.offset,
+        }
+    }
+
     fn expect(&mut self, want: u8) -> Result<(), ScanError> {
         match self.skip_ws()? {
             Some(b) if b == want => {
@@ -133,9 +146,7 @@ impl<R: BufRead> Scanner<R> {
                 char::from(want),
                 char::from(b).escape_default()
             ))),
-            None => Err(ScanError::Truncated {
-                offset: self.offset,
-            }),
+            None => Err(self.truncated()),
         }
     }
 
@@ -155,9 +166,7 @@ impl<R: BufRead> Scanner<R> {
             }
         };
         let Some(first) = self.skip_ws()? else {
-            return Err(ScanError::Truncated {
-                offset: self.offset,
-            });
+            return Err(self.truncated());
         };
         let start = self.offset;
         match first {
@@ -238,15 +247,10 @@ impl<R: BufRead> Scanner<R> {
                 }
                 Some(b'"') => {}
                 Some(b) => {
-                    return Err(self.syntax(format!(
-                        "expected a member name, found '{}'",
-                        char::from(b).escape_default()
-                    )));
+                    return Err(self.unexpected("a member name", b));
                 }
                 None => {
-                    return Err(ScanError::Truncated {
-                        offset: self.offset,
-                    });
+                    return Err(self.truncated());
                 }
             }
             self.value(true)?;
@@ -264,15 +268,10 @@ impl<R: BufRead> Scanner<R> {
                     return Ok(false);
                 }
                 Some(b) => {
-                    return Err(self.syntax(format!(
-                        "expected ',' or '}}', found '{}'",
-                        char::from(b).escape_default()
-                    )));
+                    return Err(self.unexpected("',' or '}'", b));
                 }
                 None => {
-                    return Err(ScanError::Truncated {
-                        offset: self.offset,
-                    });
+                    return Err(self.truncated());
                 }
             }
         }
@@ -289,15 +288,10 @@ impl<R: BufRead> Scanner<R> {
             Some(b',') if !first => self.bump(b','),
             Some(_) if first => {}
             Some(b) => {
-                return Err(self.syntax(format!(
-                    "expected ',' or ']', found '{}'",
-                    char::from(b).escape_default()
-                )));
+                return Err(self.unexpected("',' or ']'", b));
             }
             None => {
-                return Err(ScanError::Truncated {
-                    offset: self.offset,
-                });
+                return Err(self.truncated());
             }
         }
         let len = self.value(true)?;
@@ -325,15 +319,10 @@ impl<R: BufRead> Scanner<R> {
                     self.value(false)?;
                 }
                 Some(b) => {
-                    return Err(self.syntax(format!(
-                        "expected ',' or '}}', found '{}'",
-                        char::from(b).escape_default()
-                    )));
+                    return Err(self.unexpected("',' or '}'", b));
                 }
                 None => {
-                    return Err(ScanError::Truncated {
-                        offset: self.offset,
-                    });
+                    return Err(self.truncated());
                 }
             }
         }

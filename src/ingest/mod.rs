@@ -52,32 +52,6 @@ pub trait FlowSink: Send + Sized {
     fn finish_input(&mut self) {}
 }
 
-/// True when the file at `path` is a capture (pcap or pcapng, also inside
-/// one gzip layer). Unreadable files and `-` are not.
-pub fn is_capture(path: &Path) -> bool {
-    if path.as_os_str() == "-" {
-        return false;
-    }
-    let Ok(f) = File::open(path) else {
-        return false;
-    };
-    let mut reader: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(1 << 12, f));
-    for _ in 0..2 {
-        let Ok(head) = peek(&mut reader, 16) else {
-            return false;
-        };
-        match sniff::sniff(&head) {
-            Sniffed::Pcap | Sniffed::Pcapng => return true,
-            Sniffed::Gzip => {
-                let dec = flate2::read::MultiGzDecoder::new(reader);
-                reader = Box::new(BufReader::with_capacity(1 << 12, dec));
-            }
-            _ => return false,
-        }
-    }
-    false
-}
-
 /// Is `path` evidence that names destinations (a capture, a Route 53
 /// Resolver query log) or CloudTrail? A streamed audit reads these before
 /// the flow logs, so that their names attribute every flow-log record.
