@@ -6,6 +6,7 @@
 
 use crate::flow::{Flow, SourceId, SourceTally};
 use crate::ingest::IngestOptions;
+use crate::ingest::aws_logs::{AwsLogShape, Envelope, detect, read_aws_log};
 use crate::ingest::flowlog::header::is_header_line;
 use crate::ingest::flowlog::json::{read_json, unwrap_message};
 use crate::ingest::flowlog::line::render_line;
@@ -16,13 +17,15 @@ use crate::ingest::pcap::tls::{AppName, app_name};
 use crate::topology::{TopologyIndex, load_bytes};
 
 /// The targets, by the names `fuzz/Cargo.toml` gives them.
-pub const TARGETS: [(&str, fn(&[u8])); 6] = [
+pub const TARGETS: [(&str, fn(&[u8])); 8] = [
     ("capture_reader", capture_reader),
     ("dns_response", dns_response),
     ("tls_client_hello", tls_client_hello),
     ("flowlog_line", flowlog_line),
     ("flowlog_json", flowlog_json),
     ("topology_json", topology_json),
+    ("resolver_log", resolver_log),
+    ("cloudtrail_log", cloudtrail_log),
 ];
 
 /// Any bytes as a capture: the counts add up (packets in flows never exceed
@@ -96,5 +99,46 @@ pub fn flowlog_json(data: &[u8]) {
 pub fn topology_json(data: &[u8]) {
     if let Ok(topo) = load_bytes("fuzz.json", data) {
         let _ = TopologyIndex::build(&topo);
+    }
+}
+
+/// Read `data` as an AWS log of `shape`: every record kept is counted, and
+/// a record either parsed or was set aside with a reason.
+fn aws_log(data: &[u8], shape: AwsLogShape) {
+    let out = read_aws_log(data, shape, "fuzz", SourceId(0));
+    let kept = (out.dns.len() + out.calls.len()) as u64;
+    assert_eq!(kept, out.tally.records, "{shape:?}: records kept ≠ counted");
+}
+
+/// Any bytes as a Route 53 Resolver query log: as the shape detection
+/// names it (when it does) and as Resolver JSON lines.
+pub fn resolver_log(data: &[u8]) {
+    if let Some(shape) = detect(data) {
+        aws_log(data, shape);
+    }
+    aws_log(data, AwsLogShape::ResolverLines);
+}
+
+/// The CloudTrail shapes and CloudWatch envelopes, chosen by the first byte.
+const CLOUDTRAIL_SHAPES: [AwsLogShape; 7] = [
+    AwsLogShape::CloudTrailLines,
+    AwsLogShape::CloudTrailRecords,
+    AwsLogShape::CloudTrailFile,
+    AwsLogShape::CloudTrailLookup,
+    AwsLogShape::CloudWatch(Envelope::LogEvents),
+    AwsLogShape::CloudWatch(Envelope::Events),
+    AwsLogShape::CloudWatch(Envelope::MessageLines),
+];
+
+/// Any bytes as CloudTrail in every form AWS delivers it: the first byte
+/// picks the shape (files, lookup-events, CloudWatch envelopes), the rest
+/// is the input; the whole input also goes through shape detection.
+pub fn cloudtrail_log(data: &[u8]) {
+    if let Some(shape) = detect(data) {
+        aws_log(data, shape);
+    }
+    if let Some((&pick, rest)) = data.split_first() {
+        let shape = CLOUDTRAIL_SHAPES[usize::from(pick) % CLOUDTRAIL_SHAPES.len()];
+        aws_log(rest, shape);
     }
 }

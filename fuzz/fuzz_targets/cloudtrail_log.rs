@@ -1,0 +1,7 @@
+//! Fuzz target `cloudtrail_log`: the property is [`privpath::fuzzing::cloudtrail_log`] (replayed
+//! on stable by `tests/cli/fuzz_replay.rs`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| privpath::fuzzing::cloudtrail_log(data));
