@@ -96,7 +96,7 @@ fn peak_for(n: u64) -> (usize, u64) {
     }
     store.push(&mut batch);
     drop(batch);
-    let drained = audit::drain(store, &classes, &has_ingress, || {
+    let drained = audit::drain(store, &classes, &has_ingress, None, || {
         Collector::new(&expect, &names, false)
     });
     assert_eq!(drained.unpaired, 0);

@@ -49,12 +49,16 @@
 //! no egress flow are counted and reported; so are spill errors.
 
 mod intern;
+mod output;
 mod pair;
+mod records;
 mod row;
 mod store;
 
 pub use intern::{Interner, LocalIds};
+pub use output::FlowTable;
 pub use pair::{Paired, pair_partition};
+pub use records::{RecordBatch, RecordRuns, RecordStore, RunEntry, decode_cells};
 pub use row::{ConvRow, Delivery, ENCODED_LEN, NO_CLASS};
 pub use store::{
     DEFAULT_BUDGET, Partition, PartitionIter, ROW_BYTES, RowStore, StoreStats, estimate_records,
@@ -103,11 +107,14 @@ pub struct Drained<'a> {
 }
 
 /// Pair every partition of `store` and fold the egress flows into
-/// collectors made by `new_collector` (in parallel, merged).
+/// collectors made by `new_collector` (in parallel, merged). With
+/// `records`, each paired partition's egress flows also become a sorted
+/// run of the per-flow outputs.
 pub fn drain<'a, S, F>(
     store: RowStore,
     classes: &[Class],
     has_ingress: &HashSet<u32, S>,
+    records: Option<&RecordRuns>,
     new_collector: F,
 ) -> Drained<'a>
 where
@@ -129,6 +136,9 @@ where
                 acc.3.push(e);
             }
             let paired = pair_partition(part.rows, has_ingress);
+            if let Some(r) = records {
+                r.write_run(p, &paired.egress);
+            }
             acc.1 += paired.unpaired;
             for (s, n) in paired.duplicates {
                 *acc.2.entry(s).or_insert(0) += n;

@@ -139,7 +139,7 @@ fn role_of(c: u8) -> Role {
     }
 }
 
-fn outcome_code(o: Outcome) -> u8 {
+pub(super) fn outcome_code(o: Outcome) -> u8 {
     match o {
         Outcome::Answered => 0,
         Outcome::Unanswered => 1,
@@ -148,7 +148,7 @@ fn outcome_code(o: Outcome) -> u8 {
     }
 }
 
-fn outcome_of(c: u8) -> Outcome {
+pub(super) fn outcome_of(c: u8) -> Outcome {
     match c {
         0 => Outcome::Answered,
         1 => Outcome::Unanswered,

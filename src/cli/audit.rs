@@ -366,9 +366,17 @@ pub(super) fn write_outputs(
     outputs: &[(Format, Target)],
     style: Style,
     report: &Report,
+    flows: Option<&stream::StreamedFlows>,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for (format, target) in outputs {
+        if let (true, Some(flows)) = (format.needs_flows(), flows) {
+            write_flows(*format, target, flows)?;
+            if let Target::File(p) = target {
+                written.push(p.clone());
+            }
+            continue;
+        }
         let opts = RenderOptions {
             color: style.color && matches!(target, Target::Stdout),
             width: if matches!(target, Target::Stdout) && *format == Format::Table {
@@ -395,6 +403,40 @@ pub(super) fn write_outputs(
     Ok(written)
 }
 
+/// `-o csv|parquet` of a streamed audit: merged from its runs to the target.
+fn write_flows(
+    format: Format,
+    target: &Target,
+    flows: &stream::StreamedFlows,
+) -> anyhow::Result<()> {
+    let (table, runs) = flows.table();
+    let name = match target {
+        Target::Stdout => "standard output".to_owned(),
+        Target::File(p) => p.display().to_string(),
+    };
+    let mut out: Box<dyn Write> = match target {
+        Target::Stdout => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        Target::File(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("{}: cannot write", p.display()))?,
+        )),
+    };
+    match format {
+        Format::Parquet => {
+            table
+                .write_parquet(runs, &mut out)
+                .with_context(|| format!("{name}: cannot write the parquet flows"))?;
+        }
+        _ => {
+            table
+                .write_csv(runs, &mut out)
+                .with_context(|| format!("{name}: cannot write the csv flows"))?;
+        }
+    }
+    out.flush()
+        .with_context(|| format!("{name}: cannot write"))?;
+    Ok(())
+}
+
 /// Decide the exit status from the report and the errors seen.
 pub fn exit_status(report: &Report, strict: bool, exit_zero: bool) -> ExitStatus {
     let errored = report.inputs.iter().any(|i| i.error.is_some());
@@ -411,8 +453,8 @@ pub fn exit_status(report: &Report, strict: bool, exit_zero: bool) -> ExitStatus
 
 pub fn run(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let plan = resolve(args, global)?;
-    let report = pipeline::build(&plan)?;
-    let written = write_outputs(&plan.outputs, plan.style, &report)?;
+    let (report, flows) = pipeline::build(&plan)?;
+    let written = write_outputs(&plan.outputs, plan.style, &report, flows.as_ref())?;
     let status = exit_status(&report, plan.strict, plan.exit_zero);
     if plan.github {
         // Workflow commands: the runner reads them from either stream;
@@ -461,7 +503,7 @@ pub fn run(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
 
 mod api_calls;
 pub mod pipeline;
-mod stream;
+pub(super) mod stream;
 
 #[cfg(test)]
 #[allow(

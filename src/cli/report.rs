@@ -116,7 +116,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         );
     }
     let outputs = plan_outputs(&formats, args.out.as_deref())?;
-    write_outputs(&outputs, terminal_style(global, &outputs), &report)?;
+    write_outputs(&outputs, terminal_style(global, &outputs), &report, None)?;
     let status = exit_status(&report, global.strict, args.exit_zero);
     if !global.quiet {
         let mut err = std::io::stderr().lock();

@@ -4,6 +4,7 @@
 //! `start`, `end` INT64; everything else STRING; absent values null. Loads
 //! into DuckDB (`read_parquet`) and Athena unchanged.
 
+use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::{
     Column as PlColumn, DataFrame, NamedFrom, ParquetCompression, ParquetWriter, Series,
 };
@@ -123,6 +124,98 @@ pub fn render_parquet_classified(
         columns.push(series.into());
     }
     write_parquet(records.len(), columns)
+}
+
+/// One classification column from its cells: `source_line` INT64, the
+/// rest strings (empty → null), as [`render_parquet_classified`] types them.
+fn class_column<'a>(name: &str, cells: impl Iterator<Item = Cell<'a>>) -> PlColumn {
+    let series = if name == "source_line" {
+        let v: Vec<Option<i64>> = cells
+            .map(|c| match c {
+                Cell::Int(n) => i64::try_from(n).ok(),
+                _ => None,
+            })
+            .collect();
+        Series::new(name.into(), v)
+    } else {
+        let v: Vec<Option<String>> = cells
+            .map(|c| Some(c.text().into_owned()).filter(|s| !s.is_empty()))
+            .collect();
+        Series::new(name.into(), v)
+    };
+    series.into()
+}
+
+/// Classified flows written a batch at a time (a row group each), with the
+/// columns and types of [`render_parquet_classified`]: the streamed
+/// audit's `-o parquet`.
+pub struct ClassifiedParquet<W: std::io::Write> {
+    out: Option<W>,
+    writer: Option<BatchedWriter<W>>,
+}
+
+impl<W: std::io::Write> ClassifiedParquet<W> {
+    pub fn new(out: W) -> ClassifiedParquet<W> {
+        ClassifiedParquet {
+            out: Some(out),
+            writer: None,
+        }
+    }
+
+    /// One batch of rows: their Athena cells ([`crate::flow::COLUMNS`]
+    /// order) and their classification cells ([`super::csv::CLASS_COLUMNS`]).
+    pub fn write(
+        &mut self,
+        athena: &[Vec<Cell<'_>>],
+        class: &[Vec<Cell<'_>>],
+    ) -> Result<(), ParquetRenderError> {
+        let mut columns: Vec<PlColumn> = crate::flow::COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let cells = athena
+                    .iter()
+                    .map(|r| r.get(i).cloned().unwrap_or(Cell::Null));
+                typed_column(name, &Column::Standard(i), cells)
+            })
+            .collect();
+        for (j, name) in super::csv::CLASS_COLUMNS.iter().enumerate() {
+            let cells = class
+                .iter()
+                .map(|r| r.get(j).cloned().unwrap_or(Cell::Null));
+            columns.push(class_column(name, cells));
+        }
+        let polars = |e: polars::error::PolarsError| ParquetRenderError::Polars(e.to_string());
+        let df = DataFrame::new(athena.len(), columns).map_err(polars)?;
+        if self.writer.is_none() {
+            let Some(out) = self.out.take() else {
+                return Ok(());
+            };
+            let w = ParquetWriter::new(out)
+                .with_compression(ParquetCompression::Snappy)
+                .batched(df.schema())
+                .map_err(polars)?;
+            self.writer = Some(w);
+        }
+        if let Some(w) = self.writer.as_mut() {
+            if df.height() > 0 {
+                w.write_batch(&df).map_err(polars)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Write the footer (an empty table when no batch came).
+    pub fn finish(mut self) -> Result<(), ParquetRenderError> {
+        if self.writer.is_none() {
+            self.write(&[], &[])?;
+        }
+        if let Some(w) = self.writer {
+            w.finish()
+                .map_err(|e| ParquetRenderError::Polars(e.to_string()))?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -635,11 +635,13 @@ pub(super) fn progress_bar(plan: &Plan) -> Option<indicatif::ProgressBar> {
 /// The audit's report: streamed (memory bounded by what the report holds,
 /// see [`privpath::audit`]), or with every record held when a record output
 /// (`-o csv|parquet`) needs the flows, or when `--held` asks for it.
-pub fn build(plan: &Plan) -> anyhow::Result<Report> {
-    if plan.keep_flows() || plan.held {
-        build_held(plan)
+/// The audit: streamed (per-flow outputs written to temporary runs), or
+/// with every record held (`--held`, which tests compare against).
+pub fn build(plan: &Plan) -> anyhow::Result<(Report, Option<super::stream::StreamedFlows>)> {
+    if plan.held {
+        Ok((build_held(plan)?, None))
     } else {
-        super::stream::build(plan)
+        super::stream::build(plan, plan.keep_flows())
     }
 }
 

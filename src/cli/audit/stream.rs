@@ -12,8 +12,8 @@ use super::pipeline::{
     Notes, describe, dns_rows, endpoint_marks, input_rows, private_dns_rows, progress_bar,
 };
 use privpath::audit::{
-    self, Class, ConvRow, HostKey, Interner, LocalIds, NO_CLASS, RowStore, estimate_records,
-    partitions_for,
+    self, Class, ConvRow, FlowTable, HostKey, Interner, LocalIds, NO_CLASS, RecordBatch,
+    RecordRuns, RecordStore, RowStore, estimate_records, partitions_for,
 };
 use privpath::classify::{self, NameIndex, Role};
 use privpath::flow::{Flow, SourceId};
@@ -36,6 +36,8 @@ struct Run<'r> {
     host_table: &'r HostTable,
     names: &'r NameIndex,
     store: &'r RowStore,
+    /// `-o csv|parquet`: the egress records' Athena cells, partitioned as the rows.
+    records: Option<&'r RecordStore>,
     hosts: &'r Interner<HostKey>,
     classes: &'r Interner<Class>,
     bar: Option<indicatif::ProgressBar>,
@@ -45,6 +47,7 @@ struct Run<'r> {
 struct StreamSink<'r> {
     run: &'r Run<'r>,
     rows: Vec<ConvRow>,
+    recs: RecordBatch,
     host_ids: LocalIds<HostKey>,
     class_ids: LocalIds<Class>,
     notes: Notes,
@@ -70,6 +73,7 @@ impl<'r> StreamSink<'r> {
         StreamSink {
             run,
             rows: Vec::new(),
+            recs: RecordBatch::default(),
             host_ids: LocalIds::default(),
             class_ids: LocalIds::default(),
             notes: Notes::default(),
@@ -81,6 +85,9 @@ impl<'r> StreamSink<'r> {
 
     fn flush(&mut self) {
         self.run.store.push(&mut self.rows);
+        if let Some(r) = self.run.records {
+            r.push(&mut self.recs);
+        }
     }
 }
 
@@ -101,8 +108,11 @@ impl FlowSink for StreamSink<'_> {
                     self.has_ingress.insert(host);
                     NO_CLASS
                 };
-                self.rows
-                    .push(ConvRow::of(&flow, host, class, role, cl.outcome));
+                let row = ConvRow::of(&flow, host, class, role, cl.outcome);
+                if let (Some(_), true) = (run.records, class != NO_CLASS) {
+                    self.recs.add(run.store.partition_of(&row), &flow);
+                }
+                self.rows.push(row);
                 if self.rows.len() >= BATCH {
                     self.flush();
                 }
@@ -149,7 +159,23 @@ fn input_bytes(files: &[(SourceId, PathBuf)]) -> (u64, u64) {
     (plain, gz)
 }
 
-pub fn build(plan: &Plan) -> anyhow::Result<Report> {
+/// The per-flow outputs of a streamed audit, ready to write.
+pub struct StreamedFlows {
+    runs: RecordRuns,
+    classes: Vec<Class>,
+    sources: Vec<String>,
+}
+
+impl StreamedFlows {
+    /// The table writer (classes and input names).
+    pub fn table(&self) -> (FlowTable<'_>, &RecordRuns) {
+        (FlowTable::new(&self.classes, &self.sources), &self.runs)
+    }
+}
+
+/// The streamed audit; with `with_flows`, also every classified flow for
+/// `-o csv|parquet`, written to temporary runs instead of held.
+pub fn build(plan: &Plan, with_flows: bool) -> anyhow::Result<(Report, Option<StreamedFlows>)> {
     let topo = topology::load(&plan.topology)?;
     let index = TopologyIndex::build(&topo);
     let host_table = HostTable::new(&index);
@@ -176,10 +202,9 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     let names = NameIndex::build(&caps.dns, &classify::sightings_from_flows(caps.sink.iter()));
 
     let (plain, gz) = input_bytes(&logs);
-    let store = RowStore::new(
-        partitions_for(estimate_records(plain, gz)),
-        plan.memory_budget,
-    );
+    let partitions = partitions_for(estimate_records(plain, gz));
+    let store = RowStore::new(partitions, plan.memory_budget);
+    let record_store = with_flows.then(|| RecordStore::new(partitions, plan.memory_budget));
     let hosts = Interner::default();
     let classes = Interner::default();
     let (mut notes, status_rows, has_ingress, logged) = {
@@ -188,6 +213,7 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
             host_table: &host_table,
             names: &names,
             store: &store,
+            records: record_store.as_ref(),
             hosts: &hosts,
             classes: &classes,
             bar: bar.clone(),
@@ -227,7 +253,8 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     }
     let source_names: Vec<String> = sources.iter().map(|s| s.path.clone()).collect();
     let classes = classes.into_values();
-    let drained = audit::drain(store, &classes, &has_ingress, || {
+    let runs = record_store.map(RecordStore::into_runs);
+    let drained = audit::drain(store, &classes, &has_ingress, runs.as_ref(), || {
         Collector::new(&plan.expect, &source_names, false).with_examples(plan.examples)
     });
     let mut collector = drained.collector;
@@ -252,6 +279,14 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
             kind: FindingKind::InputError,
             source: None,
             message: format!("spill: {e}"),
+            count: 1,
+        });
+    }
+    for e in runs.iter().flat_map(RecordRuns::errors) {
+        findings.push(Finding {
+            kind: FindingKind::InputError,
+            source: None,
+            message: format!("flow records (-o csv|parquet): {e}"),
             count: 1,
         });
     }
@@ -283,7 +318,12 @@ pub fn build(plan: &Plan) -> anyhow::Result<Report> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(report)
+    let flows = runs.map(|runs| StreamedFlows {
+        runs,
+        classes,
+        sources: source_names,
+    });
+    Ok((report, flows))
 }
 
 /// Duplicate deliveries: counted on their input's row and as a note.
