@@ -1,7 +1,10 @@
 //! The audit's memory is a bound, tested: N and 4N synthetic records fed
 //! through the streamed engine (rows → partitioned store → pairing →
-//! collector) must peak at the same heap size (≤ 1.3×). A counting global
-//! allocator measures the heap; this binary holds this one test only.
+//! collector) must peak at the same heap size (≤ 1.3×), with and without
+//! the per-flow outputs (`-o csv|parquet`: every egress record's cells
+//! spilled with its partition, sorted runs, merged to the writer). A
+//! counting global allocator measures the heap; this binary holds this
+//! one test only.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -10,9 +13,11 @@ use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
 
 use peakmem_alloc::{INSTRUMENTED_SYSTEM, PeakMemAlloc, PeakMemAllocTrait};
-use privpath::audit::{self, Class, ConvRow, RowStore, partitions_for};
+use privpath::audit::{
+    self, Class, ConvRow, FlowTable, RecordBatch, RecordStore, RowStore, partitions_for,
+};
 use privpath::classify::{Outcome, PathClass, Role};
-use privpath::flow::FlowKey;
+use privpath::flow::{Flow, FlowKey, Provenance, SourceId};
 use privpath::report::Host;
 use privpath::report::collect::Collector;
 use privpath::report::expect::ExpectSet;
@@ -74,20 +79,51 @@ fn classes() -> Vec<Class> {
         .collect()
 }
 
+/// The flow record `r` was reduced from (what the per-flow outputs list).
+fn flow_of(r: &ConvRow) -> Flow {
+    let key = r.key.unwrap();
+    Flow {
+        provenance: Provenance {
+            source: SourceId(r.source),
+            index: r.index,
+        },
+        interface_id: Some(format!("eni-{:017x}", r.host).into()),
+        src_addr: Some(key.src),
+        dst_addr: Some(key.dst),
+        src_port: Some(key.src_port),
+        dst_port: Some(key.dst_port),
+        protocol: Some(key.protocol),
+        start: r.start,
+        end: r.end,
+        packets: r.packets,
+        bytes: r.bytes,
+        ..Flow::default()
+    }
+}
+
 /// Peak heap bytes while `n` records go through the engine, above what was
-/// allocated before; and the flows the collector counted.
-fn peak_for(n: u64) -> (usize, u64) {
+/// allocated before; and the flows the collector counted. With `records`,
+/// the egress records also go to the per-flow output (a CSV into a sink
+/// that counts its rows).
+fn peak_for(n: u64, records: bool) -> (usize, u64) {
     let expect = ExpectSet::default();
     let names: Vec<String> = (0..50).map(|i| format!("input-{i}.log")).collect();
     let classes = classes();
     HEAP.reset_peak_memory();
     let store = RowStore::new(partitions_for(n), 4 << 20);
+    let record_store = records.then(|| RecordStore::new(partitions_for(n), 4 << 20));
     let mut batch = Vec::with_capacity(8192);
+    let mut recs = RecordBatch::default();
     let mut has_ingress: HashSet<u32> = HashSet::new();
     for i in 0..n {
         let r = row(i);
         if r.role == Role::Reply {
             has_ingress.insert(r.host);
+        } else if let Some(rs) = &record_store {
+            recs.add(store.partition_of(&r), &flow_of(&r));
+            if recs.len() == 8192 {
+                rs.push(&mut recs);
+            }
         }
         batch.push(r);
         if batch.len() == 8192 {
@@ -96,9 +132,23 @@ fn peak_for(n: u64) -> (usize, u64) {
     }
     store.push(&mut batch);
     drop(batch);
-    let drained = audit::drain(store, &classes, &has_ingress, None, || {
+    let runs = record_store.map(|rs| {
+        rs.push(&mut recs);
+        rs.into_runs()
+    });
+    drop(recs);
+    let drained = audit::drain(store, &classes, &has_ingress, runs.as_ref(), || {
         Collector::new(&expect, &names, false)
     });
+    if let Some(runs) = &runs {
+        assert!(runs.errors().is_empty(), "{:?}", runs.errors());
+        let mut out = CountLines(0);
+        let rows = FlowTable::new(&classes, &names)
+            .write_csv(runs, &mut out)
+            .unwrap();
+        assert_eq!(rows, n / 2);
+        assert_eq!(out.0, n / 2 + 1, "a header and a line per egress flow");
+    }
     assert_eq!(drained.unpaired, 0);
     assert!(drained.errors.is_empty(), "{:?}", drained.errors);
     assert!(drained.stats.spilled_rows > 0, "the budget made it spill");
@@ -114,15 +164,35 @@ fn peak_for(n: u64) -> (usize, u64) {
     (HEAP.get_peak_memory(), flows)
 }
 
+/// A writer that counts the lines written to it and keeps nothing.
+struct CountLines(u64);
+
+impl std::io::Write for CountLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One test (the heap counter is global: tests running at once would
+/// count each other): the audit alone, then with its per-flow outputs.
 #[test]
 fn audit_peak_memory_is_flat_from_n_to_4n_records() {
+    assert_flat(false);
+    assert_flat(true);
+}
+
+fn assert_flat(records: bool) {
     let n = 1 << 18;
-    let (small, flows_small) = peak_for(n);
-    let (large, flows_large) = peak_for(4 * n);
+    let (small, flows_small) = peak_for(n, records);
+    let (large, flows_large) = peak_for(4 * n, records);
     assert_eq!(flows_small, n / 2);
     assert_eq!(flows_large, 2 * n);
     eprintln!(
-        "peak heap: {n} records {small} bytes, {} records {large} bytes",
+        "peak heap (per-flow outputs: {records}): {n} records {small} bytes, {} records {large} bytes",
         4 * n
     );
     assert!(
