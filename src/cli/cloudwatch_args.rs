@@ -332,64 +332,164 @@ where
     F: Fn() -> S + Sync,
     L: FnOnce(&[std::path::PathBuf], &F) -> anyhow::Result<(Ingested<S>, usize)>,
 {
-    let (paths, uris) = super::s3_args::split_inputs(inputs)?;
-    if cw.cloudwatch.is_none() && uris.is_empty() {
-        if let Some(flag) = cw.source.aws.first_given() {
-            bail!("{flag} needs --cloudwatch LOG_GROUP or an s3:// input");
-        }
+    let remote = Remote::prepare(inputs, cw, opts, quiet)?;
+    let (mut got, mut used) = read_local(&remote.paths, &make_sink)?;
+    let first = remote.next_id(used)?;
+    if let Some(read) = remote.read_s3(|_| true, first, &make_sink)? {
+        used += remote.s3_objects();
+        add(&mut got, read);
     }
-    // Check the CloudWatch options before reading any file.
+    let first = remote.next_id(used)?;
+    if let Some(read) = remote.read_cloudwatch(first, &make_sink)? {
+        add(&mut got, read);
+    }
+    Ok(got)
+}
+
+/// Fold what a remote source read into what was read before it.
+pub fn add<S: FlowSink>(got: &mut Ingested<S>, read: Ingested<S>) {
+    got.sink.merge(read.sink);
+    got.sources.extend(read.sources);
+    ingest::join(&mut got.dns, read.dns);
+    ingest::join(&mut got.api_calls, read.api_calls);
+}
+
+/// The remote inputs of a run, checked and (S3) listed before any file is
+/// read; read part by part by the caller (the streamed audit reads the
+/// objects that name services before the flow logs).
+pub struct Remote {
+    /// The local inputs (the `s3://` ones taken out).
+    pub paths: Vec<std::path::PathBuf>,
     #[cfg(feature = "aws")]
-    let source = cw.to_source(Timestamp::now())?;
-    #[cfg(not(feature = "aws"))]
-    cw.check_available()?;
+    s3: Option<(
+        privpath::ingest::s3::S3Reader,
+        privpath::ingest::s3::Selection,
+    )>,
     #[cfg(feature = "aws")]
-    let s3 = super::s3_args::select(&uris, &cw.source.aws, &cw.s3, opts, quiet)?;
-    #[cfg(not(feature = "aws"))]
-    if !uris.is_empty() {
-        bail!("{}", NOT_BUILT);
+    cloudwatch: Option<privpath::ingest::cloudwatch_pull::CloudWatchSource>,
+    #[cfg(feature = "aws")]
+    opts: IngestOptions,
+}
+
+impl Remote {
+    /// Check every remote option and list the S3 prefixes (for
+    /// `opts.key_window`); say on stderr what was selected unless `quiet`.
+    pub fn prepare(
+        inputs: &[std::path::PathBuf],
+        cw: &CloudWatchArgs,
+        opts: &IngestOptions,
+        quiet: bool,
+    ) -> anyhow::Result<Remote> {
+        let (paths, uris) = super::s3_args::split_inputs(inputs)?;
+        if cw.cloudwatch.is_none() && uris.is_empty() {
+            if let Some(flag) = cw.source.aws.first_given() {
+                bail!("{flag} needs --cloudwatch LOG_GROUP or an s3:// input");
+            }
+        }
+        #[cfg(feature = "aws")]
+        {
+            use std::io::IsTerminal;
+            let cloudwatch = cw.to_source(Timestamp::now())?;
+            let s3 = super::s3_args::select(&uris, &cw.source.aws, &cw.s3, opts, quiet)?;
+            Ok(Remote {
+                paths,
+                s3,
+                cloudwatch,
+                opts: IngestOptions {
+                    progress: !quiet && std::io::stderr().is_terminal(),
+                    ..opts.clone()
+                },
+            })
+        }
+        #[cfg(not(feature = "aws"))]
+        {
+            cw.check_available()?;
+            if !uris.is_empty() {
+                bail!("{}", NOT_BUILT);
+            }
+            let _ = (opts, quiet);
+            Ok(Remote { paths })
+        }
     }
 
-    #[cfg_attr(not(feature = "aws"), allow(unused_mut))]
-    let (mut got, mut used) = read_local(&paths, &make_sink)?;
-    #[cfg(feature = "aws")]
-    {
-        use std::io::IsTerminal;
-        let remote_opts = IngestOptions {
-            progress: !quiet && std::io::stderr().is_terminal(),
-            ..opts.clone()
-        };
-        let next_id = |used: usize| {
-            u32::try_from(used)
-                .map(privpath::flow::SourceId)
-                .map_err(|_| anyhow::anyhow!("too many inputs"))
-        };
-        if let Some((reader, selection)) = s3 {
-            let first = next_id(used)?;
-            let read = reader.read(&selection, &remote_opts, first, &make_sink)?;
-            used += read.sources.len();
-            got.sink.merge(read.sink);
-            got.sources.extend(read.sources);
-            ingest::join(&mut got.dns, read.dns);
-            ingest::join(&mut got.api_calls, read.api_calls);
-        }
-        if let Some(src) = source {
-            let first = next_id(used)?;
-            let live = privpath::ingest::cloudwatch_pull::read_log_group_from(
-                &src,
-                &remote_opts,
-                first,
-                &make_sink,
-            )?;
-            got.sink.merge(live.sink);
-            got.sources.extend(live.sources);
-            ingest::join(&mut got.dns, live.dns);
-            ingest::join(&mut got.api_calls, live.api_calls);
-        }
+    /// The source id after `used` ids.
+    pub fn next_id(&self, used: usize) -> anyhow::Result<privpath::flow::SourceId> {
+        u32::try_from(used)
+            .map(privpath::flow::SourceId)
+            .map_err(|_| anyhow::anyhow!("too many inputs"))
     }
-    #[cfg(not(feature = "aws"))]
-    let _ = (quiet, used, opts);
-    Ok(got)
+
+    /// Bytes of the selected S3 objects: (plain, gzip by name).
+    pub fn s3_bytes(&self) -> (u64, u64) {
+        #[cfg(feature = "aws")]
+        if let Some((_, sel)) = &self.s3 {
+            return sel.objects.iter().fold((0, 0), |(p, g), o| {
+                if o.key.ends_with(".gz") {
+                    (p, g + o.size)
+                } else {
+                    (p + o.size, g)
+                }
+            });
+        }
+        (0, 0)
+    }
+
+    /// How many S3 objects were selected (the ids they take).
+    pub fn s3_objects(&self) -> usize {
+        #[cfg(feature = "aws")]
+        return self.s3.as_ref().map_or(0, |(_, sel)| sel.objects.len());
+        #[cfg(not(feature = "aws"))]
+        0
+    }
+
+    /// Read the selected S3 objects whose key `pick` accepts (`None`: no
+    /// `s3://` input). Object `i` of the selection is source `first + i`
+    /// whichever objects are picked.
+    pub fn read_s3<S, F>(
+        &self,
+        pick: impl Fn(&str) -> bool + Sync,
+        first: privpath::flow::SourceId,
+        make_sink: &F,
+    ) -> anyhow::Result<Option<Ingested<S>>>
+    where
+        S: FlowSink,
+        F: Fn() -> S + Sync,
+    {
+        #[cfg(feature = "aws")]
+        if let Some((reader, selection)) = &self.s3 {
+            return Ok(Some(reader.read_picked(
+                selection,
+                &self.opts,
+                first,
+                make_sink,
+                |o| pick(&o.key),
+            )?));
+        }
+        let _ = (pick, first, make_sink);
+        Ok(None)
+    }
+
+    /// Read the `--cloudwatch` log group (`None` without one).
+    pub fn read_cloudwatch<S, F>(
+        &self,
+        first: privpath::flow::SourceId,
+        make_sink: &F,
+    ) -> anyhow::Result<Option<Ingested<S>>>
+    where
+        S: FlowSink,
+        F: Fn() -> S + Sync,
+    {
+        #[cfg(feature = "aws")]
+        if let Some(src) = &self.cloudwatch {
+            return Ok(Some(
+                privpath::ingest::cloudwatch_pull::read_log_group_from(
+                    src, &self.opts, first, make_sink,
+                )?,
+            ));
+        }
+        let _ = (first, make_sink);
+        Ok(None)
+    }
 }
 
 /// The message for AWS sources in a build without them.

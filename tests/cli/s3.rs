@@ -919,3 +919,186 @@ fn aws_options_need_a_remote_input() {
         r.snapshot()
     );
 }
+
+/// Every evidence file of lab phases 3 and 4 that AWS delivers to S3, under
+/// AWS's keys (`AWSLogs/…/vpcflowlogs/…`, `…/vpcdnsquerylogs/<vpc>/…`,
+/// `…/CloudTrail/<region>/…`): (key, bytes).
+fn lab_evidence() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for case in [
+        "samples/lab/3-cfn-interface-endpoint",
+        "samples/lab/4-private-dns-off",
+    ] {
+        for kind in ["flowlogs", "resolver-query-logs", "cloudtrail"] {
+            let base = root().join(case).join(kind);
+            let mut stack = vec![base.join("AWSLogs")];
+            while let Some(dir) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
+                for entry in entries {
+                    let p = entry.expect("an entry").path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else {
+                        let key = p
+                            .strip_prefix(&base)
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned();
+                        out.push((key, std::fs::read(&p).expect("a lab file")));
+                    }
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn s3_resolver_and_cloudtrail_logs_are_read_and_chosen_by_key_time() {
+    fn strs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let Some(fx) = Fixture::new("aws-logs") else {
+        return;
+    };
+    let files = lab_evidence();
+    let kinds: Vec<&str> = files
+        .iter()
+        .map(|(k, _)| k.split('/').nth(2).unwrap_or_default())
+        .collect();
+    for kind in ["vpcflowlogs", "vpcdnsquerylogs", "CloudTrail"] {
+        assert!(kinds.contains(&kind), "a {kind} object in {kinds:?}");
+    }
+    fx.put_all(&files);
+    let topo = "samples/lab/3-cfn-interface-endpoint/topology";
+    let args = |input: &str, extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = ["audit", input, "--topology", topo, "-o", "json"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        v.extend(extra.iter().map(|s| (*s).to_owned()));
+        v
+    };
+
+    // The whole bucket equals the same files on disk, and the Resolver
+    // answers and CloudTrail calls are in the report.
+    let local = tempdir();
+    write_local(local.path(), &files);
+    let dir = local.path().display().to_string();
+    let on_disk = crate::harness::run(strs(&args(&dir, &[])));
+    on_disk.assert_code(0);
+    let uri = fx.uri("AWSLogs/");
+    let from_s3 = run_with(fx.cmd(&fx.url), &strs(&args(&uri, &[])));
+    from_s3.assert_code(0);
+    assert_same_lines(
+        &from_s3.stdout,
+        &as_s3(&on_disk.stdout, local.path(), &fx.bucket),
+    );
+    let report: serde_json::Value = serde_json::from_str(&from_s3.stdout).unwrap();
+    let kinds: BTreeSet<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.len() >= 3,
+        "flow log, Resolver and CloudTrail inputs: {kinds:?}"
+    );
+    assert!(
+        report["api_calls"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty()),
+        "CloudTrail calls from S3"
+    );
+    assert!(
+        report["dns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d.to_string().contains("resolver")),
+        "Resolver answers from S3: {}",
+        report["dns"]
+    );
+
+    // Phase 3's window: its flow-log and Resolver files (T = 09:30) and the
+    // CloudTrail file delivered after it (T = 09:35), not phase 4's (09:45).
+    let proxy = Proxy::start(&fx.url, Faults::default());
+    let window = [
+        "--since",
+        "2026-11-02T09:29:00Z",
+        "--until",
+        "2026-11-02T09:34:00Z",
+    ];
+    let r = run_with(fx.cmd(&proxy.url), &strs(&args(&uri, &window)));
+    r.assert_code(0);
+    let got: BTreeSet<String> = gets(&proxy.seen(), &fx.bucket).into_iter().collect();
+    let want: BTreeSet<String> = files
+        .iter()
+        .map(|(k, _)| k.clone())
+        .filter(|k| !k.contains("T0945Z"))
+        .collect();
+    assert_eq!(want.len(), 3, "{want:?}");
+    assert_eq!(got, want, "GetObject only for phase 3's keys");
+    let chosen: Vec<(String, Vec<u8>)> = files
+        .into_iter()
+        .filter(|(k, _)| want.contains(k))
+        .collect();
+    let only3 = tempdir();
+    write_local(only3.path(), &chosen);
+    let dir3 = only3.path().display().to_string();
+    let disk3 = crate::harness::run(strs(&args(&dir3, &window)));
+    disk3.assert_code(0);
+    assert_same_lines(&r.stdout, &as_s3(&disk3.stdout, only3.path(), &fx.bucket));
+
+    // A Resolver log under a key that does not say what it is arrives with
+    // the flow logs: its answers are listed, and the report says they named
+    // no service.
+    let odd: Vec<(String, Vec<u8>)> = chosen
+        .iter()
+        .filter(|(k, _)| !k.contains("CloudTrail"))
+        .map(|(k, b)| {
+            let name = if k.contains("vpcdnsquerylogs") {
+                "a.gz"
+            } else {
+                "b.gz"
+            };
+            (format!("odd/{name}"), b.clone())
+        })
+        .collect();
+    fx.put_all(&odd);
+    let r = run_with(fx.cmd(&fx.url), &strs(&args(&fx.uri("odd/"), &[])));
+    r.assert_code(0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let notes = v["findings"].to_string();
+    assert!(
+        notes.contains("odd/a.gz: name evidence read with the flow logs"),
+        "{notes}"
+    );
+}
+
+/// Equal texts, or a panic showing the first lines that differ.
+#[track_caller]
+fn assert_same_lines(got: &str, want: &str) {
+    if got == want {
+        return;
+    }
+    let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
+    let at = g
+        .iter()
+        .zip(&w)
+        .position(|(a, b)| a != b)
+        .unwrap_or(g.len().min(w.len()));
+    let lo = at.saturating_sub(3);
+    panic!(
+        "texts differ at line {} ({} vs {} lines):\n--- got\n{}\n--- want\n{}",
+        at + 1,
+        g.len(),
+        w.len(),
+        g[lo..(at + 4).min(g.len())].join("\n"),
+        w[lo..(at + 4).min(w.len())].join("\n"),
+    );
+}

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
+use super::super::cloudwatch_args::{Remote, add};
 use super::Plan;
 use super::pipeline::{
     Notes, describe, dns_rows, endpoint_marks, input_rows, private_dns_rows, progress_bar,
@@ -182,10 +183,10 @@ pub fn build(plan: &Plan, with_flows: bool) -> anyhow::Result<(Report, Option<St
     let opts = plan.ingest_options();
     let bar = progress_bar(plan);
 
-    // Local files here; s3:// inputs and --cloudwatch after them (their
-    // records are classified with the names of the local captures).
-    let (paths, _) = super::super::s3_args::split_inputs(&plan.inputs)?;
-    let files: Vec<(SourceId, PathBuf)> = ingest::expand_inputs(&paths)?
+    // Every remote option checked and the S3 prefixes listed before any
+    // file is read.
+    let remote = Remote::prepare(&plan.inputs, &plan.cloudwatch, &opts, plan.quiet)?;
+    let files: Vec<(SourceId, PathBuf)> = ingest::expand_inputs(&remote.paths)?
         .into_iter()
         .enumerate()
         .map(|(i, p)| (SourceId(u32::try_from(i).unwrap_or(u32::MAX)), p))
@@ -195,14 +196,20 @@ pub fn build(plan: &Plan, with_flows: bool) -> anyhow::Result<(Report, Option<St
         .cloned()
         .partition(|(_, p)| ingest::is_name_evidence(p));
 
-    // Captures first: their DNS answers, SNI and Host names attribute the
-    // services of every flow, so the name index is built before any flow
-    // log is classified.
-    let caps = ingest::read_files(&captures, &opts, Vec::<Flow>::new)?;
+    // Name evidence first: the DNS answers, SNI and Host names of captures
+    // and Resolver query logs (local files, and S3 objects whose keys say
+    // so) attribute the services of every flow, so the name index is built
+    // before any flow log is classified.
+    let s3_first = remote.next_id(files.len())?;
+    let mut caps = ingest::read_files(&captures, &opts, Vec::<Flow>::new)?;
+    if let Some(read) = remote.read_s3(names_services, s3_first, &Vec::<Flow>::new)? {
+        add(&mut caps, read);
+    }
     let names = NameIndex::build(&caps.dns, &classify::sightings_from_flows(caps.sink.iter()));
 
     let (plain, gz) = input_bytes(&logs);
-    let partitions = partitions_for(estimate_records(plain, gz));
+    let (s3_plain, s3_gz) = remote.s3_bytes();
+    let partitions = partitions_for(estimate_records(plain + s3_plain, gz + s3_gz));
     let store = RowStore::new(partitions, plan.memory_budget);
     let record_store = with_flows.then(|| RecordStore::new(partitions, plan.memory_budget));
     let hosts = Interner::default();
@@ -219,18 +226,21 @@ pub fn build(plan: &Plan, with_flows: bool) -> anyhow::Result<(Report, Option<St
             bar: bar.clone(),
         };
         let mut sink = StreamSink::new(&run);
-        for f in caps.sink {
+        for f in caps.sink.drain(..) {
             sink.push(f);
         }
         sink.flush();
-        let mut logged = super::super::cloudwatch_args::read_local_then_remote(
-            &plan.inputs,
-            &plan.cloudwatch,
-            &opts,
-            plan.quiet,
-            || StreamSink::new(&run),
-            |_, new_sink| Ok((ingest::read_files(&logs, &opts, new_sink)?, files.len())),
-        )?;
+        // Then the flow logs: local files, the other S3 objects (keeping
+        // their ids in the selection), --cloudwatch.
+        let new_sink = || StreamSink::new(&run);
+        let mut logged = ingest::read_files(&logs, &opts, new_sink)?;
+        if let Some(read) = remote.read_s3(|k| !names_services(k), s3_first, &new_sink)? {
+            add(&mut logged, read);
+        }
+        let cw_first = remote.next_id(files.len() + remote.s3_objects())?;
+        if let Some(read) = remote.read_cloudwatch(cw_first, &new_sink)? {
+            add(&mut logged, read);
+        }
         let later = std::mem::replace(&mut logged.sink, StreamSink::new(&run));
         sink.merge(later);
         (
@@ -240,6 +250,7 @@ pub fn build(plan: &Plan, with_flows: bool) -> anyhow::Result<(Report, Option<St
             (logged.sources, logged.dns, logged.api_calls),
         )
     };
+    let late_names = late_name_evidence(&logged.0);
     let mut sources = caps.sources;
     sources.extend(logged.0);
     sources.sort_by_key(|s| s.id);
@@ -264,6 +275,9 @@ pub fn build(plan: &Plan, with_flows: bool) -> anyhow::Result<(Report, Option<St
     let mut inputs = input_rows(&sources, &mut findings);
     let nat_uses = std::mem::take(&mut notes.nat_uses);
     notes.into_findings(&source_names, &mut findings);
+    if let Some(f) = late_names {
+        findings.push(f);
+    }
     if drained.unpaired > 0 {
         findings.push(Finding {
             kind: FindingKind::Note,
@@ -324,6 +338,50 @@ pub fn build(plan: &Plan, with_flows: bool) -> anyhow::Result<(Report, Option<St
         sources: source_names,
     });
     Ok((report, flows))
+}
+
+/// The S3 keys read with the name evidence: Resolver query logs in AWS's
+/// layout and captures.
+fn names_services(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key).to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    key.contains("/vpcdnsquerylogs/")
+        || name.contains("_vpcdnsquerylogs_")
+        || [".pcap", ".pcapng", ".cap"]
+            .iter()
+            .any(|e| name.ends_with(e))
+}
+
+/// Name evidence that came with the flow logs (an S3 key that does not say
+/// what it holds, a --cloudwatch group of Resolver query logs): its answers
+/// are in the DNS section but named no service of the flows read before it.
+fn late_name_evidence(sources: &[ingest::SourceSummary]) -> Option<Finding> {
+    use privpath::flow::SourceKind;
+    let late: Vec<&str> = sources
+        .iter()
+        // Local name evidence was read first: these came from S3 or CloudWatch.
+        .filter(|s| {
+            matches!(
+                s.kind,
+                SourceKind::ResolverQueryLog | SourceKind::Pcap | SourceKind::Pcapng
+            )
+        })
+        .map(|s| s.path.as_str())
+        .collect();
+    let first = late.first()?;
+    Some(Finding {
+        kind: FindingKind::Note,
+        source: Some((*first).to_owned()),
+        message: format!(
+            "{first}{}: name evidence read with the flow logs (its key or log group does not say what it holds): its answers are in the DNS section but attributed no service to flows; pull it (`privpath pull`) and audit the local copy, or give it a key AWS would",
+            if late.len() > 1 {
+                format!(" and {} more", late.len() - 1)
+            } else {
+                String::new()
+            }
+        ),
+        count: late.len() as u64,
+    })
 }
 
 /// Duplicate deliveries: counted on their input's row and as a note.

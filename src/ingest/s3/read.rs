@@ -121,7 +121,37 @@ impl S3Reader {
         S: FlowSink,
         F: Fn() -> S + Sync,
     {
+        self.read_picked(sel, opts, first, &make_sink, |_| true)
+    }
+
+    /// [`S3Reader::read`] of the objects `pick` accepts; object `i` of the
+    /// selection is still source `first + i` (a run can read its objects in
+    /// two parts and keep the ids of one).
+    pub fn read_picked<S, F>(
+        &self,
+        sel: &Selection,
+        opts: &IngestOptions,
+        first: SourceId,
+        make_sink: &F,
+        pick: impl Fn(&S3Object) -> bool,
+    ) -> Result<Ingested<S>, IngestError>
+    where
+        S: FlowSink,
+        F: Fn() -> S + Sync,
+    {
         let plan = base_plan(opts)?;
+        let (ids, picked): (Vec<usize>, Vec<S3Object>) = sel
+            .objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| pick(o))
+            .map(|(i, o)| (i, o.clone()))
+            .unzip();
+        let sel = &Selection {
+            objects: picked,
+            seen: sel.seen,
+            list_requests: sel.list_requests,
+        };
         let objects = Arc::new(sel.objects.clone());
         let mut sink = make_sink();
         let mut sources = Vec::with_capacity(objects.len());
@@ -132,8 +162,9 @@ impl S3Reader {
         self.run(
             objects,
             |i, reader| {
-                let id = u32::try_from(i)
-                    .ok()
+                let id = ids
+                    .get(i)
+                    .and_then(|&i| u32::try_from(i).ok())
                     .and_then(|i| first.0.checked_add(i))
                     .map_or(SourceId(u32::MAX), SourceId);
                 let name = names.get(i).map(S3Object::uri).unwrap_or_default();
@@ -144,7 +175,7 @@ impl S3Reader {
                     opts,
                     &plan,
                     flowlog::text::CHUNK_BYTES,
-                    &make_sink,
+                    make_sink,
                 )
             },
             |_, (summary, s, ev)| {
