@@ -121,29 +121,23 @@ fn run_s3(args: &PullS3Args, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
     }
     drop(err);
     let progress = !global.quiet && std::io::stderr().is_terminal();
-    let summary = pull_to_dir(&reader, &uri, &selection, &args.out, progress)?;
+    let summary = pull_to_dir(&reader, &uri, selection, &args.out, progress)?;
 
     let mut err = std::io::stderr().lock();
     let mut status = ExitStatus::Success;
-    for o in summary.failed() {
+    for o in &summary.failed {
         status = ExitStatus::Error;
-        writeln!(
-            err,
-            "privpath: {}",
-            sanitize(o.error.as_deref().unwrap_or_default(), 1_000)
-        )
-        .context("writing to stderr")?;
+        writeln!(err, "privpath: {}", sanitize(&o.error, 1_000)).context("writing to stderr")?;
     }
     if !global.quiet {
-        let fetched: u64 = summary.fetched().map(|o| o.size).sum();
         writeln!(
             err,
             "pulled {} objects ({}) into {}; {} already there; {} failed",
-            summary.fetched().count(),
-            HumanBytes(fetched),
+            summary.fetched,
+            HumanBytes(summary.fetched_bytes),
             args.out.display(),
-            summary.skipped().count(),
-            summary.failed().count(),
+            summary.skipped,
+            summary.failed.len(),
         )
         .context("writing to stderr")?;
     }

@@ -8,7 +8,7 @@
 //! renamed when complete, so an interrupted pull never leaves a partial file
 //! that looks whole (hidden names are skipped when a folder is read).
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Component, Path, PathBuf};
@@ -31,38 +31,25 @@ struct Entry {
     etag: String,
 }
 
-/// What happened to one selected object.
+/// An object that could not be saved.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PulledObject {
+pub struct FailedObject {
     pub key: String,
-    /// Where it is (or would be) on disk.
-    pub path: PathBuf,
-    pub size: u64,
-    /// Already there with the same size and ETag: not fetched.
-    pub skipped: bool,
-    /// Why it could not be saved (one line naming `s3://bucket/key`).
-    pub error: Option<String>,
+    /// Why (one line naming `s3://bucket/key` or the local file).
+    pub error: String,
 }
 
-/// The result of a pull.
+/// The result of a pull: counts, and the objects that failed (memory
+/// holds no row per object pulled).
 #[derive(Debug, Clone, Default)]
 pub struct PullSummary {
+    /// Objects fetched and saved, and their bytes.
+    pub fetched: u64,
+    pub fetched_bytes: u64,
+    /// Already there with the same size and ETag: not fetched.
+    pub skipped: u64,
     /// In key order.
-    pub objects: Vec<PulledObject>,
-}
-
-impl PullSummary {
-    pub fn failed(&self) -> impl Iterator<Item = &PulledObject> {
-        self.objects.iter().filter(|o| o.error.is_some())
-    }
-    pub fn fetched(&self) -> impl Iterator<Item = &PulledObject> {
-        self.objects
-            .iter()
-            .filter(|o| !o.skipped && o.error.is_none())
-    }
-    pub fn skipped(&self) -> impl Iterator<Item = &PulledObject> {
-        self.objects.iter().filter(|o| o.skipped)
-    }
+    pub failed: Vec<FailedObject>,
 }
 
 /// Why a pull could not start.
@@ -83,11 +70,13 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> PullError + '_ {
     }
 }
 
-/// Save the objects of `sel` (selected under `uri`) into `out`.
+/// Save the objects of `sel` (selected under `uri`) into `out`. The
+/// selection is consumed: the objects to fetch move out of it, so the
+/// listing is held once.
 pub fn pull_to_dir(
     reader: &S3Reader,
     uri: &S3Uri,
-    sel: &Selection,
+    sel: Selection,
     out: &Path,
     progress: bool,
 ) -> Result<PullSummary, PullError> {
@@ -100,73 +89,68 @@ pub fn pull_to_dir(
         .open(&manifest_path)
         .map_err(io_err(&manifest_path))?;
 
-    let mut results: BTreeMap<usize, PulledObject> = BTreeMap::new();
+    let mut summary = PullSummary::default();
+    let mut failed: Vec<(usize, FailedObject)> = Vec::new();
     let mut to_fetch: Vec<S3Object> = Vec::new();
-    let mut fetch_slots: Vec<usize> = Vec::new();
-    for (i, obj) in sel.objects.iter().enumerate() {
-        let rel = obj.key.strip_prefix(uri.folder()).unwrap_or(&obj.key);
-        let mut row = PulledObject {
-            key: obj.key.clone(),
-            path: out.to_path_buf(),
-            size: obj.size,
-            skipped: false,
-            error: None,
-        };
-        match local_path(out, rel) {
+    // Selection position of each object fetched (failures keep key order).
+    let mut slots: Vec<usize> = Vec::new();
+    let destination = |key: &str| local_path(out, key.strip_prefix(uri.folder()).unwrap_or(key));
+    for (i, obj) in sel.objects.into_iter().enumerate() {
+        match destination(&obj.key) {
             Some(path) => {
-                row.path = path;
                 let same = done
                     .get(&obj.key)
-                    .is_some_and(|e| e.size == obj.size && e.etag == obj.etag);
+                    .is_some_and(|(size, etag)| *size == obj.size && *etag == obj.etag);
                 let on_disk =
-                    fs::metadata(&row.path).is_ok_and(|m| m.is_file() && m.len() == obj.size);
-                if same && on_disk {
-                    row.skipped = true;
+                    same && fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == obj.size);
+                if on_disk {
+                    summary.skipped += 1;
                 } else {
-                    to_fetch.push(obj.clone());
-                    fetch_slots.push(i);
+                    to_fetch.push(obj);
+                    slots.push(i);
                 }
             }
-            None => {
-                row.error = Some(format!(
-                    "{}: the key is not a safe relative file path; not saved",
-                    obj.uri()
-                ));
-            }
+            None => failed.push((
+                i,
+                FailedObject {
+                    error: format!(
+                        "{}: the key is not a safe relative file path; not saved",
+                        obj.uri()
+                    ),
+                    key: obj.key,
+                },
+            )),
         }
-        results.insert(i, row);
     }
+    drop(done);
 
-    let paths: Vec<PathBuf> = fetch_slots
-        .iter()
-        .map(|i| results.get(i).map(|r| r.path.clone()).unwrap_or_default())
-        .collect();
     let fetch_sel = Selection {
         objects: to_fetch,
         ..Selection::default()
     };
     let bar = Progress::new(progress, &fetch_sel);
-    let objects = Arc::new(fetch_sel.objects.clone());
+    let objects = Arc::new(fetch_sel.objects);
     let mut manifest_error: Option<PullError> = None;
     reader.run(
         Arc::clone(&objects),
         |j, body| {
-            let Some(path) = paths.get(j) else {
-                return Err("no destination".to_owned());
+            let Some(obj) = objects.get(j) else {
+                return Err("no such object".to_owned());
             };
-            let uri = objects.get(j).map(S3Object::uri).unwrap_or_default();
-            save(body, path, &uri)
+            let Some(path) = destination(&obj.key) else {
+                return Err(format!("{}: no destination", obj.uri()));
+            };
+            save(body, &path, &obj.uri())
         },
         |j, saved: Result<(), String>| {
             bar.update(reader.counters());
-            let (Some(obj), Some(slot)) = (objects.get(j), fetch_slots.get(j)) else {
-                return;
-            };
-            let Some(row) = results.get_mut(slot) else {
+            let (Some(obj), Some(&slot)) = (objects.get(j), slots.get(j)) else {
                 return;
             };
             match saved {
                 Ok(()) => {
+                    summary.fetched += 1;
+                    summary.fetched_bytes += obj.size;
                     let entry = Entry {
                         key: obj.key.clone(),
                         size: obj.size,
@@ -178,7 +162,13 @@ pub fn pull_to_dir(
                         }
                     }
                 }
-                Err(e) => row.error = Some(e),
+                Err(error) => failed.push((
+                    slot,
+                    FailedObject {
+                        key: obj.key.clone(),
+                        error,
+                    },
+                )),
             }
         },
     );
@@ -186,9 +176,9 @@ pub fn pull_to_dir(
     if let Some(e) = manifest_error {
         return Err(e);
     }
-    Ok(PullSummary {
-        objects: results.into_values().collect(),
-    })
+    failed.sort_by_key(|(i, _)| *i);
+    summary.failed = failed.into_iter().map(|(_, f)| f).collect();
+    Ok(summary)
 }
 
 /// `out/rel`, or `None` when `rel` could leave `out` or name no file.
@@ -245,17 +235,17 @@ fn append(manifest: &mut File, entry: &Entry) -> std::io::Result<()> {
 
 /// The finished objects recorded so far (the last line per key wins; lines
 /// that do not parse, such as one cut by a crash, are ignored).
-fn load_manifest(path: &Path) -> Result<BTreeMap<String, Entry>, PullError> {
+fn load_manifest(path: &Path) -> Result<HashMap<String, (u64, String)>, PullError> {
     let file = match File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
         Err(e) => return Err(io_err(path)(e)),
     };
-    let mut out = BTreeMap::new();
+    let mut out = HashMap::new();
     for line in BufReader::new(file).lines() {
         let line = line.map_err(io_err(path))?;
         if let Ok(e) = serde_json::from_str::<Entry>(&line) {
-            out.insert(e.key.clone(), e);
+            out.insert(e.key, (e.size, e.etag));
         }
     }
     Ok(out)
@@ -301,7 +291,7 @@ mod tests {
         append(&mut f, &e).unwrap();
         f.write_all(b"{\"key\":\"cut").unwrap();
         let got = load_manifest(&path).unwrap();
-        assert_eq!(got.get("k"), Some(&e));
+        assert_eq!(got.get("k"), Some(&(e.size, e.etag.clone())));
         assert_eq!(got.len(), 1);
     }
 }
